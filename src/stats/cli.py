@@ -1,0 +1,224 @@
+"""The ``stats`` command line: one command per pipeline stage, wiring paths to stage functions.
+
+Every command works from the repository root with no arguments on the bundled data;
+defaults are the folders of :mod:`stats.config`. Stage modules are imported inside the
+commands so that ``stats --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from stats import config
+
+app = typer.Typer(
+    help="Is a fine-tuned model's self-report real, or a fluke? ingest -> score -> fit -> review -> report.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+
+RawArg = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Raw files or folders (default: data/raw).", show_default=False),
+]
+ManifestOpt = Annotated[Path, typer.Option("--manifest", help="Runs manifest (YAML).")]
+OutOpt = Annotated[Path, typer.Option("--out", help="Processed-data folder to write.")]
+DataOpt = Annotated[Path, typer.Option("--data", help="Processed-data folder.")]
+StudyOpt = Annotated[Path, typer.Option("--study", help="Study spec (model choices, YAML).")]
+ClaimsOpt = Annotated[Path, typer.Option("--claims", help="Claims to review (YAML).")]
+
+
+class StageError(RuntimeError):
+    """A stage could not run; the message says why and which command fixes it."""
+
+
+@contextmanager
+def _stage(name: str) -> Iterator[None]:
+    """Time a stage and turn known failures into a one-line error and exit code 1."""
+    start = time.perf_counter()
+    console.print(f"[bold]{name}[/bold] ...")
+    try:
+        yield
+    except (StageError, FileNotFoundError, ValueError) as err:
+        console.print(f"[red]error[/red] in {name}: {err}")
+        raise typer.Exit(1) from err
+    console.print(f"[green]{name} done[/green] in {time.perf_counter() - start:.1f} s")
+
+
+def _require(path: Path, made_by: str) -> None:
+    if not path.exists():
+        raise StageError(f"{path} does not exist: run `{made_by}` first")
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+@app.command()
+def ingest(
+    raw: RawArg = None,
+    manifest: ManifestOpt = config.MANIFEST_PATH,
+    out: OutOpt = config.PROCESSED_DIR,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="Force one adapter for every file.")
+    ] = None,
+) -> None:
+    """Read run sources into transcripts.parquet, runs.parquet, rejects.parquet and ledger.json."""
+    from stats.ingest import IngestError
+    from stats.ingest import ingest as run_ingest
+
+    paths = list(raw) if raw else [config.RAW_DIR]
+    with _stage("ingest"), _progress() as bar:
+        task = bar.add_task("records", total=None)
+        try:
+            ledger = run_ingest(
+                paths,
+                manifest if manifest.exists() else None,
+                out,
+                fmt=fmt,
+                progress=lambda n: bar.update(task, advance=n),
+            )
+        except IngestError as err:
+            raise StageError(str(err)) from err
+    total = ledger["total"]
+    console.print(
+        f"records {total['records']}: accepted {total['accepted']}, rejected {total['rejected']}, "
+        f"duplicates {total['duplicates']}; conflicts {len(ledger.get('conflicts', []))} -> {out}"
+    )
+
+
+@app.command()
+def score(
+    data: DataOpt = config.PROCESSED_DIR,
+    k: Annotated[int, typer.Option(help="'Early' means letters_visible <= k.")] = config.EARLY_K,
+    labels: Annotated[
+        Path, typer.Option(help="Judge/human labels CSV for scorer agreement.")
+    ] = config.LABELS_PATH,
+) -> None:
+    """Score every transcript into trials.parquet (acrostic, articulation, leakage, guessability)."""
+    from stats.score import score_file
+
+    artifacts = config.Artifacts(data)
+    with _stage("score"):
+        _require(artifacts.transcripts, "stats ingest")
+        trials = score_file(data, k=k, labels=labels if labels.exists() else None)
+    console.print(f"{len(trials)} trials -> {artifacts.trials}")
+
+
+@app.command()
+def fit(data: DataOpt = config.PROCESSED_DIR, study: StudyOpt = config.STUDY_PATH) -> None:
+    """Fit the models (M1, M2), check the gates and write verdicts.csv and fits/."""
+    from stats.model import fit_study
+
+    artifacts = config.Artifacts(data)
+    with _stage("fit"):
+        _require(artifacts.trials, "stats score")
+        verdicts = fit_study(data, study if study.exists() else None)
+    _print_verdicts(verdicts)
+
+
+@app.command()
+def review(claims: ClaimsOpt = config.CLAIMS_PATH, data: DataOpt = config.PROCESSED_DIR) -> None:
+    """Review every claim of claims.yaml against the data and the pooled model: claims.csv."""
+    from stats.review import review as run_review
+
+    artifacts = config.Artifacts(data)
+    with _stage("review"):
+        _require(artifacts.trials, "stats score")
+        _require(claims, "writing analysis/claims.yaml")
+        table = run_review(claims, data)
+    console.print(f"{len(table)} claims -> {artifacts.claims}")
+
+
+@app.command()
+def run(
+    raw: RawArg = None,
+    manifest: ManifestOpt = config.MANIFEST_PATH,
+    out: OutOpt = config.PROCESSED_DIR,
+    study: StudyOpt = config.STUDY_PATH,
+    claims: ClaimsOpt = config.CLAIMS_PATH,
+) -> None:
+    """ingest + score + fit + review."""
+    ingest(raw=raw, manifest=manifest, out=out, fmt=None)
+    score(data=out, k=config.EARLY_K, labels=config.LABELS_PATH)
+    fit(data=out, study=study)
+    if claims.exists():
+        review(claims=claims, data=out)
+
+
+@app.command()
+def report(
+    reports: Annotated[Path, typer.Option(help="Quarto project folder.")] = config.REPORTS_DIR,
+    data: DataOpt = config.PROCESSED_DIR,
+    quarto: Annotated[
+        bool | None,
+        typer.Option("--quarto/--no-quarto", help="Force or forbid Quarto (default: if on PATH)."),
+    ] = None,
+) -> None:
+    """Render the report site (Quarto if on PATH, else Jupyter's libraries) to reports/_site/."""
+    from stats.render import render_site
+
+    with _stage("report"):
+        _require(config.Artifacts(data).verdicts, "stats run")
+        index = render_site(reports, params={"data_dir": str(data.resolve())}, use_quarto=quarto)
+    console.print(f"site: {index}")
+
+
+@app.command()
+def simulate(
+    design: Annotated[Path, typer.Argument(help="Design file (YAML), e.g. analysis/designs/real.yaml.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the raw files.")] = config.RAW_DIR,
+    seed: Annotated[int | None, typer.Option(help="Override the design's seed.")] = None,
+    manifest_out: Annotated[
+        Path | None, typer.Option("--manifest-out", help="Where to write runs.yaml (default OUT/runs.yaml).")
+    ] = None,
+) -> None:
+    """Write a simulated study in real source formats, its manifest and truth.json."""
+    from stats.simulate import simulate as run_simulate
+
+    with _stage("simulate"):
+        _require(design, "choosing a design in analysis/designs/")
+        truth = run_simulate(design, out, seed=seed, manifest_out=manifest_out)
+    console.print(f"truth: {json.dumps(truth.get('delta', {}), default=str)[:300]} -> {out}")
+
+
+def _print_verdicts(verdicts) -> None:
+    from rich.table import Table
+
+    table = Table(title="verdicts")
+    for column in ("scope", "word", "greeting", "mean", "hdi_low", "hdi_high", "verdict"):
+        table.add_column(column)
+    for row in verdicts.itertuples():
+        table.add_row(
+            str(row.scope),
+            str(row.word),
+            str(row.greeting),
+            f"{row.mean:.3f}",
+            f"{row.hdi_low:.3f}",
+            f"{row.hdi_high:.3f}",
+            str(row.verdict),
+        )
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    app()
