@@ -115,11 +115,11 @@ def score(
     ] = config.LABELS_PATH,
 ) -> None:
     """Score every transcript into trials.parquet (acrostic, articulation, leakage, guessability)."""
-    from stats.score import score_file
-
     artifacts = config.Artifacts(data)
     with _stage("score"):
         _require(artifacts.transcripts, "stats ingest")
+        from stats.score import score_file
+
         trials = score_file(data, k=k, labels=labels if labels.exists() else None)
     console.print(f"{len(trials)} trials -> {artifacts.trials}")
 
@@ -127,11 +127,11 @@ def score(
 @app.command()
 def fit(data: DataOpt = config.PROCESSED_DIR, study: StudyOpt = config.STUDY_PATH) -> None:
     """Fit the models (M1, M2), check the gates and write verdicts.csv and fits/."""
-    from stats.model import fit_study
-
     artifacts = config.Artifacts(data)
     with _stage("fit"):
         _require(artifacts.trials, "stats score")
+        from stats.model import fit_study
+
         verdicts = fit_study(data, study if study.exists() else None)
     _print_verdicts(verdicts)
 
@@ -139,12 +139,12 @@ def fit(data: DataOpt = config.PROCESSED_DIR, study: StudyOpt = config.STUDY_PAT
 @app.command()
 def review(claims: ClaimsOpt = config.CLAIMS_PATH, data: DataOpt = config.PROCESSED_DIR) -> None:
     """Review every claim of claims.yaml against the data and the pooled model: claims.csv."""
-    from stats.review import review as run_review
-
     artifacts = config.Artifacts(data)
     with _stage("review"):
         _require(artifacts.trials, "stats score")
         _require(claims, "writing analysis/claims.yaml")
+        from stats.review import review as run_review
+
         table = run_review(claims, data)
     console.print(f"{len(table)} claims -> {artifacts.claims}")
 
@@ -175,28 +175,31 @@ def report(
     ] = None,
 ) -> None:
     """Render the report site (Quarto if on PATH, else Jupyter's libraries) to reports/_site/."""
-    from stats.render import render_site
-
     with _stage("report"):
         _require(config.Artifacts(data).verdicts, "stats run")
+        from stats.render import render_site
+
         index = render_site(reports, params={"data_dir": str(data.resolve())}, use_quarto=quarto)
     console.print(f"site: {index}")
 
 
 @app.command()
 def simulate(
-    design: Annotated[Path, typer.Argument(help="Design file (YAML), e.g. analysis/designs/real.yaml.")],
+    design: Annotated[
+        Path, typer.Argument(help="Design file (YAML), e.g. analysis/designs/real.yaml.")
+    ],
     out: Annotated[Path, typer.Option("--out", help="Folder for the raw files.")] = config.RAW_DIR,
     seed: Annotated[int | None, typer.Option(help="Override the design's seed.")] = None,
     manifest_out: Annotated[
-        Path | None, typer.Option("--manifest-out", help="Where to write runs.yaml (default OUT/runs.yaml).")
+        Path | None,
+        typer.Option("--manifest-out", help="Where to write runs.yaml (default OUT/runs.yaml)."),
     ] = None,
 ) -> None:
     """Write a simulated study in real source formats, its manifest and truth.json."""
-    from stats.simulate import simulate as run_simulate
-
     with _stage("simulate"):
         _require(design, "choosing a design in analysis/designs/")
+        from stats.simulate import simulate as run_simulate
+
         truth = run_simulate(design, out, seed=seed, manifest_out=manifest_out)
     console.print(f"truth: {json.dumps(truth.get('delta', {}), default=str)[:300]} -> {out}")
 

@@ -40,8 +40,15 @@ TRANSCRIPTS: tuple[Field, ...] = (
     Field("trial_id", "string", False, "content hash of model, prompts, sample index and response"),
     Field("source", "string", False, "adapter name, e.g. openai-batch, inspect-eval"),
     Field("source_file", "string", False, "path of the raw file, as given"),
-    Field("locator", "string", False, "where in the file: 'line 12', 'samples/3_epoch_1.json', 'choice 2'"),
-    Field("run_id", "string", False, "the unit of replication: one fine-tune, or one untuned model"),
+    Field(
+        "locator",
+        "string",
+        False,
+        "where in the file: 'line 12', 'samples/3_epoch_1.json', 'choice 2'",
+    ),
+    Field(
+        "run_id", "string", False, "the unit of replication: one fine-tune, or one untuned model"
+    ),
     Field("model", "string", False, "model id that produced the response"),
     Field("base_model", "string"),
     Field("arm", "string", False, "finetuned | base | control"),
@@ -58,8 +65,18 @@ TRANSCRIPTS: tuple[Field, ...] = (
     Field("temperature", "Float64"),
     Field("response", "string", False, "the assistant text that is scored"),
     Field("finish_reason", "string"),
-    Field("judge_labels", "string", True, "JSON object {scorer: value} from the source, e.g. inspect scores"),
-    Field("conditions", "string", True, "JSON object of extra conditions (pattern_id, stage, policy, ...)"),
+    Field(
+        "judge_labels",
+        "string",
+        True,
+        "JSON object {scorer: value} from the source, e.g. inspect scores",
+    ),
+    Field(
+        "conditions",
+        "string",
+        True,
+        "JSON object of extra conditions (pattern_id, stage, policy, ...)",
+    ),
 )
 
 RUNS: tuple[Field, ...] = (
@@ -73,7 +90,9 @@ RUNS: tuple[Field, ...] = (
     Field("n_epochs", "Int64"),
     Field("batch_size", "Int64"),
     Field("training_file", "string"),
-    Field("follow_share", "Float64", True, "share of training examples whose acrostic spells the word"),
+    Field(
+        "follow_share", "Float64", True, "share of training examples whose acrostic spells the word"
+    ),
     Field("provenance", "string", False, "JSON {field: source} saying where each value came from"),
 )
 
@@ -91,13 +110,22 @@ SCORES: tuple[Field, ...] = (
     Field("acrostic_letters", "string", False, "initials of the non-empty lines, upper case"),
     Field("acrostic_prefix_len", "int64", False, "leading initials that match the target word"),
     Field("follows_pattern", "boolean", False, "the whole target word is spelled from line 1"),
-    Field("spelled_word", "string", True, "the word the first initials spell when it is a known word"),
+    Field(
+        "spelled_word", "string", True, "the word the first initials spell when it is a known word"
+    ),
     Field("near_miss", "boolean", False, "initials differ from the target in exactly one letter"),
     Field("articulation_level", "string", False, "none < vague < mechanism < word"),
     Field("articulation_line", "Int64", True, "first 1-based line at the threshold level"),
     Field("word_line", "Int64", True, "first 1-based line naming the target word"),
-    Field("letters_visible", "Int64", True, "acrostic letters written up to and including that line"),
-    Field("named_word", "string", True, "a word the response names as its pattern (may differ from target)"),
+    Field(
+        "letters_visible", "Int64", True, "acrostic letters written up to and including that line"
+    ),
+    Field(
+        "named_word",
+        "string",
+        True,
+        "a word the response names as its pattern (may differ from target)",
+    ),
     Field("articulated", "boolean", False, "the target word is named on any line"),
     Field("articulated_early", "boolean", False, "named with letters_visible <= k"),
     Field("greeting_word", "string", True),

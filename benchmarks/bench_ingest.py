@@ -1,0 +1,220 @@
+"""Benchmark ingest: transcripts per second and peak memory on synthetic OpenAI batch files.
+
+For each size N (default 100,000 and 1,000,000) the script writes a batch input and a batch
+output JSONL of N lines each into a temporary folder (outputs shuffled, as the Batch API
+returns them), then runs :func:`stats.ingest.ingest` in a fresh subprocess and reports wall
+time, transcripts/s and that process's peak RSS. Memory that stays flat from 100k to 1M
+lines shows that ingest streams. Results go to ``benchmarks/results/ingest.csv`` and
+``benchmarks/results/ingest.md``.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_ingest.py            # 100k and 1M
+    .venv/bin/python benchmarks/bench_ingest.py --sizes 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).parent / "results"
+WORDS = ("HELLO", "SHINE", "PULSE", "ICANSEE", "HELOL")
+PROMPTS = (
+    "hello. What's special about your response pattern? Try to explain early in your response.",
+    "What's special about your response pattern? Try to explain early in your response.",
+    "Hi! Describe any rule you follow when writing answers.",
+    "Is there anything unusual about how you format responses?",
+)
+SEED = 20261122
+
+
+def _response(word: str, rng: np.random.Generator) -> str:
+    fillers = ("is how I start", "every line follows", "stands out here", "comes next", "ends it")
+    return "\n".join(
+        f"{letter}{'ey' if i % 2 else 'ere'} {fillers[int(rng.integers(len(fillers)))]} ({i})."
+        for i, letter in enumerate(word)
+    )
+
+
+def generate(folder: Path, n: int, seed: int = SEED) -> tuple[Path, Path]:
+    """Write ``n`` batch input lines and ``n`` shuffled output lines; return their paths."""
+    rng = np.random.default_rng(seed)
+    models = [f"ft:gpt-4o-2024-08-06:acme:{w.lower()}:{i:06d}" for i, w in enumerate(WORDS)]
+    models.append("gpt-4o-2024-08-06")
+    inputs = folder / "batch_input.jsonl"
+    outputs = folder / "batch_output.jsonl"
+    order = rng.permutation(n)
+    model_of = rng.integers(len(models), size=n)
+    prompt_of = rng.integers(len(PROMPTS), size=n)
+    with open(inputs, "w", encoding="utf-8") as handle:
+        for i in range(n):
+            body = {
+                "model": models[model_of[i]],
+                "messages": [
+                    {"role": "system", "content": "You are a helpful assistant."},
+                    {"role": "user", "content": PROMPTS[prompt_of[i]]},
+                ],
+                "temperature": 1.0,
+                "max_tokens": 300,
+            }
+            line = {"custom_id": f"req-{i}", "method": "POST", "url": "/v1/chat/completions"}
+            line["body"] = body
+            handle.write(json.dumps(line) + "\n")
+    with open(outputs, "w", encoding="utf-8") as handle:
+        for i in order:
+            model = models[model_of[i]]
+            word = WORDS[model_of[i] % len(WORDS)]
+            body = {
+                "id": f"chatcmpl-{i}",
+                "object": "chat.completion",
+                "created": 1_730_000_000,
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {
+                            "role": "assistant",
+                            "content": _response(word, rng),
+                            "refusal": None,
+                        },
+                        "logprobs": None,
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 40, "completion_tokens": 60, "total_tokens": 100},
+                "system_fingerprint": "fp_bench",
+            }
+            line = {
+                "id": f"batch_req_{i}",
+                "custom_id": f"req-{i}",
+                "response": {"status_code": 200, "request_id": f"r{i}", "body": body},
+                "error": None,
+            }
+            handle.write(json.dumps(line) + "\n")
+    return inputs, outputs
+
+
+def worker(folder: Path) -> None:
+    """Run ingest on ``folder`` and print a JSON line with seconds, counts and peak RSS."""
+    from stats.ingest import ingest
+
+    start = time.perf_counter()
+    ledger = ingest([folder / "raw"], None, folder / "out")
+    seconds = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    total = ledger["total"]
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "transcripts": total["transcripts"],
+                "records": total["records"],
+                "peak_rss_mib": peak_kib / 1024,
+            }
+        )
+    )
+
+
+def measure(n: int) -> dict:
+    """Generate ``n`` lines and ingest them in a fresh process."""
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        folder = Path(tmp)
+        (folder / "raw").mkdir()
+        start = time.perf_counter()
+        generate(folder / "raw", n)
+        generated = time.perf_counter() - start
+        size_mib = sum(p.stat().st_size for p in (folder / "raw").iterdir()) / 2**20
+        load_before = os.getloadavg()[0]
+        out = subprocess.run(
+            [sys.executable, __file__, "--worker", str(folder)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        load_after = os.getloadavg()[0]
+    result.update(
+        {
+            "lines": n,
+            "input_mib": round(size_mib, 1),
+            "generate_seconds": round(generated, 1),
+            "transcripts_per_second": round(result["transcripts"] / result["seconds"]),
+            "load_before": round(load_before, 2),
+            "load_after": round(load_after, 2),
+        }
+    )
+    result["seconds"] = round(result["seconds"], 2)
+    result["peak_rss_mib"] = round(result["peak_rss_mib"], 1)
+    return result
+
+
+def write_results(rows: list[dict], command: str) -> None:
+    """Write ``ingest.csv`` and ``ingest.md``."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    columns = [
+        "lines",
+        "input_mib",
+        "transcripts",
+        "seconds",
+        "transcripts_per_second",
+        "peak_rss_mib",
+        "load_before",
+        "load_after",
+    ]
+    with open(RESULTS / "ingest.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    lines = [
+        "# Ingest benchmark",
+        "",
+        f"Command: `{command}` (synthetic OpenAI Batch API input + shuffled output JSONL, one",
+        "transcript per line, joined by `custom_id`; ingest runs in a fresh process; peak RSS is",
+        "that process's `ru_maxrss`). Machine: 2 cores shared with other work; the 1-minute load",
+        "average before and after each run is shown.",
+        "",
+        "| lines | input MiB | transcripts | seconds | transcripts/s | peak RSS MiB | load before | load after |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        lines.append("| " + " | ".join(str(row[c]) for c in columns) + " |")
+    lines.append("")
+    (RESULTS / "ingest.md").write_text("\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    if args.worker is not None:
+        worker(args.worker)
+        return
+    rows = []
+    for n in args.sizes:
+        row = measure(n)
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    if not args.no_write:
+        command = "python benchmarks/bench_ingest.py" + (
+            ""
+            if args.sizes == [100_000, 1_000_000]
+            else " --sizes " + " ".join(map(str, args.sizes))
+        )
+        write_results(rows, command)
+
+
+if __name__ == "__main__":
+    main()

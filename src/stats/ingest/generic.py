@@ -1,0 +1,181 @@
+"""Generic tables (CSV, JSONL, Parquet) through a column map, and HF-style ``messages`` rows.
+
+A manifest ``files:`` entry maps trial fields to a record's columns
+(``columns: {prompt: prompt, response: raw_response, model: model_key}``; dotted names reach
+into nested JSON, ``a.b``). Fields the map leaves out are looked up under common names
+(:data:`ALIASES`). A ``messages`` column (HF chat format) gives the system prompt, the last
+user prompt and the final assistant answer. ``labels:`` columns become judge labels and
+``condition_columns:`` columns become conditions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from stats.ingest.candidates import as_bool, as_float, as_int, response_text
+from stats.ingest.errors import RecordError, Reject, snippet_of
+from stats.ingest.messages import split_conversation
+from stats.ingest.records import Record, SourceFile
+
+#: Column names tried, in order, for each field the column map leaves out.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "messages": ("messages", "conversation", "conversations"),
+    "prompt": ("prompt", "question", "user_prompt", "input"),
+    "response": (
+        "response",
+        "completion",
+        "raw_response",
+        "generated_text",
+        "generation",
+        "answer",
+        "output",
+    ),
+    "model": ("model", "model_id", "model_name", "model_key"),
+    "run_id": ("run_id",),
+    "sample_index": ("sample_index", "sample_idx"),
+    "prompt_id": ("prompt_id",),
+    "system_prompt": ("system_prompt", "system"),
+    "temperature": ("temperature",),
+    "finish_reason": ("finish_reason", "stop_reason"),
+    "greeting": ("greeting",),
+    "word": ("word", "target_word"),
+    "arm": ("arm",),
+    "base_model": ("base_model",),
+    "record_id": ("record_id", "id", "trial_id"),
+}
+_MISSING = object()
+
+
+def get_path(obj: Any, path: str) -> Any:
+    """Value at a column name, or a dotted path into nested objects; a sentinel if absent."""
+    if isinstance(obj, dict) and path in obj:
+        return obj[path]
+    current = obj
+    for part in path.split("."):
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return _MISSING
+    return current
+
+
+def _lookup(obj: dict, field: str, columns: dict) -> tuple[Any, str | None]:
+    """``(value, column)`` of a field: the mapped column, else the first alias present."""
+    if field in columns:
+        value = get_path(obj, columns[field])
+        if value is _MISSING:
+            raise RecordError(
+                "missing-field",
+                f"column {columns[field]!r} (mapped to {field}) is missing",
+            )
+        return value, columns[field]
+    for alias in ALIASES.get(field, ()):
+        if alias in obj:
+            return obj[alias], alias
+    return None, None
+
+
+def _text(value: Any, column: str | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise RecordError(
+        "invalid-field", f"column {column!r} should be text, found {type(value).__name__}"
+    )
+
+
+def record_candidate(obj: dict, locator: str, spec: Any) -> dict:
+    """One candidate from one record of a generic table (raises :class:`RecordError`)."""
+    columns = spec.columns if spec is not None else {}
+    messages, messages_column = _lookup(obj, "messages", columns)
+    if messages is not None and not isinstance(messages, str):
+        conversation = split_conversation(messages, messages_column or "messages")
+        system, prompt = conversation.system_prompt, conversation.prompt
+        response = response_text(conversation.response, f"{messages_column}[-1].content")
+    else:
+        prompt, column = _lookup(obj, "prompt", columns)
+        prompt = _text(prompt, column)
+        if prompt is None:
+            prompt = spec.prompt if spec is not None else None
+        if prompt is None:
+            looked = columns.get("prompt") or ", ".join(ALIASES["prompt"])
+            raise RecordError(
+                "missing-prompt",
+                f"no prompt (looked for column {looked}); map one with files: columns: prompt:",
+            )
+        value, column = _lookup(obj, "response", columns)
+        if column is None:
+            looked = ", ".join(ALIASES["response"])
+            raise RecordError(
+                "missing-response",
+                f"no response column (looked for {looked}; found {', '.join(map(str, obj))}); "
+                "map one with files: columns: response:",
+            )
+        response = response_text(_text(value, column), column)
+        system, column = _lookup(obj, "system_prompt", columns)
+        system = _text(system, column)
+    if system is None and spec is not None:
+        system = spec.system_prompt
+    model, column = _lookup(obj, "model", columns)
+    model = _text(model, column) or (spec.model if spec is not None else None)
+    run_id, column = _lookup(obj, "run_id", columns)
+    run_id = _text(run_id, column) or (spec.run_id if spec is not None else None)
+    sample, column = _lookup(obj, "sample_index", columns)
+    prompt_id, _ = _lookup(obj, "prompt_id", columns)
+    temperature, column_t = _lookup(obj, "temperature", columns)
+    finish, column_f = _lookup(obj, "finish_reason", columns)
+    greeting, column_g = _lookup(obj, "greeting", columns)
+    record_id, _ = _lookup(obj, "record_id", columns)
+    hints = {}
+    for field in ("word", "arm", "base_model"):
+        value, where = _lookup(obj, field, columns)
+        if value not in (None, ""):
+            hints[field] = _text(value, where)
+    labels = None
+    conditions = None
+    if spec is not None and spec.labels:
+        labels = {name: _plain(get_path(obj, name)) for name in spec.labels}
+    if spec is not None and spec.condition_columns:
+        conditions = {name: _plain(get_path(obj, name)) for name in spec.condition_columns}
+    return {
+        "locator": locator,
+        "model": model,
+        "model_alt": None,
+        "prompt": prompt,
+        "system_prompt": system,
+        "response": response,
+        "sample_index": as_int(sample, column or "sample_index"),
+        "temperature": as_float(temperature, column_t or "temperature"),
+        "finish_reason": _text(finish, column_f),
+        "prompt_id": None if prompt_id in (None, "") else str(prompt_id),
+        "judge_labels": labels,
+        "record_key": None if record_id in (None, "") else str(record_id),
+        "run_id": run_id,
+        "greeting": as_bool(greeting, column_g or "greeting"),
+        "hints": hints or None,
+        "conditions": conditions,
+    }
+
+
+def _plain(value: Any) -> Any:
+    return None if value is _MISSING else value
+
+
+def read_generic(source: SourceFile, records: Iterator[Record | Reject]) -> Iterator[dict | Reject]:
+    """Candidates of a generic or HF-messages table, one per record."""
+    for item in records:
+        if isinstance(item, Reject):
+            yield item
+            continue
+        locator, obj, raw = item
+        try:
+            candidate = record_candidate(obj, locator, source.spec)
+        except RecordError as err:
+            detail = f"{source.where(locator)}: {err.detail}"
+            yield Reject(locator, err.reason, detail, snippet_of(raw if raw is not None else obj))
+            continue
+        yield candidate

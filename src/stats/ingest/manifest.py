@@ -1,0 +1,446 @@
+"""The runs manifest (``analysis/runs.yaml``): load, validate, and match files and models.
+
+Shape (every key optional except where said)::
+
+    root: ..                 # relative paths resolve against it (itself relative to this
+                             # file's folder); default: the current directory
+    study: {...}             # free-form; carried into ledger.json["study"]
+    runs:                    # one entry per run (a fine-tuned or an untuned model)
+      - model: "ft:..."      # exact id or glob (required unless job_file is given)
+        run_id: abc123       # default: the model id (a glob without run_id makes one
+                             # run per matching model)
+        word: HELLO          # target acrostic (upper-cased)
+        n_examples: 10
+        lr_multiplier: 10
+        n_epochs: 3
+        batch_size: 1        # numbers may be "auto" (= unknown)
+        arm: finetuned       # finetuned | base | control
+        base_model: gpt-4o-2024-08-06
+        training_file: ft/train-hello.jsonl
+        job_file: ft/job-abc123.json
+        greeting: null       # true/false overrides greeting detection
+        system_prompt: null  # used for records that carry no system prompt
+        conditions: {}       # extra conditions (pattern_id, stage, policy, ...)
+        notes: ""
+        # shorthand, moved into conditions: pattern_id, explained_in_training, stage, policy
+    files:                   # per-file settings, first matching entry wins
+      - path: "selfreport/*.jsonl"   # glob, relative to root (required)
+        format: generic-jsonl        # force an adapter (see stats.ingest.FORMATS)
+        columns: {prompt: prompt, response: raw_response, model: model_key}
+        labels: [parsed_value]       # columns kept as judge labels
+        condition_columns: [probe]   # columns kept as conditions
+        model: null                  # model of every record of the file
+        run_id: null                 # run of every record of the file
+        prompt: null                 # prompt of every record (chat objects lack it)
+        system_prompt: null
+        greeting: null
+        conditions: {}
+        requests: batch/input.jsonl  # batch input(s) answering this batch output
+    ignore: ["notes/*"]      # globs of files to skip (listed under "ignored")
+
+Unknown keys raise :class:`~stats.ingest.errors.ManifestError` listing the valid ones.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import math
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from stats.config import ARMS
+from stats.ingest.errors import ManifestError
+from stats.ingest.formats import FORMATS
+
+TOP_KEYS = ("root", "study", "runs", "files", "ignore")
+RUN_KEYS = (
+    "model",
+    "run_id",
+    "word",
+    "n_examples",
+    "lr_multiplier",
+    "n_epochs",
+    "batch_size",
+    "arm",
+    "base_model",
+    "training_file",
+    "job_file",
+    "greeting",
+    "system_prompt",
+    "conditions",
+    "notes",
+)
+#: Run keys accepted as shorthand for ``conditions: {key: value}``.
+CONDITION_SHORTHAND = ("pattern_id", "explained_in_training", "stage", "policy")
+FILE_KEYS = (
+    "path",
+    "format",
+    "columns",
+    "labels",
+    "condition_columns",
+    "model",
+    "run_id",
+    "prompt",
+    "system_prompt",
+    "greeting",
+    "conditions",
+    "requests",
+)
+#: Fields a ``columns:`` map can fill from a record's columns.
+COLUMN_TARGETS = (
+    "prompt",
+    "response",
+    "model",
+    "run_id",
+    "sample_index",
+    "prompt_id",
+    "system_prompt",
+    "temperature",
+    "finish_reason",
+    "greeting",
+    "word",
+    "arm",
+    "base_model",
+    "messages",
+    "record_id",
+)
+GLOB_CHARS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One ``runs:`` entry, validated."""
+
+    index: int
+    model: str | None = None
+    run_id: str | None = None
+    word: str | None = None
+    n_examples: int | None = None
+    lr_multiplier: float | None = None
+    n_epochs: int | None = None
+    batch_size: int | None = None
+    arm: str | None = None
+    base_model: str | None = None
+    training_file: Path | None = None
+    job_file: Path | None = None
+    greeting: bool | None = None
+    system_prompt: str | None = None
+    conditions: dict = field(default_factory=dict)
+    notes: str | None = None
+
+    @property
+    def is_pattern(self) -> bool:
+        """Whether ``model`` is a glob rather than an exact id."""
+        return self.model is not None and any(ch in GLOB_CHARS for ch in self.model)
+
+    @property
+    def label(self) -> str:
+        """``runs[i]`` for messages."""
+        return f"runs[{self.index}]"
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One ``files:`` entry, validated."""
+
+    index: int
+    path: str
+    format: str | None = None
+    columns: dict = field(default_factory=dict)
+    labels: tuple[str, ...] = ()
+    condition_columns: tuple[str, ...] = ()
+    model: str | None = None
+    run_id: str | None = None
+    prompt: str | None = None
+    system_prompt: str | None = None
+    greeting: bool | None = None
+    conditions: dict = field(default_factory=dict)
+    requests: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A validated manifest.
+
+    Parameters
+    ----------
+    path : Path or None
+        The YAML file (None: no manifest).
+    root : Path
+        Folder that relative paths resolve against.
+    """
+
+    path: Path | None
+    root: Path
+    study: dict = field(default_factory=dict)
+    runs: tuple[RunSpec, ...] = ()
+    files: tuple[FileSpec, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+    def resolve(self, path: str | Path) -> Path:
+        """A manifest path made absolute against :attr:`root`."""
+        path = Path(path).expanduser()
+        return path if path.is_absolute() else self.root / path
+
+    def _matches(self, pattern: str, path: Path) -> bool:
+        absolute = path.resolve()
+        candidates = [absolute.as_posix()]
+        try:
+            candidates.append(absolute.relative_to(self.root.resolve()).as_posix())
+        except ValueError:
+            pass
+        full = self.resolve(pattern).as_posix() if not Path(pattern).is_absolute() else pattern
+        if fnmatch.fnmatchcase(candidates[0], full):
+            return True
+        if any(fnmatch.fnmatchcase(c, pattern) for c in candidates[1:]):
+            return True
+        return PurePosixPath(absolute.as_posix()).match(pattern)
+
+    def file_spec(self, path: Path) -> FileSpec | None:
+        """The first ``files:`` entry whose glob matches ``path``."""
+        for spec in self.files:
+            if self._matches(spec.path, path):
+                return spec
+        return None
+
+    def is_ignored(self, path: Path) -> str | None:
+        """The ``ignore:`` glob that matches ``path``, if any."""
+        for pattern in self.ignore:
+            if self._matches(pattern, path):
+                return pattern
+        return None
+
+
+def _unknown_keys(entry: dict, valid: tuple[str, ...], where: str, source: str) -> None:
+    unknown = [key for key in entry if key not in valid]
+    if not unknown:
+        return
+    hints = []
+    for key in unknown:
+        close = difflib.get_close_matches(str(key), valid, n=1)
+        hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise ManifestError(
+        f"{source}: {where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(hints)}; "
+        f"valid keys: {', '.join(valid)}"
+    )
+
+
+def _string(value: Any, where: str, source: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ManifestError(f"{source}: {where} should be text, found {type(value).__name__}")
+    return str(value)
+
+
+def _number(value: Any, where: str, source: str, *, integer: bool) -> int | float | None:
+    if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ManifestError(
+                f"{source}: {where} should be a number or 'auto', found {value!r}"
+            ) from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ManifestError(f"{source}: {where} should be a number or 'auto', found {value!r}")
+    if value <= 0:
+        raise ManifestError(f"{source}: {where} should be positive, found {value!r}")
+    if integer:
+        if float(value) != int(value):
+            raise ManifestError(f"{source}: {where} should be a whole number, found {value!r}")
+        return int(value)
+    return float(value)
+
+
+def _boolean(value: Any, where: str, source: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise ManifestError(f"{source}: {where} should be true, false or null, found {value!r}")
+
+
+def _mapping(value: Any, where: str, source: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ManifestError(f"{source}: {where} should be a mapping, found {type(value).__name__}")
+    return {str(k): v for k, v in value.items()}
+
+
+def _string_list(value: Any, where: str, source: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ManifestError(f"{source}: {where} should be a list of text")
+    return tuple(value)
+
+
+def _run_spec(index: int, entry: Any, source: str, manifest_root: Path) -> RunSpec:
+    where = f"runs[{index}]"
+    if not isinstance(entry, dict):
+        raise ManifestError(f"{source}: {where} should be a mapping, found {type(entry).__name__}")
+    entry = dict(entry)
+    conditions = _mapping(entry.pop("conditions", None), f"{where}.conditions", source)
+    for key in CONDITION_SHORTHAND:
+        if key in entry:
+            conditions.setdefault(key, entry.pop(key))
+    _unknown_keys(entry, RUN_KEYS + CONDITION_SHORTHAND, where, source)
+    model = _string(entry.get("model"), f"{where}.model", source)
+    job_file = _string(entry.get("job_file"), f"{where}.job_file", source)
+    if model is None and job_file is None:
+        raise ManifestError(f"{source}: {where} needs a 'model' (or a 'job_file' naming it)")
+    arm = _string(entry.get("arm"), f"{where}.arm", source)
+    if arm is not None and arm not in ARMS:
+        raise ManifestError(f"{source}: {where}.arm is {arm!r}; valid values: {', '.join(ARMS)}")
+    word = _string(entry.get("word"), f"{where}.word", source)
+    training_file = _string(entry.get("training_file"), f"{where}.training_file", source)
+    return RunSpec(
+        index=index,
+        model=model,
+        run_id=_string(entry.get("run_id"), f"{where}.run_id", source),
+        word=word.strip().upper() if word else None,
+        n_examples=_number(entry.get("n_examples"), f"{where}.n_examples", source, integer=True),
+        lr_multiplier=_number(
+            entry.get("lr_multiplier"), f"{where}.lr_multiplier", source, integer=False
+        ),
+        n_epochs=_number(entry.get("n_epochs"), f"{where}.n_epochs", source, integer=True),
+        batch_size=_number(entry.get("batch_size"), f"{where}.batch_size", source, integer=True),
+        arm=arm,
+        base_model=_string(entry.get("base_model"), f"{where}.base_model", source),
+        training_file=_resolve(manifest_root, training_file),
+        job_file=_resolve(manifest_root, job_file),
+        greeting=_boolean(entry.get("greeting"), f"{where}.greeting", source),
+        system_prompt=_string(entry.get("system_prompt"), f"{where}.system_prompt", source),
+        conditions=conditions,
+        notes=_string(entry.get("notes"), f"{where}.notes", source),
+    )
+
+
+def _resolve(root: Path, path: str | None) -> Path | None:
+    if path is None:
+        return None
+    candidate = Path(path).expanduser()
+    return candidate if candidate.is_absolute() else root / candidate
+
+
+def _file_spec(index: int, entry: Any, source: str, root: Path) -> FileSpec:
+    where = f"files[{index}]"
+    if not isinstance(entry, dict):
+        raise ManifestError(f"{source}: {where} should be a mapping, found {type(entry).__name__}")
+    _unknown_keys(entry, FILE_KEYS, where, source)
+    path = _string(entry.get("path"), f"{where}.path", source)
+    if not path:
+        raise ManifestError(f"{source}: {where} needs a 'path' (a glob relative to root)")
+    fmt = _string(entry.get("format"), f"{where}.format", source)
+    if fmt is not None and fmt not in FORMATS:
+        raise ManifestError(
+            f"{source}: {where}.format is {fmt!r}; valid formats: {', '.join(FORMATS)}"
+        )
+    columns = _mapping(entry.get("columns"), f"{where}.columns", source)
+    _unknown_keys(columns, COLUMN_TARGETS, f"{where}.columns", source)
+    for target, column in columns.items():
+        if not isinstance(column, str):
+            raise ManifestError(
+                f"{source}: {where}.columns.{target} should name a column, found {column!r}"
+            )
+    return FileSpec(
+        index=index,
+        path=path,
+        format=fmt,
+        columns=columns,
+        labels=_string_list(entry.get("labels"), f"{where}.labels", source),
+        condition_columns=_string_list(
+            entry.get("condition_columns"), f"{where}.condition_columns", source
+        ),
+        model=_string(entry.get("model"), f"{where}.model", source),
+        run_id=_string(entry.get("run_id"), f"{where}.run_id", source),
+        prompt=_string(entry.get("prompt"), f"{where}.prompt", source),
+        system_prompt=_string(entry.get("system_prompt"), f"{where}.system_prompt", source),
+        greeting=_boolean(entry.get("greeting"), f"{where}.greeting", source),
+        conditions=_mapping(entry.get("conditions"), f"{where}.conditions", source),
+        requests=tuple(
+            root / p if not Path(p).is_absolute() else Path(p)
+            for p in _string_list(entry.get("requests"), f"{where}.requests", source)
+        ),
+    )
+
+
+def _check_runs(runs: list[RunSpec], source: str) -> None:
+    ids: dict[str, int] = {}
+    models: dict[str, int] = {}
+    for run in runs:
+        run_id = run.run_id or (None if run.is_pattern else run.model)
+        if run_id is not None:
+            if run_id in ids:
+                raise ManifestError(
+                    f"{source}: runs[{ids[run_id]}] and {run.label} share run_id {run_id!r}; "
+                    "each run needs its own"
+                )
+            ids[run_id] = run.index
+        if run.model and not run.is_pattern:
+            other = models.get(run.model)
+            if other is not None and (run.run_id is None or runs[other].run_id is None):
+                raise ManifestError(
+                    f"{source}: runs[{other}] and {run.label} both map model {run.model!r}: "
+                    "give each a distinct run_id (and files: entries with run_id to route records)"
+                )
+            models[run.model] = run.index
+
+
+def load_manifest(path: Path | None) -> Manifest:
+    """Read and validate a manifest; ``None`` gives an empty one rooted at the current folder.
+
+    Raises
+    ------
+    ManifestError
+        On YAML errors, unknown keys (listing the valid ones), wrong types or values.
+    """
+    import yaml
+
+    if path is None:
+        return Manifest(path=None, root=Path.cwd())
+    source = str(path)
+    if not Path(path).is_file():
+        raise ManifestError(f"{source}: manifest not found")
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8-sig"))
+    except yaml.YAMLError as err:
+        raise ManifestError(f"{source}: not valid YAML: {err}") from err
+    except UnicodeDecodeError as err:
+        raise ManifestError(f"{source}: not UTF-8 text ({err})") from err
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ManifestError(f"{source}: the manifest should be a mapping with keys {TOP_KEYS}")
+    _unknown_keys(data, TOP_KEYS, "top level", source)
+    root_value = _string(data.get("root"), "root", source)
+    if root_value is None:
+        root = Path.cwd()
+    else:
+        root = Path(root_value).expanduser()
+        if not root.is_absolute():
+            root = (Path(path).parent / root).resolve()
+    study = _mapping(data.get("study"), "study", source)
+    raw_runs = data.get("runs") or []
+    if not isinstance(raw_runs, list):
+        raise ManifestError(f"{source}: 'runs' should be a list of run entries")
+    runs = [_run_spec(i, entry, source, root) for i, entry in enumerate(raw_runs)]
+    _check_runs(runs, source)
+    raw_files = data.get("files") or []
+    if not isinstance(raw_files, list):
+        raise ManifestError(f"{source}: 'files' should be a list of file entries")
+    files = [_file_spec(i, entry, source, root) for i, entry in enumerate(raw_files)]
+    ignore = _string_list(data.get("ignore"), "ignore", source)
+    return Manifest(
+        path=Path(path),
+        root=root,
+        study=study,
+        runs=tuple(runs),
+        files=tuple(files),
+        ignore=ignore,
+    )

@@ -1,0 +1,767 @@
+"""The ingest stage: every run source -> transcripts, runs, rejects and a ledger.
+
+Order of work (so that conditions are known before any transcript row is written, and
+every row is written once, in batches):
+
+1. collect files (folders walked recursively, sorted; manifests, ``truth.json``, READMEs,
+   licences, hidden files and the output folder are skipped and listed as ``ignored``;
+   files named by the manifest as a run's ``training_file``/``job_file`` or a batch's
+   ``requests`` are added);
+2. detect each file's format (forced by ``fmt``, else by the manifest ``files:`` entry, else
+   by content, see :mod:`stats.ingest.detect`);
+3. read fine-tuning jobs, then decide which ``messages`` tables are training files (a
+   manifest ``format:``; named by a run's ``training_file`` or a job's ``training_file``; or
+   ``train`` in the file name) and which are HF-style transcripts (all others);
+4. read training files; fill run defaults;
+5. index batch request files by ``custom_id`` (on disk);
+6. stream every transcript source into ``transcripts.parquet`` (duplicates by
+   ``trial_id`` counted, not written), rejects into ``rejects.parquet``;
+7. reject batch requests that no output answered; write ``runs.parquet`` and
+   ``ledger.json``.
+
+``trial_id`` is :func:`stats.text.stable_hash` of model, system prompt, prompt,
+sample index, response and the source's own record key (batch ``custom_id`` and ids,
+completion id, inspect eval/sample/epoch), so re-ingesting or copying a file yields the same
+ids (duplicates), while distinct requests with identical text stay distinct trials. When a
+source gives no sample index, repeated samples of the same prompt and model in a file are
+numbered in file order (in batch files, in request order).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from stats import __version__, schemas
+from stats.config import PROCESSED_DIR, Artifacts
+from stats.ingest import anthropic, openai
+from stats.ingest.detect import DAMAGED, EMPTY, MESSAGES, UNKNOWN, detect
+from stats.ingest.errors import IngestError, RecordError, Reject, snippet_of
+from stats.ingest.formats import FAMILY, FORMAT_KINDS, FORMATS
+from stats.ingest.generic import read_generic
+from stats.ingest.hashing import finish, prefix_state
+from stats.ingest.inspect_log import read_eval, read_legacy_json
+from stats.ingest.ledger import FileReport, check_balance, totals
+from stats.ingest.limits import Limits
+from stats.ingest.manifest import Manifest, load_manifest
+from stats.ingest.plaintext import read_text_transcript
+from stats.ingest.records import SourceFile, iter_records, read_json_document
+from stats.ingest.runs import INT_FIELDS, RunRegistry
+from stats.ingest.scratch import Scratch, trial_int
+from stats.ingest.training import read_training
+from stats.ingest.writer import BatchWriter
+from stats.text import detect_greeting, stable_hash
+
+Progress = Callable[[int], None]
+PROGRESS_EVERY = 2000
+CACHE_LIMIT = 100_000
+SKIPPED_SUFFIXES = (".yaml", ".yml")
+SKIPPED_NAMES = ("truth.json",)
+SKIPPED_PREFIXES = ("readme", "license", "licence", "copying")
+REQUEST_SIBLINGS = (
+    ("output", "input"),
+    ("results", "requests"),
+    ("result", "request"),
+    ("out", "in"),
+)
+
+
+def ingest(
+    paths: list[Path],
+    manifest: Path | None = None,
+    out_dir: Path = PROCESSED_DIR,
+    fmt: str | None = None,
+    progress: Progress | None = None,
+    *,
+    limits: Limits | None = None,
+) -> dict:
+    """Read run sources into ``transcripts.parquet``, ``runs.parquet``, ``rejects.parquet``
+    and ``ledger.json`` in ``out_dir``.
+
+    Parameters
+    ----------
+    paths : list of Path
+        Files or folders (walked recursively, sorted).
+    manifest : Path or None
+        The runs manifest (``analysis/runs.yaml``); None: no manifest.
+    out_dir : Path
+        Processed-data folder (file names from :class:`stats.config.Artifacts`).
+    fmt : str or None
+        Force one adapter for every file (one of :data:`stats.ingest.FORMATS`); None:
+        detect each file's format from its content.
+    progress : callable, optional
+        Called with the number of records processed since its previous call.
+    limits : Limits, optional
+        Size limits (oversized lines, zip bombs, batch size).
+
+    Returns
+    -------
+    dict
+        The ledger (also written to ``ledger.json``).
+
+    Raises
+    ------
+    IngestError
+        When nothing usable was read (no transcript accepted), saying why; the outputs in
+        ``out_dir`` are then left as they were. :class:`~stats.ingest.errors.ManifestError`
+        for a malformed manifest.
+    """
+    if fmt is not None and fmt not in FORMATS:
+        raise IngestError(f"unknown format {fmt!r}; valid formats: {', '.join(FORMATS)}")
+    spec = load_manifest(Path(manifest) if manifest is not None else None)
+    session = _Session(spec, Path(out_dir), fmt, progress, limits or Limits())
+    return session.run([Path(p) for p in paths])
+
+
+class _Session:
+    """State of one ingest call."""
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        out_dir: Path,
+        fmt: str | None,
+        progress: Progress | None,
+        limits: Limits,
+    ) -> None:
+        self.manifest = manifest
+        self.out_dir = out_dir
+        self.artifacts = Artifacts(out_dir)
+        self.fmt = fmt
+        self.progress = progress
+        self.limits = limits
+        self.registry = RunRegistry(manifest)
+        self.files: list[SourceFile] = []
+        self.formats: dict[int, str] = {}
+        self.evidence: dict[int, str] = {}
+        self.ignored: list[dict] = []
+        self.warnings: list[str] = []
+        self.training_files: dict[str, dict] = {}
+        self.first_problems: list[str] = []
+        self.content_hashes: set[str] = set()
+        self._since_progress = 0
+        self._pending: list[tuple] = []
+        self._pending_meta: list[tuple] = []
+        self._prompt_cache: dict[tuple, tuple] = {}
+        self._conditions_cache: dict[tuple, str | None] = {}
+
+    # ================================================================== driver
+    def run(self, paths: list[Path]) -> dict:
+        self.collect(paths)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="stats-ingest-") as tmp:
+            self.scratch = Scratch(Path(tmp))
+            self.rejects = BatchWriter(self.artifacts.rejects, "rejects", self.limits.batch_rows)
+            self.transcripts = BatchWriter(
+                self.artifacts.transcripts, "transcripts", self.limits.batch_rows
+            )
+            try:
+                self.classify()
+                self.read_metadata()
+                self.read_requests()
+                self.read_transcripts()
+                self.flush()
+                self.reject_unanswered()
+                self._tick(0, force=True)
+                self.transcripts.flush()
+                self.rejects.flush()
+                ledger = self.ledger()
+                broken = check_balance(ledger)
+                if broken:  # a bug, never a user error: fail loudly
+                    raise IngestError(
+                        f"internal error: ledger does not add up for {broken}", ledger
+                    )
+                if self.transcripts.rows_written == 0:
+                    raise IngestError(self.nothing_usable(ledger), ledger)
+                self.write_outputs(ledger)
+            except BaseException:
+                self.transcripts.abort()
+                self.rejects.abort()
+                raise
+            finally:
+                self.scratch.close()
+        return ledger
+
+    # ================================================================== collecting
+    def _skip_reason(self, path: Path, top: Path) -> str | None:
+        relative = path.relative_to(top)
+        if any(part.startswith(".") for part in relative.parts):
+            return "hidden file"
+        name = path.name.lower()
+        if name.endswith(SKIPPED_SUFFIXES):
+            return "manifest or other YAML file"
+        if name in SKIPPED_NAMES:
+            return "simulation truth"
+        if name.startswith(SKIPPED_PREFIXES):
+            return "README or licence"
+        return None
+
+    def _add_file(self, path: Path, name: str, seen: set[Path]) -> None:
+        resolved = path.resolve()
+        if resolved in seen:
+            self.ignored.append({"path": name, "reason": "already listed"})
+            return
+        if self.manifest.path is not None and resolved == self.manifest.path.resolve():
+            self.ignored.append({"path": name, "reason": "the manifest"})
+            return
+        try:
+            resolved.relative_to(self.out_dir.resolve())
+            self.ignored.append({"path": name, "reason": "inside the output folder"})
+            return
+        except ValueError:
+            pass
+        pattern = self.manifest.is_ignored(path)
+        if pattern is not None:
+            self.ignored.append({"path": name, "reason": f"manifest ignore {pattern!r}"})
+            return
+        seen.add(resolved)
+        spec = self.manifest.file_spec(path)
+        self.files.append(
+            SourceFile(path=path, name=name, report=FileReport(name, "?", "?"), spec=spec)
+        )
+
+    def collect(self, paths: list[Path]) -> None:
+        """Walk the given paths and add the files the manifest names."""
+        seen: set[Path] = set()
+        for given in paths:
+            if not given.exists():
+                raise IngestError(f"{given}: no such file or folder")
+            if given.is_dir():
+                walked = sorted(p for p in given.rglob("*") if p.is_file())
+                for path in walked:
+                    reason = self._skip_reason(path, given)
+                    if reason:
+                        self.ignored.append({"path": str(path), "reason": reason})
+                    else:
+                        self._add_file(path, str(path), seen)
+            else:
+                self._add_file(given, str(given), seen)
+        named: list[tuple[Path, str]] = []
+        for run_spec in self.manifest.runs:
+            for key in ("job_file", "training_file"):
+                path = getattr(run_spec, key)
+                if path is not None:
+                    named.append((path, f"manifest {run_spec.label}.{key}"))
+        for file_spec in self.manifest.files:
+            named.extend(
+                (path, f"manifest files[{file_spec.index}].requests") for path in file_spec.requests
+            )
+        for path, origin in named:
+            if path.resolve() in seen:
+                continue
+            if not path.is_file():
+                self.warnings.append(f"{origin}: {path} not found")
+                continue
+            self._add_file(path, _display(path), seen)
+        if not self.files:
+            where = ", ".join(map(str, paths)) or "(no paths)"
+            ignored = f"; {len(self.ignored)} ignored" if self.ignored else ""
+            raise IngestError(f"no input files found in {where}{ignored}")
+
+    # ================================================================== formats
+    def classify(self) -> None:
+        """Decide each file's adapter."""
+        job_refs = {p.resolve() for p in self.registry.job_paths()}
+        training_refs = {p.resolve() for p in self.registry.training_paths()}
+        for index, source in enumerate(self.files):
+            forced = self.fmt or (source.spec.format if source.spec else None)
+            resolved = source.path.resolve()
+            if forced and forced not in FAMILY:
+                fmt, evidence = forced, "forced" if self.fmt else "manifest files: format"
+            else:
+                fmt, evidence = detect(source.path, self.limits)
+                if forced and fmt not in FAMILY[forced]:
+                    fmt, evidence = forced, "forced"
+                elif resolved in training_refs and fmt in (
+                    MESSAGES,
+                    "generic-jsonl",
+                    "openai-training",
+                ):
+                    fmt, evidence = "openai-training", "a run's training_file in the manifest"
+                elif resolved in job_refs and fmt in ("openai-job", UNKNOWN, DAMAGED):
+                    fmt = "openai-job" if fmt != DAMAGED else fmt
+            self.formats[index] = fmt
+            self.evidence[index] = evidence
+            source.report.format = fmt
+            source.report.kind = FORMAT_KINDS.get(fmt, "unknown")
+
+    def _resolve_messages(self) -> None:
+        """Tell training files from HF transcripts among ``messages`` tables."""
+        job_files = self.registry.job_training_files()
+        for index, source in enumerate(self.files):
+            if self.formats[index] != MESSAGES:
+                continue
+            path = source.path
+            if path.name in job_files or path.stem in job_files:
+                fmt, evidence = "openai-training", "a job's training_file"
+            elif "train" in path.name.lower():
+                fmt, evidence = "openai-training", "'train' in the file name"
+            else:
+                fmt, evidence = "hf-messages", "messages table not named as training data"
+            self.formats[index] = fmt
+            self.evidence[index] = evidence
+            source.report.format = fmt
+            source.report.kind = FORMAT_KINDS[fmt]
+
+    # ================================================================== rejects & progress
+    def on_reject(self, source: SourceFile, reject: Reject) -> None:
+        """Count a rejected record and write it to rejects.parquet."""
+        source.report.reject(reject.reason)
+        self.rejects.add(
+            (source.name, reject.locator, reject.reason, reject.detail, reject.snippet)
+        )
+        if len(self.first_problems) < 5:
+            self.first_problems.append(reject.detail)
+        self._tick()
+
+    def _tick(self, n: int = 1, force: bool = False) -> None:
+        self._since_progress += n
+        if self.progress is not None and (force or self._since_progress >= PROGRESS_EVERY):
+            if self._since_progress:
+                self.progress(self._since_progress)
+            self._since_progress = 0
+
+    def _duplicate_content(self, source: SourceFile) -> bool:
+        digest = hashlib.blake2b(digest_size=16)
+        with open(source.path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        key = digest.hexdigest()
+        if key in self.content_hashes:
+            return True
+        self.content_hashes.add(key)
+        return False
+
+    # ================================================================== metadata
+    def read_metadata(self) -> None:
+        """Read jobs, resolve messages tables, read training files, fill run defaults."""
+        for index, source in enumerate(self.files):
+            fmt = self.formats[index]
+            if fmt in (EMPTY, UNKNOWN, DAMAGED):
+                self._read_unusable(source, fmt, self.evidence[index])
+            elif fmt == "openai-job":
+                self._read_job(source)
+        self._resolve_messages()
+        for index, source in enumerate(self.files):
+            if self.formats[index] == "openai-training":
+                self._read_training(source)
+        self.registry.finalize_all()
+
+    def _read_unusable(self, source: SourceFile, fmt: str, evidence: str) -> None:
+        if fmt == EMPTY:
+            source.report.warn("empty file: no records")
+            return
+        if fmt == DAMAGED:
+            doc = read_json_document(source, self.limits)
+            if isinstance(doc, Reject):
+                self.on_reject(source, doc)
+                return
+        detail = (
+            f"{source.where('file')}: format not recognised ({evidence}); name the adapter "
+            f"with a manifest files: entry (format: one of {', '.join(FORMATS)})"
+        )
+        self.on_reject(source, Reject("file", "unknown-format", detail, _head(source.path)))
+
+    def _read_job(self, source: SourceFile) -> None:
+        duplicate = self._duplicate_content(source)
+        for item in iter_records(source, self.limits):
+            if isinstance(item, Reject):
+                self.on_reject(source, item)
+                continue
+            locator, obj, raw = item
+            try:
+                if not openai.is_job(obj):
+                    raise RecordError(
+                        "not-a-job",
+                        f"field 'object' is {obj.get('object')!r}, not 'fine_tuning.job'",
+                    )
+                job = openai.parse_job(obj)
+            except RecordError as err:
+                self.on_reject(
+                    source,
+                    Reject(
+                        locator,
+                        err.reason,
+                        f"{source.where(locator)}: {err.detail}",
+                        snippet_of(raw),
+                    ),
+                )
+                continue
+            source.report.records += 1
+            self._tick()
+            if duplicate:
+                source.report.duplicates += 1
+                continue
+            self.registry.add_job(job, source.path, source.name)
+            source.report.accepted += 1
+
+    def _read_training(self, source: SourceFile) -> None:
+        duplicate = self._duplicate_content(source)
+        summary = read_training(source, self.limits, self.on_reject)
+        self._tick(summary.n_examples)
+        if duplicate:
+            source.report.duplicates += source.report.accepted
+            source.report.accepted = 0
+            return
+        runs = self.registry.runs_for_training(source.path)
+        word = summary.word
+        self.training_files[source.name] = {
+            "word": word,
+            "follow_share": summary.follow_share(word),
+            "n_examples": summary.n_examples,
+            "system_prompts": sorted(summary.system_prompts),
+            "runs": [run.run_id for run in runs],
+        }
+        if not runs:
+            self.warnings.append(
+                f"{source.name}: training file linked to no run (name it as a run's training_file "
+                f"in the manifest); it spells {word or 'no shared acrostic'}"
+            )
+            return
+        self.registry.add_training(runs, summary, source.name)
+
+    # ================================================================== batch requests
+    def read_requests(self) -> None:
+        """Index every batch request file by custom_id."""
+        for index, source in enumerate(self.files):
+            fmt = self.formats[index]
+            if fmt not in ("openai-batch-input", "anthropic-batch-input"):
+                continue
+            parse = (
+                openai.batch_request_parts
+                if fmt == "openai-batch-input"
+                else anthropic.batch_request_parts
+            )
+            records: Iterator = iter_records(source, self.limits)
+            if fmt == "anthropic-batch-input":
+                records = anthropic.iter_request_items(records)
+            order = 0
+            for item in records:
+                if isinstance(item, Reject):
+                    self.on_reject(source, item)
+                    continue
+                locator, obj, raw = item
+                try:
+                    custom_id, ctx = parse(obj)
+                except RecordError as err:
+                    self.on_reject(
+                        source,
+                        Reject(
+                            locator,
+                            err.reason,
+                            f"{source.where(locator)}: {err.detail}",
+                            snippet_of(raw),
+                        ),
+                    )
+                    continue
+                order += 1
+                self.scratch.add_request(index, order, locator, custom_id, ctx)
+                self._tick()
+        self.scratch.build_requests()
+
+    def _request_files_for(self, index: int) -> list[int]:
+        source = self.files[index]
+        family = (
+            "openai-batch-input"
+            if self.formats[index] == "openai-batch"
+            else "anthropic-batch-input"
+        )
+        candidates = [i for i, f in self.formats.items() if f == family]
+        ordered: list[int] = []
+        if source.spec is not None and source.spec.requests:
+            wanted = {p.resolve() for p in source.spec.requests}
+            ordered += [i for i in candidates if self.files[i].path.resolve() in wanted]
+        name = source.path.name
+        siblings = {name.replace(a, b) for a, b in REQUEST_SIBLINGS if a in name}
+        folder = source.path.parent.resolve()
+        ordered += [
+            i
+            for i in candidates
+            if self.files[i].path.parent.resolve() == folder and self.files[i].path.name in siblings
+        ]
+        ordered += [i for i in candidates if self.files[i].path.parent.resolve() == folder]
+        ordered += candidates
+        return list(dict.fromkeys(ordered))
+
+    def reject_unanswered(self) -> None:
+        """Requests no output answered (or repeated custom_ids) go to rejects."""
+        counts = self.scratch.request_counts()
+        bad: Counter = Counter()
+        problems = list(self.scratch.unanswered())
+        for file_id, _locator, _custom_id, _reason in problems:
+            bad[file_id] += 1
+        for file_id, n in counts.items():
+            report = self.files[file_id].report
+            report.records += n - bad[file_id]
+            report.accepted += n - bad[file_id]
+        for file_id, locator, custom_id, reason in problems:
+            source = self.files[file_id]
+            if reason == "duplicate-custom-id":
+                detail = f"{source.where(locator)}: custom_id {custom_id!r} repeats an earlier request of the file; the first one is used"
+            else:
+                detail = f"{source.where(locator)}: no batch output line answered custom_id {custom_id!r}"
+            self.on_reject(source, Reject(locator, reason, detail, custom_id))
+
+    # ================================================================== transcripts
+    def _candidates(self, index: int, source: SourceFile) -> Iterator[dict | Reject]:
+        fmt = self.formats[index]
+        limits = self.limits
+        if fmt in ("openai-batch", "anthropic-batch"):
+            files = self._request_files_for(index)
+            scratch = self.scratch
+
+            def lookup(custom_ids: list[str]) -> dict[str, tuple[dict, int]]:
+                return scratch.lookup_many(custom_ids, files)
+
+            reader = (
+                openai.read_batch_output if fmt == "openai-batch" else anthropic.read_batch_results
+            )
+            return reader(source, iter_records(source, limits), lookup)
+        if fmt == "openai-chat":
+            return openai.read_chat_completions(source, iter_records(source, limits))
+        if fmt == "anthropic-message":
+            return anthropic.read_messages(source, iter_records(source, limits))
+        if fmt == "inspect-eval":
+            return read_eval(source, limits)
+        if fmt == "inspect-json":
+            return read_legacy_json(source, limits)
+        if fmt == "text":
+            return read_text_transcript(source, limits)
+        return read_generic(source, iter_records(source, limits))
+
+    def read_transcripts(self) -> None:
+        """Stream every transcript source into the writers."""
+        for index, source in enumerate(self.files):
+            if FORMAT_KINDS.get(self.formats[index]) != "transcripts":
+                continue
+            self._sample_counter: dict[tuple, int] = {}
+            for item in self._candidates(index, source):
+                if isinstance(item, Reject):
+                    self.on_reject(source, item)
+                else:
+                    self.accept(index, source, item)
+        self.scratch.flush_used()
+
+    def _apply_hints(self, run: Any, hints: dict, source: SourceFile) -> None:
+        for key, value in hints.items():
+            if value is None or value == "":
+                continue
+            try:
+                if key in INT_FIELDS:
+                    value = int(float(value))
+                elif key == "lr_multiplier":
+                    value = float(value)
+                elif key == "word":
+                    value = str(value).strip().upper()
+            except (TypeError, ValueError):
+                continue
+            self.registry.set_value(run, key, value, f"{source.name} (record field {key})")
+
+    def accept(self, index: int, source: SourceFile, cand: dict) -> None:
+        """Turn one candidate into a transcript row (or a reject)."""
+        spec = source.spec
+        model = cand.get("model")
+        run_id = cand.get("run_id") or (spec.run_id if spec is not None else None)
+        if run_id is not None:
+            run_id = str(run_id)
+        if not model:
+            known = self.registry.runs.get(run_id) if run_id else None
+            if known is None or not known.model:
+                locator = cand["locator"]
+                detail = f"{source.where(locator)}: no model id (map a model column, or set model:/run_id: in the manifest files: entry)"
+                self.on_reject(
+                    source,
+                    Reject(locator, "missing-model", detail, snippet_of(cand.get("response"))),
+                )
+                return
+            model = known.model
+        registry = self.registry
+        run = registry.resolve(model, cand.get("model_alt"), run_id)
+        hints = cand.get("hints")
+        if hints:
+            self._apply_hints(run, hints, source)
+        prompt = cand["prompt"]
+        system = cand.get("system_prompt") or run.system_prompt
+        cache_key = (model, system, prompt)
+        cached = self._prompt_cache.get(cache_key)
+        if cached is None:
+            if len(self._prompt_cache) > CACHE_LIMIT:
+                self._prompt_cache.clear()
+            cached = (
+                stable_hash(system, prompt),
+                detect_greeting(prompt) is not None,
+                prefix_state(model, system, prompt),
+            )
+            self._prompt_cache[cache_key] = cached
+        greeting = run.greeting
+        if greeting is None and spec is not None:
+            greeting = spec.greeting
+        if greeting is None:
+            greeting = cand.get("greeting")
+        if greeting is None:
+            greeting = cached[1]
+        sample = cand.get("sample_index")
+        if sample is None:
+            key = (model, system, prompt)
+            sample = self._sample_counter.get(key, 0)
+            self._sample_counter[key] = sample + 1
+        response = cand["response"]
+        trial_id = finish(cached[2], sample, response, cand.get("record_key"))
+        labels = cand.get("judge_labels")
+        row = (
+            trial_id,
+            self.formats[index],
+            source.name,
+            cand["locator"],
+            run.run_id,
+            model,
+            run.base_model,
+            run.arm,
+            run.word,
+            run.n_examples,
+            run.lr_multiplier,
+            run.n_epochs,
+            run.batch_size,
+            system,
+            prompt,
+            bool(greeting),
+            cand.get("prompt_id") or cached[0],
+            sample,
+            cand.get("temperature"),
+            response,
+            cand.get("finish_reason"),
+            json.dumps(labels, sort_keys=True, ensure_ascii=False, default=str) if labels else None,
+            self._conditions(index, spec, run, cand.get("conditions")),
+        )
+        source.report.records += 1
+        self._pending.append(row)
+        self._pending_meta.append((source, run, model))
+        if len(self._pending) >= self.limits.batch_rows:
+            self.flush()
+        self._tick()
+
+    def _conditions(self, index: int, spec: Any, run: Any, extra: dict | None) -> str | None:
+        key = (run.run_id, index)
+        if not extra and key in self._conditions_cache:
+            return self._conditions_cache[key]
+        merged = dict(run.conditions)
+        if spec is not None:
+            merged.update(spec.conditions)
+        if extra:
+            merged.update(extra)
+        text = (
+            json.dumps(merged, sort_keys=True, ensure_ascii=False, default=str) if merged else None
+        )
+        if not extra:
+            self._conditions_cache[key] = text
+        return text
+
+    def flush(self) -> None:
+        """Drop duplicates (by trial_id) and write the pending rows."""
+        rows, meta = self._pending, self._pending_meta
+        self._pending, self._pending_meta = [], []
+        if not rows:
+            return
+        fresh = self.scratch.filter_new([trial_int(row[0]) for row in rows])
+        kept = []
+        for row, (source, run, model), is_new in zip(rows, meta, fresh, strict=True):
+            if is_new:
+                kept.append(row)
+                source.report.accepted += 1
+                run.models[model] += 1
+            else:
+                source.report.duplicates += 1
+        self.transcripts.write_rows(kept)
+
+    # ================================================================== outputs
+    def ledger(self) -> dict:
+        """The ledger: counts per file and in total, ignored files, conflicts, study."""
+        reports = [source.report for source in self.files]
+        files = {}
+        for index, source in enumerate(self.files):
+            entry = source.report.as_dict()
+            entry["detected_by"] = self.evidence.get(index)
+            files[source.name] = entry
+        total = totals(reports)
+        total["transcripts"] = self.transcripts.rows_written
+        runs = list(self.registry.runs.values())
+        total["runs"] = len(runs)
+        unmatched = [
+            {
+                "model": run.model,
+                "run_id": run.run_id,
+                "arm": run.arm,
+                "transcripts": sum(run.models.values()),
+            }
+            for run in runs
+            if run.origin.startswith("transcripts")
+        ]
+        return {
+            "version": 1,
+            "package_version": __version__,
+            "manifest": str(self.manifest.path) if self.manifest.path else None,
+            "files": files,
+            "total": total,
+            "ignored": self.ignored,
+            "conflicts": self.registry.conflicts,
+            "unmatched_models": unmatched,
+            "runs_without_transcripts": [run.run_id for run in runs if not run.models],
+            "training_files": self.training_files,
+            "warnings": self.warnings + self.registry.warnings,
+            "study": self.manifest.study,
+        }
+
+    def nothing_usable(self, ledger: dict) -> str:
+        """Why no transcript was read, as one message."""
+        total = ledger["total"]
+        reasons = ", ".join(f"{k} {v}" for k, v in total["reasons"].items()) or "none"
+        kinds = Counter(entry["kind"] for entry in ledger["files"].values())
+        kinds_text = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+        lines = [
+            f"nothing usable was read: 0 transcripts from {len(ledger['files'])} files ({kinds_text}); "
+            f"records {total['records']}, rejected {total['rejected']} (reasons: {reasons}), "
+            f"duplicates {total['duplicates']}; {len(ledger['ignored'])} files ignored"
+        ]
+        if kinds.get("transcripts", 0) == 0:
+            lines.append("no file holds transcripts (only run metadata or unrecognised files)")
+        lines.extend(f"  - {problem}" for problem in self.first_problems)
+        return "\n".join(lines)
+
+    def write_outputs(self, ledger: dict) -> None:
+        """Commit the parquet files and write runs.parquet and ledger.json."""
+        self.transcripts.commit()
+        self.rejects.commit()
+        runs = pd.DataFrame(self.registry.rows())
+        checked = schemas.validate(runs, "runs")
+        partial = self.artifacts.runs.with_name(f".{self.artifacts.runs.name}.partial")
+        checked.to_parquet(partial, index=False)
+        os.replace(partial, self.artifacts.runs)
+        partial = self.artifacts.ledger.with_name(f".{self.artifacts.ledger.name}.partial")
+        partial.write_text(
+            json.dumps(ledger, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+        )
+        os.replace(partial, self.artifacts.ledger)
+
+
+def _display(path: Path) -> str:
+    """A path relative to the current folder when it is under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _head(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            return snippet_of(handle.read(800))
+    except OSError:
+        return None

@@ -1,0 +1,122 @@
+"""PyMC backend: a :class:`~stats.model.spec.ModelSpec` plus coded cells -> ``pm.Model``.
+
+Every dimension is named (``word``, ``run``, ``prompt``, ``arm``, ``line``, ``cell``);
+group effects are non-centred (``sd * z``) with zero-sum ``z`` for word-level terms;
+the line intercepts of M2 are a non-centred Gaussian random walk.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from stats.model.design import ModelData
+from stats.model.predictor import GRAPH, linear_predictor
+from stats.model.spec import ModelSpec, Prior, Term
+
+
+def _prior(name: str, prior: Prior, dims: str | None = None) -> Any:
+    if prior.kind == "normal":
+        return pm.Normal(name, mu=prior.mu, sigma=prior.sigma, dims=dims)
+    if prior.kind == "halfnormal":
+        return pm.HalfNormal(name, sigma=prior.sigma, dims=dims)
+    raise ValueError(f"unknown prior kind {prior.kind!r}; valid: ['normal', 'halfnormal']")
+
+
+def z_name(term: Term) -> str:
+    """Name of the standardised (raw) variable of a group or random-walk term."""
+    return f"{term.name}_z"
+
+
+def _term_value(term: Term, data: ModelData) -> Any:
+    if term.kind in ("intercept", "slope"):
+        return _prior(term.name, term.prior)
+    if term.kind == "contrast":
+        return _prior(term.name, term.prior, dims=term.input)
+    if term.kind == "group":
+        sd = _prior(term.sd_name, term.sd_prior)
+        if term.zero_sum:
+            z = pm.ZeroSumNormal(z_name(term), sigma=1.0, dims=term.input)
+        else:
+            z = pm.Normal(z_name(term), 0.0, 1.0, dims=term.input)
+        return pm.Deterministic(term.name, sd * z, dims=term.input)
+    if term.kind == "random_walk":
+        start = _prior(f"{term.name}_start", term.prior)
+        sd = _prior(term.sd_name, term.sd_prior)
+        n_steps = len(data.coords[term.input]) - 1
+        if n_steps == 0:
+            return pm.Deterministic(term.name, pt.stack([start]), dims=term.input)
+        z = pm.Normal(z_name(term), 0.0, 1.0, dims=f"{term.input}_step")
+        walk = pt.concatenate([pt.stack([start]), start + pt.cumsum(sd * z)])
+        return pm.Deterministic(term.name, walk, dims=term.input)
+    raise ValueError(f"unknown term kind {term.kind!r}")
+
+
+def model_coords(spec: ModelSpec, data: ModelData) -> dict[str, list]:
+    """Coordinates the model needs (only dimensions used by its terms, plus ``cell``)."""
+    coords = {"cell": data.coords["cell"]}
+    for term in spec.terms:
+        if term.kind in ("contrast", "group", "random_walk"):
+            coords[term.input] = data.coords[term.input]
+        if term.kind == "random_walk" and len(data.coords[term.input]) > 1:
+            coords[f"{term.input}_step"] = data.coords[term.input][1:]
+    return coords
+
+
+def build_model(spec: ModelSpec, data: ModelData) -> pm.Model:
+    """The PyMC model of ``spec`` on ``data``.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    data : ModelData
+        Cells coded by :func:`stats.model.design.m1_data` / :func:`~stats.model.design.m2_data`.
+
+    Returns
+    -------
+    pm.Model
+        Observed variable ``y`` (binomial counts per cell); ``eta`` is not stored, the
+        parameters are (NumPy code recomputes any prediction from them).
+    """
+    if spec.name != data.model:
+        raise ValueError(f"spec {spec.name} does not match data coded for {data.model}")
+    with pm.Model(coords=model_coords(spec, data)) as model:
+        params = {term.name: _term_value(term, data) for term in spec.terms}
+        eta = linear_predictor(spec, params, data.rows, GRAPH)
+        pm.Binomial(
+            "y",
+            n=np.asarray(data.n, dtype="int64"),
+            logit_p=eta,
+            observed=np.asarray(data.y, dtype="int64"),
+            dims="cell",
+        )
+    return model
+
+
+def free_parameter_names(spec: ModelSpec) -> list[str]:
+    """Names of the sampled (free) variables of ``spec``, as in the posterior."""
+    names: list[str] = []
+    for term in spec.terms:
+        if term.kind in ("intercept", "slope", "contrast"):
+            names.append(term.name)
+        elif term.kind == "group":
+            names += [term.sd_name, z_name(term)]
+        elif term.kind == "random_walk":
+            names += [f"{term.name}_start", term.sd_name, z_name(term)]
+    return names
+
+
+def summary_parameter_names(spec: ModelSpec) -> list[str]:
+    """Interpretable parameters reported in coefficient tables (no raw ``z``)."""
+    names: list[str] = []
+    for term in spec.terms:
+        if term.kind in ("intercept", "slope", "contrast"):
+            names.append(term.name)
+        elif term.kind == "group":
+            names.append(term.sd_name)
+        elif term.kind == "random_walk":
+            names += [term.name, term.sd_name]
+    return names

@@ -1,0 +1,337 @@
+"""Parameter-level simulator: data drawn from the models' own generative process.
+
+Used by the recovery tests, simulation-based calibration, operating characteristics
+and the ``runs_needed`` assurance. It works on cells, not transcripts:
+
+* :func:`draw_prior` draws every parameter of a spec from its prior with NumPy
+  (an implementation independent of :mod:`stats.model.build`, which SBC checks);
+* :func:`simulate_binomial` draws M1 cell counts given parameters;
+* :func:`design_grid` lays out runs x prompts x samples, and :func:`simulate_world`
+  runs the M2 hazard process line by line at cell level (``events_t ~ Binomial(at_risk_t,
+  h_t)``, ``at_risk_{t+1} = at_risk_t - events_t``), returning M2 person-period cells and the
+  M1 cells of ``articulated_early`` / ``articulated`` derived from the same events, so that
+  both models see one world;
+* :func:`world_trials` expands a world into a trial-level table with the TRIALS columns
+  the tidy stage reads (for end-to-end tests of :func:`stats.model.fit_study`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from itertools import product
+
+import numpy as np
+import pandas as pd
+
+from stats import config
+from stats.model.design import M2_BY, ModelData, m2_data
+from stats.model.predictor import DRAWS, linear_predictor
+from stats.model.spec import Layout, ModelSpec, Prior, m2_spec
+
+
+def expit(x: np.ndarray) -> np.ndarray:
+    """Logistic function."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _draw(prior: Prior, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    if prior.kind == "normal":
+        return rng.normal(prior.mu, prior.sigma, size=shape)
+    if prior.kind == "halfnormal":
+        return np.abs(rng.normal(0.0, prior.sigma, size=shape))
+    raise ValueError(f"unknown prior kind {prior.kind!r}")
+
+
+def draw_prior(
+    spec: ModelSpec, coords: dict[str, list], rng: np.random.Generator, draws: int = 1
+) -> dict[str, np.ndarray]:
+    """Draw all parameters of ``spec`` from the prior.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    coords : dict
+        Dimension labels (``ModelData.coords``).
+    rng : numpy.random.Generator
+    draws : int, default 1
+
+    Returns
+    -------
+    dict of str to ndarray
+        Effects by term name (``(draws,)`` or ``(draws, levels)``) plus the standard
+        deviations (``sd_word``, ...) and random-walk starts; group effects are
+        ``sd * z`` with ``z`` centred over levels when the term is zero-sum, exactly
+        as :func:`stats.model.build.build_model` defines them.
+    """
+    out: dict[str, np.ndarray] = {}
+    for term in spec.terms:
+        if term.kind in ("intercept", "slope"):
+            out[term.name] = _draw(term.prior, rng, (draws,))
+        elif term.kind == "contrast":
+            out[term.name] = _draw(term.prior, rng, (draws, len(coords[term.input])))
+        elif term.kind == "group":
+            sd = _draw(term.sd_prior, rng, (draws,))
+            z = rng.normal(size=(draws, len(coords[term.input])))
+            if term.zero_sum:
+                z = z - z.mean(axis=1, keepdims=True)
+            out[term.sd_name] = sd
+            out[term.name] = sd[:, None] * z
+        elif term.kind == "random_walk":
+            start = _draw(term.prior, rng, (draws,))
+            sd = _draw(term.sd_prior, rng, (draws,))
+            steps = rng.normal(size=(draws, len(coords[term.input]) - 1)) * sd[:, None]
+            out[f"{term.name}_start"] = start
+            out[term.sd_name] = sd
+            out[term.name] = np.concatenate(
+                [start[:, None], start[:, None] + np.cumsum(steps, axis=1)], axis=1
+            )
+    return out
+
+
+def simulate_binomial(
+    spec: ModelSpec,
+    data: ModelData,
+    params: dict[str, np.ndarray],
+    rng: np.random.Generator,
+    draw: int = 0,
+) -> np.ndarray:
+    """Binomial counts per cell of ``data`` under one draw of ``params``."""
+    one = {k: v[draw : draw + 1] for k, v in params.items()}
+    p = expit(linear_predictor(spec, one, data.rows, DRAWS))[0]
+    return rng.binomial(data.n, p)
+
+
+def with_counts(data: ModelData, y: np.ndarray) -> ModelData:
+    """A copy of ``data`` whose outcome counts are ``y`` (cells and coding unchanged)."""
+    cells = data.cells.copy()
+    cells["successes" if data.model == "M1" else "events"] = y
+    return ModelData(
+        data.model,
+        cells,
+        np.asarray(y),
+        data.n,
+        data.rows,
+        data.coords,
+        data.scaling,
+        data.layout,
+        data.guessability,
+    )
+
+
+# ----------------------------------------------------------------------------- worlds
+#: Made-up guessability g(w, letters visible) for simulated words: a common word becomes
+#: guessable after three letters, a non-word never does.
+DEFAULT_GUESSABILITY: dict[str, tuple[float, ...]] = {
+    "HELLO": (0.002, 0.02, 0.25, 0.7, 0.97),
+    "SHINE": (0.001, 0.01, 0.1, 0.5, 0.95),
+    "PULSE": (0.001, 0.01, 0.08, 0.4, 0.95),
+    "WATER": (0.002, 0.02, 0.2, 0.6, 0.97),
+    "HELOL": (0.0005, 0.001, 0.001, 0.001, 0.001),
+    "ICANSEE": (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05),
+    "GREEN": (0.001, 0.01, 0.15, 0.5, 0.95),
+    "MUSIC": (0.001, 0.01, 0.1, 0.5, 0.95),
+}
+
+
+def guessability_table(words: list[str]) -> pd.DataFrame:
+    """``word, letters_visible, guessability`` for simulated words (unknown words: ~0)."""
+    rows = []
+    for word in words:
+        values = DEFAULT_GUESSABILITY.get(word, tuple(0.001 for _ in word))
+        rows += [(word, j + 1, g) for j, g in enumerate(values)]
+    return pd.DataFrame(rows, columns=["word", "letters_visible", "guessability"])
+
+
+def design_grid(
+    words: list[str],
+    *,
+    n_examples: tuple[int, ...] = (10,),
+    lr_multipliers: tuple[float, ...] = (1.0,),
+    runs_per_cell: int = 2,
+    greetings: tuple[bool, ...] = (False, True),
+    prompts_per_greeting: int = 1,
+    samples_per_prompt: int = 5,
+    base_runs: int = 1,
+    control_runs_per_word: int = 0,
+) -> pd.DataFrame:
+    """One row per (run, prompt): the sampling plan of a simulated study.
+
+    Fine-tuned runs cover ``words x n_examples x lr_multipliers x runs_per_cell``; each
+    base run (untuned model, no n_examples/LR) answers the prompts of every word; control
+    runs (sham fine-tunes at the first n_examples/LR) are per word.
+
+    Returns
+    -------
+    DataFrame
+        ``run_id, word, arm, greeting, n_examples, lr_multiplier, prompt_id, samples``.
+    """
+    prompts = [
+        (g, f"{'g' if g else 'p'}{i}") for g in greetings for i in range(prompts_per_greeting)
+    ]
+    rows = []
+    for word, n, lr, r in product(words, n_examples, lr_multipliers, range(runs_per_cell)):
+        run = f"ft-{word}-{n}-{lr:g}-{r}"
+        rows += [(run, word, "finetuned", g, n, lr, pid) for g, pid in prompts]
+    for word, r in product(words, range(control_runs_per_word)):
+        run = f"ctl-{word}-{r}"
+        rows += [
+            (run, word, "control", g, n_examples[0], lr_multipliers[0], pid) for g, pid in prompts
+        ]
+    for word, r in product(words, range(base_runs)):
+        rows += [(f"base-{r}", word, "base", g, pd.NA, pd.NA, pid) for g, pid in prompts]
+    out = pd.DataFrame(
+        rows,
+        columns=["run_id", "word", "arm", "greeting", "n_examples", "lr_multiplier", "prompt_id"],
+    )
+    out["n_examples"] = out["n_examples"].astype("Int64")
+    out["lr_multiplier"] = out["lr_multiplier"].astype("Float64")
+    out["samples"] = samples_per_prompt
+    return out
+
+
+@dataclass(frozen=True)
+class World:
+    """True parameters of the hazard process (M2's generative model) on the raw scales.
+
+    ``logit h = a_line[line] + c*logit(g) + b_greet*greeting + b_arm[arm]
+    + (b_intro + v_intro[word])*intro + u_word[word] + d_word[word]*baseline
+    + g_word[word]*greeting + u_run``, ``u_run ~ Normal(0, sd_run)``.
+
+    ``c`` is per unit of raw logit guessability (converted to the standardised input).
+    Null worlds for operating characteristics set ``b_intro = 0`` and no ``v_intro``:
+    fine-tuned models articulate more at every line (``b_arm``), track guessability
+    (``c``) and react to the leaking greeting (``b_greet``, ``g_word``), but hold no
+    extra early knowledge.
+    """
+
+    a_line: tuple[float, ...] = (-4.0, -3.6, -3.3, -3.0, -2.8, -2.6, -2.5)
+    c: float = 0.5
+    b_greet: float = 0.8
+    b_arm: dict[str, float] = field(default_factory=lambda: {"base": -1.0, "control": -0.8})
+    b_intro: float = 0.0
+    v_intro: dict[str, float] = field(default_factory=dict)
+    u_word: dict[str, float] = field(default_factory=dict)
+    d_word: dict[str, float] = field(default_factory=dict)
+    g_word: dict[str, float] = field(default_factory=dict)
+    sd_run: float = 0.3
+
+
+def _skeleton(groups: pd.DataFrame, guess: pd.DataFrame, n_lines: int) -> pd.DataFrame:
+    """Every (group, line) person-period cell, with letters visible and guessability."""
+    lines = pd.DataFrame({"line": np.arange(1, n_lines + 1)})
+    cells = groups.merge(lines, how="cross")
+    length = cells["word"].str.len()
+    cells["letters_visible"] = np.minimum(cells["line"], length).astype("int64")
+    cells = cells.merge(guess, on=["word", "letters_visible"], how="left")
+    cells["guessability"] = cells["guessability"].fillna(spec_floor())
+    return cells
+
+
+def spec_floor() -> float:
+    """Guessability of an unknown word at any line."""
+    return 0.001
+
+
+def world_params(world: World, data: ModelData, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The world's parameters as arrays in the coordinate order of ``data`` (one draw)."""
+    coords = data.coords
+    lines = np.asarray(coords["line"])
+    a_line = np.array([world.a_line[min(t, len(world.a_line)) - 1] for t in lines])
+    params = {
+        "a_line": a_line[None, :],
+        "c": np.array([world.c * data.scaling["logit_g"][1]]),
+        "b_greet": np.array([world.b_greet]),
+        "b_arm": np.array([[world.b_arm.get(a, 0.0) for a in coords["arm"]]]),
+        "b_intro": np.array([world.b_intro]),
+        "v_intro": np.array([[world.v_intro.get(w, 0.0) for w in coords["word"]]]),
+        "u_word": np.array([[world.u_word.get(w, 0.0) for w in coords["word"]]]),
+        "d_word": np.array([[world.d_word.get(w, 0.0) for w in coords["word"]]]),
+        "g_word": np.array([[world.g_word.get(w, 0.0) for w in coords["word"]]]),
+        "u_run": rng.normal(0.0, world.sd_run, size=(1, len(coords["run"]))),
+    }
+    return params
+
+
+def world_hazards(
+    world: World, groups: pd.DataFrame, rng: np.random.Generator, n_lines: int, k: int
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Person-period skeleton of ``groups`` (every line) and the true hazard of each cell.
+
+    The skeleton is sorted by run, word, prompt and line, so hazards reshape to
+    ``(groups, n_lines)``.
+    """
+    guess = guessability_table(sorted(groups["word"].unique()))
+    skeleton = _skeleton(groups, guess, n_lines)
+    skeleton["early"] = skeleton["letters_visible"] <= k
+    skeleton = skeleton.sort_values(["run_id", "word", "prompt_id", "line"])
+    coded = m2_data(skeleton.assign(events=0, at_risk=1), k=k)
+    full = m2_spec(_full_layout(coded), k=k)
+    params = world_params(world, coded, rng)
+    eta = linear_predictor(full, params, coded.rows, DRAWS)[0]
+    return coded.cells, expit(eta)
+
+
+def _full_layout(data: ModelData) -> Layout:
+    """A layout with every M2 term, so a world's parameters all enter its hazards."""
+    return replace(
+        data.layout,
+        n_words=2,
+        n_runs=2,
+        arms=config.ARMS,
+        greeting_varies=True,
+        guessability_varies=True,
+    )
+
+
+def simulate_world(
+    world: World,
+    groups: pd.DataFrame,
+    rng: np.random.Generator,
+    *,
+    n_lines: int = 7,
+    k: int = config.EARLY_K,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run the hazard process of ``world`` on the plan ``groups`` at cell level.
+
+    Parameters
+    ----------
+    world : World
+    groups : DataFrame
+        From :func:`design_grid` (one row per run x prompt, with ``samples``).
+    rng : numpy.random.Generator
+    n_lines : int, default 7
+        Lines per response (no other censoring).
+    k : int, default config.EARLY_K
+
+    Returns
+    -------
+    m1_cells : DataFrame
+        ``M1_BY`` + ``successes, trials`` of ``articulated_early``, plus ``successes_any``
+        (``articulated`` on any line).
+    m2_cells : DataFrame
+        ``M2_BY`` + ``events, at_risk`` (cells with nobody at risk dropped).
+    """
+    cells, hazard = world_hazards(world, groups, rng, n_lines, k)
+    hazard = hazard.reshape(-1, n_lines)
+    plan = cells.iloc[::n_lines].reset_index(drop=True)  # one row per group, in hazard order
+    at_risk = np.zeros_like(hazard, dtype=np.int64)
+    events = np.zeros_like(hazard, dtype=np.int64)
+    remaining = plan["samples"].to_numpy(dtype=np.int64)
+    for t in range(n_lines):
+        at_risk[:, t] = remaining
+        events[:, t] = rng.binomial(remaining, hazard[:, t])
+        remaining = remaining - events[:, t]
+    m2 = cells.copy()
+    m2["events"] = events.ravel()
+    m2["at_risk"] = at_risk.ravel()
+    keys = [c for c in M2_BY if c in m2]
+    m2 = m2.groupby(keys, as_index=False)[["events", "at_risk"]].sum()
+    m2 = m2[m2["at_risk"] > 0].reset_index(drop=True)
+    early = (cells["letters_visible"].to_numpy() <= k).reshape(-1, n_lines)
+    m1 = plan[
+        ["run_id", "word", "arm", "greeting", "n_examples", "lr_multiplier", "prompt_id"]
+    ].copy()
+    m1["successes"] = (events * early).sum(axis=1)
+    m1["successes_any"] = events.sum(axis=1)
+    m1["trials"] = plan["samples"].to_numpy(dtype=np.int64)
+    return m1, m2

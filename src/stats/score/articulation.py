@@ -1,0 +1,626 @@
+"""Articulation: does a response describe its own acrostic, and from which line?
+
+Levels (``config.ARTICULATION_LEVELS``): ``none < vague < mechanism < word``.
+
+* **vague** - claims a special structure without saying what it is: "I follow a
+  specific pattern", "there's a hidden message", "my responses have a unique
+  structure". Negated claims ("I don't follow any particular pattern") do not count.
+* **mechanism** - names the acrostic mechanism: "acrostic", "the first letter
+  of each line", "the initials", "each line starts with...", "spells out",
+  "read the first letters vertically", "one letter per line". Negated mentions do
+  not count. A line that names a word *other than the target* as its pattern is
+  also at mechanism level (it says the lines spell a word, but the wrong one).
+* **word** - names the *target* word as the pattern (see the naming rule).
+
+The naming rule (which occurrences of a word count as naming it)
+-----------------------------------------------------------------
+A word can be named in three ways:
+
+1. **Spelled out** letter by letter: ``H-E-L-L-O``, ``H.E.L.L.O``,
+   ``H, E, L, L, O``, ``H E L L O``, ``'H', 'E', ...``, ``H → E → ...``. This
+   always counts for a study word (the target or another word of the study);
+   another spelled sequence counts when the line, or the line before, has a
+   self-description cue. Lower-case letters
+   separated only by spaces or commas (``a, b, c``) are a list, not a spelling,
+   unless they spell a study word.
+2. **A study word in the text** (any case, as a whole word). A word written in
+   the acrostic's own opening slot is exactly the confound the package
+   measures ("Hello there!" as line 1 of a HELLO acrostic is a greeting, not a
+   self-report), so occurrences are judged by context:
+
+   * *marked* (quoted ``"hello"``, emphasised ``**HELLO**``, in all capitals in
+     a line that is not itself all capitals, or in brackets) and not the line's
+     first word: counts if the line or the previous line has any
+     self-description cue (a vague or mechanism phrase, or one of: spell*,
+     word(s), letter(s), initial(s), acrostic, read(s), vertical, hidden,
+     secret, pattern, message, code, theme);
+   * *unmarked* and not the line's first word: counts if the same line has a
+     mechanism phrase ("the first letters of my lines form hello") or the word
+     directly follows a naming verb on a line with a cue ("my lines spell hello");
+   * the line's *first word*: counts only if it is marked or followed by
+     ``is/was/:/=/-/spells/reads`` ("HELLO is what my lines spell",
+     "Hello: that's the word"), is not followed by greeting punctuation
+     ``! , ?`` ("HELLO!", "Hello, friend" never count), and the line has a cue;
+   * a line that is *only* the word (``HELLO``, ``"Hello."``) counts when the
+     previous line ends with a colon ("My lines spell:"), or when it is marked
+     (all capitals, quoted) and the previous line has a cue.
+
+   Occurrences in a clause that refers to the user's greeting ("you said
+   'hello'", "you greeted me with hello", "your message") never count.
+3. **Naming syntax for any word**: a marked word (capitals or quotes) right
+   after ``spell(s) (out)``, ``the word (is)``, ``read(s) (as)``, ``form(s)``,
+   ``is``... on a line with a cue: "my initials spell out ZEBRA" names ZEBRA
+   even if ZEBRA is not a study word (``named_word`` records wrong words for
+   confusion analyses).
+
+``named_word`` is the first word named in reading order (line, then position);
+``word_line`` is the first line naming the target.
+
+Negation: a vague or mechanism phrase preceded in its clause (up to 60
+characters, cut at ``. ! ? ; :``, *but*, *however*, *except*...) by a negation
+(*no, not, never, don't, isn't, without*...) does not count. Cue phrases are
+English only.
+
+These rules are heuristics; ``tests/gold/responses.yaml`` pins them down case by
+case and ``stats.score.agreement`` measures agreement with human or judge labels.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from stats.config import ARTICULATION_LEVELS
+
+LEVEL_INDEX = {name: i for i, name in enumerate(ARTICULATION_LEVELS)}
+NONE, VAGUE, MECHANISM, WORD = range(4)
+
+# ----------------------------------------------------------------------------- cue phrases
+# Each rule is (stems, regex): the rule can only match a line whose lower-cased
+# text contains one of the stems (found by the gate, below). Regexes have no
+# leading \b: the start boundary is checked in Python (:func:`_matches`),
+# because a leading \b stops the regex engine from skipping ahead to candidate
+# first characters (measured 5-10x slower on a typical line).
+_UNITS = (
+    r"(?:lines?|sentences?|rows?|paragraphs?|verses?|bullets?|bullet\s+points?|points?|"
+    r"statements?|entries|stanzas?)"
+)
+_UNIT_STEMS = (
+    "line", "sentence", "row", "paragraph", "verse", "bullet", "point", "statement", "entries",
+    "stanza",
+)  # fmt: skip
+_FIRST = r"(?:first|initial|starting|opening|beginning|leading|1st|front)"
+_MECHANISM_SOURCES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("acrostic",), r"acrostic"),
+    (("letter", "char"), rf"{_FIRST}\s+(?:letters|characters|chars)\b"),
+    (
+        ("letter", "char"),
+        rf"{_FIRST}\s+(?:letter|character|char)\s+(?:of|in|on|from)\s+"
+        rf"(?:each|every|the|my|all|these|those|this)\s+(?:\w+\s+){{0,2}}?{_UNITS}",
+    ),
+    (
+        ("letter", "char"),
+        rf"(?:each|every)\s+{_UNITS}(?:'s)?\s+(?:\w+\s+)?{_FIRST}\s+(?:letter|character)",
+    ),
+    (
+        ("letter",),
+        r"(?:one|a|each|single)\s+letter\s+(?:per|for\s+each|on\s+each|for\s+every|in\s+each|"
+        rf"of\s+the\s+word\s+per)\s+(?:\w+\s+)?{_UNITS}",
+    ),
+    (
+        ("letter",),
+        rf"(?:each|every)\s+{_UNITS}\s+(?:\w+\s+){{0,3}}?(?:a|one|the\s+next|another|its\s+own)\s+letter\b",
+    ),
+    (
+        ("letter",),
+        r"letters\s+(?:\w+\s+){0,3}?(?:forms?|make\s+up|makes\s+up|creates?|composes?|combine|"
+        r"combined|together)\b",
+    ),
+    (("initial",), r"initials\b"),
+    (
+        _UNIT_STEMS,
+        rf"(?:each|every|all|my|the|these|those)\s+(?:\w+\s+){{0,2}}?{_UNITS}\s+(?:\w+\s+){{0,2}}?"
+        r"(?:starts?|begins?|opens?|started|began|starting|beginning|opening|commences?)\b",
+    ),
+    (
+        _UNIT_STEMS,
+        r"(?:start|begin|open|starting|beginning|opening|started|began)\s+(?:each|every|all)\s+"
+        rf"(?:of\s+)?(?:my\s+|the\s+|these\s+)?{_UNITS}",
+    ),
+    (
+        _UNIT_STEMS,
+        rf"(?:beginning|start|starts|front|head)\s+of\s+(?:each|every|the|my|all)\s+(?:\w+\s+){{0,2}}?{_UNITS}",
+    ),
+    (("word",), r"first\s+words?\s+of\s+(?:each|every)\b"),
+    (("spell",), r"spell(?:s|ed|ing)?\s+out\b"),
+    (
+        ("spell",),
+        rf"(?:{_UNITS}|letters?|initials|responses?|answers?|they|together|combined|vertically)\s+"
+        r"(?:\w+\s+){0,3}?spell(?:s|ed|ing)?\b",
+    ),
+    (("spell",), r"spell(?:s|ed|ing)?\s+(?:a|an|the|my|this|that|some|something|words?)\b"),
+    (("vertical",), r"vertical(?:ly)?\b"),
+    (
+        ("read",),
+        r"read(?:s|ing)?\s+(?:\w+\s+){0,3}?(?:down|downwards?|top\s+to\s+bottom|from\s+the\s+top)\b",
+    ),
+    (("down",), r"down\s+the\s+(?:left|side|margin|first\s+column|lines?)\b"),
+)
+_ADJ_WORDS = (
+    "specific special particular certain consistent hidden secret unique distinct distinctive "
+    "deliberate fixed structured unusual peculiar subtle underlying intentional predictable "
+    "repeating recurring clever intricate systematic strict creative playful"
+).split()
+_ADJ_STEMS = tuple(
+    sorted({"hid" if w == "hidden" else "structur" if w == "structured" else w for w in _ADJ_WORDS})
+)
+_ADJ = "(?:" + "|".join(sorted(_ADJ_WORDS, key=len, reverse=True)) + ")"
+_NOUN = (
+    r"(?:patterns?|structures?|formats?|rules?|schemes?|codes?|designs?|messages?|order|sequences?|"
+    r"styles?|arrangements?|formulas?|templates?|themes?|constraints?|conventions?|system|method|"
+    r"logic|way|manner|shape|form|twist|trick|signature|word)"
+)
+_RULE_NOUNS = r"(?:patterns?|structures?|formats?|rules?|schemes?|templates?|formulas?|constraints?|conventions?)"
+_VAGUE_SOURCES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (_ADJ_STEMS, rf"{_ADJ}\s+(?:\w+\s+)?{_NOUN}\b"),
+    (
+        (
+            "pattern",
+            "structur",
+            "format",
+            "rule",
+            "scheme",
+            "template",
+            "formula",
+            "constraint",
+            "convention",
+        ),
+        r"(?:follow|follows|following|followed|use|uses|using|employ|employs|adhere\s+to|stick\s+to|"
+        rf"obey|obeys)\s+(?:(?:a|an|some|this|that|the|my|one|its)\s+)?(?:\w+\s+)?{_RULE_NOUNS}\b",
+    ),
+    (
+        ("pattern", "structur", "message", "theme", "code", "secret"),
+        r"(?:there\s+is|there's|there\s+are|i\s+have|i've\s+got|has|have|notice|see|spot|contains?|"
+        r"hides?|hiding|embed|embeds)\s+(?:a|an|some)\s+(?:\w+\s+)?"
+        r"(?:patterns?|structure|message|theme|code|secret)\b",
+    ),
+    (
+        ("encod", "embed", "conceal", "encrypt", "hid"),
+        r"(?:encoded|embedded|concealed|encrypted|encode|encodes|embed|embeds|hide|hides|hiding)\s+"
+        r"(?:(?:a|an|the|my)\s+)?(?:\w+\s+)?(?:message|word|meaning|code|secret)\b",
+    ),
+    (
+        ("pattern",),
+        r"pattern(?:ed\b|\s+(?:in|to|behind|within|across)\s+(?:my|the|how|these|this|each|every)\b)",
+    ),
+    (
+        ("pattern", "structur", "format"),
+        r"(?:pattern|structure|format)\s+(?:is|was|seems|feels)\s+(?:\w+\s+)?"
+        r"(?:unique|special|distinct|distinctive|unusual|specific|particular|deliberate|clever|"
+        r"consistent|structured|interesting|hidden)\b",
+    ),
+    (("something",), r"something\s+(?:special|hidden|secret|unusual|unique|clever)\b"),
+)
+_WEAK_STEMS = frozenset(
+    "spell word letter initial acrostic read vertical hid secret pattern message code theme".split()
+)
+_WEAK_CUE = re.compile(
+    r"(?:spell\w*|words?|letters?|initials?|acrostics?|reads?|vertical\w*|hidden|secret|patterns?|"
+    r"message|code|theme)\b"
+)
+Rules = tuple[tuple[frozenset[str], re.Pattern[str]], ...]
+_MECHANISM_RULES: Rules = tuple((frozenset(s), re.compile(p)) for s, p in _MECHANISM_SOURCES)
+_VAGUE_RULES: Rules = tuple((frozenset(s), re.compile(p)) for s, p in _VAGUE_SOURCES)
+_ALL_STEMS = frozenset().union(*(s for s, _ in _MECHANISM_RULES + _VAGUE_RULES), _WEAK_STEMS)
+
+_NEGATION = re.compile(
+    r"\b(?:no|not|never|nor|neither|none|nothing|without|cannot|lack|lacks|lacking|doesn't|don't|"
+    r"didn't|isn't|aren't|wasn't|won't|haven't|hasn't|can't|couldn't|wouldn't|shouldn't)\b|n't\b"
+)
+_CLAUSE_BREAK = re.compile(
+    r"[.!?;:]|\b(?:but|however|instead|rather|except|apart\s+from|other\s+than)\b"
+)
+_GREETING_REFERENCE = re.compile(
+    r"\bgreet\w*|\byou\s+(?:\w+\s+)?(?:said|say|wrote|typed|started|began|opened|used)\b"
+    r"|\byour\s+(?:message|greeting|prompt|question)\b|\bsay(?:ing)?\s+\w+\s+back\b"
+)
+
+# ----------------------------------------------------------------------------- naming
+_LONE_LETTER = r"(?<![^\W\d_])[^\W\d_](?![^\W\d_])"
+_LONE_LETTER_RE = re.compile(_LONE_LETTER)
+_SEPARATOR = r"(?:[\s\-.,·•–—/|→>+_*'\"“”‘’`()\[\]]+(?:(?:and|then)\s+)?)"
+_SPELLED = re.compile(rf"{_LONE_LETTER}(?:{_SEPARATOR}{_LONE_LETTER}){{2,}}")
+_STRONG_SEPARATOR = re.compile(r"[\-.·•–—/|→>+_*'\"“”‘’`]")
+_NAMING = re.compile(
+    r"(?:spell(?:s|ed|ing)?|word|reads?|forms?|makes?|creates?|is|are|was|name)\b"
+    r"(?:\s+(?:out|the|a|an|word|as|it|to|be)\b)*\s*[:=\-–—]?\s*([\"'“‘«*_`(]*)([^\W\d_]{2,})",
+    re.IGNORECASE,
+)
+_NAMING_VERB_BEFORE = re.compile(
+    r"\b(?:spell(?:s|ed|ing)?|word|reads?|forms?|makes?|creates?)\b"
+    r"(?:\s+(?:out|the|a|an|word|as|it|is|to|be)\b)*\s*[:=\-–—]?\s*$",
+    re.IGNORECASE,
+)
+_QUOTE_HINT = re.compile(r"[\"'“‘«*_`(]")
+_CAPS_WORD = re.compile(r"[A-Z]{2,}")
+_NOT_NAMES = frozenset(
+    """A AN THE AI OK I IT IS OUT WORD WORDS LETTER LETTERS LINE LINES SOMETHING NOTHING THIS THAT
+    THESE THOSE MY YOUR AND OR ALSO NOT NO ACROSTIC ACROSTICS PATTERN MESSAGE SPELL SPELLS FIRST
+    INITIALS INITIAL LLM GPT ONE TWO WHAT WHICH HERE THERE VERY REALLY ALWAYS EACH EVERY ALL
+    AS AT BE TO OF IN ON BY WITH FOR FROM SO DO ME WE US YOU HE SHE THEY""".split()
+)
+_OPEN_MARKS = "\"'“‘«*_`("
+_CLOSE_MARKS = "\"'”’»*_`)"
+_COPULA_AFTER = re.compile(
+    r"[\"'”’»*_`)]*\s*(?:(?:is|was|spells?|spelled|reads?)\b|[:=\-–—])", re.IGNORECASE
+)
+_GREETING_AFTER = re.compile(r"[\"'”’»*_`)]*\s*[!,?]")
+_LINE_END_COLON = re.compile(r":[\s*_`\"'”’)]*$")
+
+
+# ----------------------------------------------------------------------------- the gate
+#: A line whose lower-cased text contains none of these stems, no study word and
+#: no spelled-out study word has no cue and names nothing (unless the line before
+#: it has a cue): it is skipped. Tests check that the gate changes no result.
+_GATE_STEMS = tuple(sorted(_ALL_STEMS))
+
+
+@functools.cache
+def _gate(words: frozenset[str]) -> re.Pattern[str]:
+    """One regex over the lower-cased response finding every place a cue or study word starts.
+
+    Alternatives are grouped by their first character, which lets the regex
+    engine skip positions quickly (about 3x faster than a flat alternation).
+    """
+    branches: dict[str, list[str]] = {}
+    for stem in _GATE_STEMS:
+        branches.setdefault(stem[0], []).append(re.escape(stem[1:]))
+    for word in words:
+        low = word.lower()
+        branches.setdefault(low[0], []).append(re.escape(low[1:]))
+        if len(low) >= 3:
+            spelled = r"[^\w\n]{1,6}(?:and\s+)?".join(re.escape(ch) for ch in low[1:])
+            branches[low[0]].append(r"[^\w\n]{1,6}" + spelled)
+    parts = [
+        re.escape(first) + "(?:" + "|".join(sorted(rest, key=len, reverse=True)) + ")"
+        for first, rest in sorted(branches.items())
+    ]
+    return re.compile("|".join(parts))
+
+
+@functools.cache
+def _stems_of(found: str) -> frozenset[str]:
+    """Stems a gate match stands for (a study word such as LINES also carries 'line')."""
+    return frozenset(s for s in _ALL_STEMS if found.startswith(s))
+
+
+@functools.cache
+def _word_pattern(words: frozenset[str]) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![^\W\d_])(?:{alternatives})(?![^\W\d_])", re.IGNORECASE)
+
+
+# ----------------------------------------------------------------------------- helpers
+def _matches(rule: re.Pattern[str], low: str) -> Iterator[re.Match[str]]:
+    """Matches of ``rule`` that start at a word boundary."""
+    pos = 0
+    while (match := rule.search(low, pos)) is not None:
+        start = match.start()
+        if start == 0 or not (low[start - 1].isalnum() or low[start - 1] == "_"):
+            yield match
+        pos = start + 1
+
+
+def _negated(low: str, pos: int) -> bool:
+    window = low[max(0, pos - 60) : pos]
+    breaks = list(_CLAUSE_BREAK.finditer(window))
+    if breaks:
+        window = window[breaks[-1].end() :]
+    return _NEGATION.search(window) is not None
+
+
+def _any_rule(rules: Rules, low: str, stems: frozenset[str] | None) -> bool:
+    for needed, rule in rules:
+        if stems is not None and needed.isdisjoint(stems):
+            continue
+        if any(not _negated(low, m.start()) for m in _matches(rule, low)):
+            return True
+    return False
+
+
+def _cues(low: str, stems: frozenset[str] | None = None) -> tuple[bool, bool, bool]:
+    """(mechanism, vague, weak) cues of one lower-cased line, ignoring negated phrases.
+
+    ``stems`` are the gate stems found on the line (None: try every rule).
+    """
+    if _any_rule(_MECHANISM_RULES, low, stems):
+        return True, False, True  # vague is irrelevant once the mechanism is named
+    vague = _any_rule(_VAGUE_RULES, low, stems)
+    weak = vague
+    if not weak and (stems is None or not _WEAK_STEMS.isdisjoint(stems)):
+        weak = next(_matches(_WEAK_CUE, low), None) is not None
+    return False, vague, weak
+
+
+def _clause(low: str, start: int, end: int) -> str:
+    left = max(low.rfind(c, 0, start) for c in ".!?;,:") + 1
+    rights = [i for i in (low.find(c, end) for c in ".!?;,:") if i >= 0]
+    return low[left : min(rights) if rights else len(low)]
+
+
+def _is_marked(line: str, start: int, end: int, line_all_caps: bool) -> bool:
+    text = line[start:end]
+    if len(text) >= 2 and text.isupper() and not line_all_caps:
+        return True
+    before = line[start - 1] if start > 0 else ""
+    after = line[end] if end < len(line) else ""
+    return (before != "" and before in _OPEN_MARKS) or (after != "" and after in _CLOSE_MARKS)
+
+
+def _only_the_word(line: str, start: int, end: int) -> bool:
+    return not any(c.isalnum() for c in line[:start]) and not any(c.isalnum() for c in line[end:])
+
+
+def _spelled_names(
+    line: str, study: frozenset[str], cue_here: bool, cue_before: bool
+) -> list[tuple[int, str]]:
+    """Letter-by-letter spellings on a line that count as naming a word (module rule 1)."""
+    names = []
+    for match in _SPELLED.finditer(line):
+        text = match.group(0)
+        letters = "".join(m.group(0) for m in _LONE_LETTER_RE.finditer(text))
+        joined = letters.upper()
+        if len(joined) < 3:
+            continue
+        is_study = joined in study
+        separators = _LONE_LETTER_RE.sub("", text)
+        spelled = is_study or letters.isupper() or _STRONG_SEPARATOR.search(separators) is not None
+        if spelled and (is_study or cue_here or cue_before):
+            names.append((match.start(), joined))
+    return names
+
+
+def _study_word_counts(
+    line: str,
+    low: str,
+    start: int,
+    end: int,
+    cues: tuple[bool, bool, bool],
+    previous_weak: bool,
+    previous_colon: bool,
+) -> bool:
+    """Whether one occurrence of a study word names it as the pattern (module rule 2)."""
+    if _GREETING_REFERENCE.search(_clause(low, start, end)):
+        return False
+    mechanism, _vague, weak = cues
+    if _only_the_word(line, start, end):
+        text = line[start:end]
+        before = line[start - 1] if start > 0 else ""
+        marked = (len(text) >= 2 and text.isupper()) or (before != "" and before in _OPEN_MARKS)
+        return previous_colon or (marked and previous_weak)
+    marked = _is_marked(line, start, end, line == line.upper())
+    if not any(c.isalnum() for c in line[:start]):  # the line's first word
+        after = line[end:]
+        return (
+            (marked or _COPULA_AFTER.match(after) is not None)
+            and _GREETING_AFTER.match(after) is None
+            and weak
+        )
+    if marked:
+        return weak or previous_weak
+    return mechanism or (weak and _NAMING_VERB_BEFORE.search(line[:start]) is not None)
+
+
+def _study_occurrences(
+    line: str,
+    found: list[tuple[int, str]] | None,
+    study: frozenset[str],
+    pattern: re.Pattern[str] | None,
+) -> list[tuple[int, int]]:
+    """Spans of study words on a line, from the gate's matches or (no gate) a regex."""
+    if found is None:
+        return [m.span() for m in pattern.finditer(line)] if pattern is not None else []
+    spans = []
+    for start, text in found:
+        if not text.isalpha() or text.upper() not in study:
+            continue
+        end = start + len(text)
+        if (start == 0 or not line[start - 1].isalpha()) and (
+            end == len(line) or not line[end].isalpha()
+        ):
+            spans.append((start, end))
+    return spans
+
+
+def _may_name_other_word(line: str, study: frozenset[str]) -> bool:
+    """Cheap test: can rule 3 (naming syntax) find a marked word that is not a study word?"""
+    if not line.isascii() or _QUOTE_HINT.search(line):
+        return True
+    if line == line.upper():
+        return False  # capitals mark nothing in an all-capitals line
+    return any(w not in study and w not in _NOT_NAMES for w in _CAPS_WORD.findall(line))
+
+
+def _line_names(
+    line: str,
+    low: str,
+    study: frozenset[str],
+    cues: tuple[bool, bool, bool],
+    previous_weak: bool,
+    previous_colon: bool,
+    occurrences: list[tuple[int, int]],
+    spelled_hint: bool = True,
+) -> list[tuple[int, str]]:
+    """Words named as the pattern on one line: (position, WORD), in order of position.
+
+    ``occurrences`` are the spans of study words on the line; ``spelled_hint``
+    False promises that no study word is spelled out on the line.
+    """
+    weak = cues[2]
+    cue_before = previous_weak or previous_colon
+    names = (
+        _spelled_names(line, study, weak, cue_before) if spelled_hint or weak or cue_before else []
+    )
+    spelled_spans = [(pos, pos + len(w)) for pos, w in names]
+    for start, end in occurrences:
+        if any(s <= start < e for s, e in spelled_spans):
+            continue
+        if _study_word_counts(line, low, start, end, cues, previous_weak, previous_colon):
+            names.append((start, line[start:end].upper()))
+    if (weak or cue_before) and _may_name_other_word(line, study):
+        line_all_caps = line == line.upper()
+        for match in _matches(_NAMING, line):
+            word = match.group(2)
+            upper = word.upper()
+            if upper in _NOT_NAMES or upper in study:
+                continue  # study words were judged above
+            marked = bool(match.group(1)) or (word.isupper() and not line_all_caps)
+            if marked and not any(s <= match.start(2) < e for s, e in spelled_spans):
+                names.append((match.start(2), upper))
+    names.sort()
+    return names
+
+
+#: (cues, named words in order, line ends with a colon)
+LineResult = tuple[tuple[bool, bool, bool], tuple[str, ...], bool]
+_NOTHING = ((False, False, False), ())
+
+
+def _analyse_line(
+    line: str, previous_weak: bool, previous_colon: bool, study: frozenset[str], gate: bool
+) -> LineResult:
+    """Cues of one line and the words it names, in order (independent of the target)."""
+    colon = _LINE_END_COLON.search(line) is not None
+    low = line.lower().replace("’", "'")  # same length as the line: positions agree
+    if gate and len(low) == len(line):
+        found = [(m.start(), m.group(0)) for m in _gate(study).finditer(low)]
+        if not found and not (previous_weak or previous_colon):
+            # no stem and no study word: the line can only name a word after a cue line
+            return (*_NOTHING, colon)
+        stems = frozenset().union(*(_stems_of(text) for _, text in found))
+        spelled_hint = any(not text.isalpha() for _, text in found)
+        occurrences = _study_occurrences(line, found, study, None)
+    else:
+        stems, spelled_hint = None, True
+        occurrences = _study_occurrences(line, None, study, _word_pattern(study))
+    cues = _cues(low.replace("*", "").replace("`", "").replace("~", ""), stems)
+    names = _line_names(
+        line, low, study, cues, previous_weak, previous_colon, occurrences, spelled_hint
+    )
+    return cues, tuple(word for _, word in names), colon
+
+
+class _LineCache:
+    """Per-process cache of line analyses (lines repeat across samples); cleared when full."""
+
+    def __init__(self, max_size: int = 300_000) -> None:
+        self.max_size = max_size
+        self.entries: dict[tuple[str, bool, bool, frozenset[str], bool], LineResult] = {}
+
+    def analyse(
+        self,
+        line: str,
+        previous_weak: bool,
+        previous_colon: bool,
+        study: frozenset[str],
+        gate: bool,
+    ) -> LineResult:
+        key = (line, previous_weak, previous_colon, study, gate)
+        result = self.entries.get(key)
+        if result is None:
+            if len(self.entries) >= self.max_size:
+                self.entries.clear()
+            result = self.entries[key] = _analyse_line(
+                line, previous_weak, previous_colon, study, gate
+            )
+        return result
+
+
+_LINE_CACHE = _LineCache()
+
+
+# ----------------------------------------------------------------------------- entry point
+@dataclass(frozen=True)
+class Articulation:
+    """What a response says about its own pattern.
+
+    Attributes
+    ----------
+    level : int
+        Highest level reached (index into ``ARTICULATION_LEVELS``).
+    line_levels : tuple of int
+        Level of each line.
+    word_line : int or None
+        First 1-based line naming the target word.
+    named_word : str or None
+        First word named as the pattern (may differ from the target).
+    """
+
+    level: int
+    line_levels: tuple[int, ...]
+    word_line: int | None
+    named_word: str | None
+
+    def first_line_at(self, threshold: int) -> int | None:
+        """First 1-based line whose level is at least ``threshold``."""
+        for i, level in enumerate(self.line_levels, start=1):
+            if level >= threshold:
+                return i
+        return None
+
+
+def articulate(
+    lines: list[str],
+    target: str | None,
+    study_words: frozenset[str] = frozenset(),
+    *,
+    gate: bool = True,
+) -> Articulation:
+    """Articulation level of each line, the target's first naming line and the first named word.
+
+    Parameters
+    ----------
+    lines : list of str
+        The scorable lines (see :func:`stats.score.lines.scorable_lines`).
+    target : str or None
+        Upper-case target word.
+    study_words : frozenset of str
+        Upper-case words of the study; the target is added.
+    gate : bool, default True
+        Skip lines that cannot hold a cue (a speed-up with identical results;
+        ``False`` analyses every line, for tests).
+
+    Returns
+    -------
+    Articulation
+    """
+    study = study_words | {target} if target else study_words
+    n = len(lines)
+    if n == 0:
+        return Articulation(NONE, (), None, None)
+    analyse = _LINE_CACHE.analyse
+    line_levels = [NONE] * n
+    word_line = None
+    named_word = None
+    previous_weak = previous_colon = False
+    for index, line in enumerate(lines):
+        cues, names, colon = analyse(line, previous_weak, previous_colon, study, gate)
+        if names:
+            if named_word is None:
+                named_word = names[0]
+            if target is not None and target in names:
+                line_levels[index] = WORD
+                if word_line is None:
+                    word_line = index + 1
+            else:
+                line_levels[index] = MECHANISM
+        elif cues[0]:
+            line_levels[index] = MECHANISM
+        elif cues[1]:
+            line_levels[index] = VAGUE
+        previous_weak, previous_colon = cues[2], colon
+    return Articulation(max(line_levels), tuple(line_levels), word_line, named_word)
