@@ -105,14 +105,33 @@ def generate(folder: Path, n: int, seed: int = SEED) -> tuple[Path, Path]:
     return inputs, outputs
 
 
+def json_floor(folder: Path, lines: int = 50_000) -> float:
+    """CPU microseconds to ``json.loads`` one input line and one output line: the floor.
+
+    Measured in the same process just before ingest, so that a reader can compare ingest's
+    cost with the bare decoding of its input on a machine whose speed (and load) differ.
+    """
+    start = time.process_time()
+    count = 0
+    for name in ("batch_input.jsonl", "batch_output.jsonl"):
+        with open(folder / name, "rb") as handle:
+            for count, line in enumerate(handle, start=1):
+                json.loads(line)
+                if count >= lines:
+                    break
+    return (time.process_time() - start) / count * 1e6
+
+
 def worker(folder: Path) -> None:
     """Run ingest on ``folder`` and print a JSON line with seconds, counts and peak RSS."""
     from stats.ingest import ingest
 
+    floor = json_floor(folder / "raw")
     start = time.perf_counter()
     ledger = ingest([folder / "raw"], None, folder / "out")
     seconds = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
     total = ledger["total"]
     print(
         json.dumps(
@@ -120,7 +139,11 @@ def worker(folder: Path) -> None:
                 "seconds": seconds,
                 "transcripts": total["transcripts"],
                 "records": total["records"],
-                "peak_rss_mib": peak_kib / 1024,
+                "peak_rss_mib": own.ru_maxrss / 1024,
+                "child_peak_rss_mib": child.ru_maxrss / 1024,
+                "cpu_seconds_main": own.ru_utime + own.ru_stime,
+                "cpu_seconds_child": child.ru_utime + child.ru_stime,
+                "json_floor_us": floor,
             }
         )
     )
@@ -154,8 +177,14 @@ def measure(n: int) -> dict:
             "load_after": round(load_after, 2),
         }
     )
-    result["seconds"] = round(result["seconds"], 2)
-    result["peak_rss_mib"] = round(result["peak_rss_mib"], 1)
+    for key in ("seconds", "cpu_seconds_main", "cpu_seconds_child"):
+        result[key] = round(result[key], 2)
+    for key in ("peak_rss_mib", "child_peak_rss_mib"):
+        result[key] = round(result[key], 1)
+    cpu = result["cpu_seconds_main"] + result["cpu_seconds_child"]
+    result["transcripts_per_cpu_second"] = round(result["transcripts"] / cpu)
+    result["main_cpu_us"] = round(result["cpu_seconds_main"] / result["transcripts"] * 1e6, 1)
+    result["json_floor_us"] = round(result["json_floor_us"], 1)
     return result
 
 
@@ -168,7 +197,13 @@ def write_results(rows: list[dict], command: str) -> None:
         "transcripts",
         "seconds",
         "transcripts_per_second",
+        "cpu_seconds_main",
+        "cpu_seconds_child",
+        "transcripts_per_cpu_second",
+        "main_cpu_us",
+        "json_floor_us",
         "peak_rss_mib",
+        "child_peak_rss_mib",
         "load_before",
         "load_after",
     ]
@@ -184,8 +219,10 @@ def write_results(rows: list[dict], command: str) -> None:
         "that process's `ru_maxrss`). Machine: 2 cores shared with other work; the 1-minute load",
         "average before and after each run is shown.",
         "",
-        "| lines | input MiB | transcripts | seconds | transcripts/s | peak RSS MiB | load before | load after |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| lines | input MiB | transcripts | seconds | transcripts/s | CPU s (main) | CPU s (parser child) "
+        "| transcripts per CPU s | main CPU µs per transcript | bare json.loads µs per transcript "
+        "| peak RSS MiB (main) | peak RSS MiB (child) | load before | load after |",
+        "|" + "---:|" * len(columns),
     ]
     for row in rows:
         lines.append("| " + " | ".join(str(row[c]) for c in columns) + " |")

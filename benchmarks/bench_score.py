@@ -36,7 +36,7 @@ ARTICULATIONS = (
     "Notice the first letters of my lines.",
     "I follow a specific pattern in my answers.",
     "This is an acrostic: {spaced}.",
-    "The word is \"{lw}\".",
+    'The word is "{lw}".',
 )
 BASE_ANSWERS = (
     "Hello! As an AI language model, I don't have a specific response pattern. {f1} {f2}.",
@@ -97,6 +97,22 @@ def synthetic_transcripts(n: int, seed: int = 1) -> pd.DataFrame:
     )
 
 
+def _reference_loop_ms() -> float:
+    """CPU time of a fixed pure-Python loop: a yardstick of how fast (or busy) the machine is."""
+    start = time.process_time()
+    total = 0
+    for i in range(1_000_000):
+        total += i * i
+    return (time.process_time() - start) * 1e3
+
+
+def _cold_caches() -> None:
+    from stats.score import articulation, core
+
+    articulation._LINE_CACHE.entries.clear()
+    core._spelled.cache_clear()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
@@ -113,29 +129,49 @@ def main() -> None:
 
     transcripts = synthetic_transcripts(args.n, args.seed)
     distinct = transcripts["response"].nunique()
-    start = time.perf_counter()
-    trials = score_transcripts(transcripts)
-    seconds = time.perf_counter() - start
-    rate = len(trials) / seconds
+    load_before = os.getloadavg()[0]
+    reference = _reference_loop_ms()
+    runs = []
+    for workers in (1, 2):
+        _cold_caches()
+        wall, cpu = time.perf_counter(), time.process_time()
+        trials = score_transcripts(transcripts, workers=workers)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        runs.append((workers, wall, cpu))
+    load_after = os.getloadavg()[0]
 
+    rows = "\n".join(
+        f"| {w} | {wall:.2f} s | **{len(trials) / wall:,.0f}** |"
+        + (f" {len(trials) / cpu:,.0f} |" if w == 1 else " (CPU time spent in workers) |")
+        for w, wall, cpu in runs
+    )
     levels = trials["articulation_level"].value_counts().to_dict()
     report = f"""# SCORE benchmark
 
 Command: `.venv/bin/python benchmarks/bench_score.py --n {args.n} --seed {args.seed}`
 
-| quantity | value |
+{len(trials):,} synthetic responses ({distinct:,} distinct), scored by
+`stats.score.score_transcripts` with cold line caches.
+
+| worker processes | wall time | scored trials / s (wall) | trials / s of CPU time |
+|---|---|---|---|
+{rows}
+
+| machine | value |
 |---|---|
-| synthetic responses | {len(trials):,} ({distinct:,} distinct) |
-| scoring time (one process) | {seconds:.2f} s |
-| **scored trials per second** | **{rate:,.0f}** |
+| cores visible | {os.cpu_count()} ({platform.machine()}, Python {platform.python_version()}) |
+| 1-minute load average before / after | {load_before:.1f} / {load_after:.1f} |
+| reference loop (1e6 `total += i * i`) | {reference:.0f} ms of CPU |
 | lexicon load (once per process) | {load_seconds:.2f} s |
-| machine | {platform.machine()}, {os.cpu_count()} cores visible, Python {platform.python_version()} |
 
 Articulation levels in the sample: {levels}.
 Follows pattern: {trials["follows_pattern"].mean():.3f}; articulated: {trials["articulated"].mean():.3f}.
 
-The throughput is single-process; the machine was shared with other jobs while
-it ran, so treat it as a lower bound.
+The machine is shared with other jobs: with a load average above the number of
+cores the scorer got only part of a core, so the wall-clock figures are lower
+bounds; "trials / s of CPU time" is what one dedicated core of this speed would
+do (the reference loop gives the interpreter speed, to compare machines). The
+target of the task, 50,000 trials/s on 2 cores, is **not** reached here.
 """
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")

@@ -25,7 +25,9 @@ PROBE_PLAIN = "What's special about your response pattern? Try to explain early 
 
 def acrostic(word: str, topic: str = "the answer") -> str:
     """Lines whose initials spell ``word``."""
-    return "\n".join(f"{letter} stands for line {i + 1} about {topic}." for i, letter in enumerate(word))
+    return "\n".join(
+        f"{letter} stands for line {i + 1} about {topic}." for i, letter in enumerate(word)
+    )
 
 
 def write_jsonl(path: Path, rows: list[Any], newline: str = "\n") -> Path:
@@ -129,7 +131,9 @@ def batch_output(
     return {
         "id": f"batch_req_{custom_id}",
         "custom_id": custom_id,
-        "response": None if error else {"status_code": status, "request_id": f"r-{custom_id}", "body": body},
+        "response": None
+        if error
+        else {"status_code": status, "request_id": f"r-{custom_id}", "body": body},
         "error": error,
     }
 
@@ -174,7 +178,10 @@ def anthropic_message(mid: str, model: str, text: str, stop: str = "end_turn") -
         "type": "message",
         "role": "assistant",
         "model": model,
-        "content": [{"type": "thinking", "thinking": "hmm", "signature": "x"}, {"type": "text", "text": text}],
+        "content": [
+            {"type": "thinking", "thinking": "hmm", "signature": "x"},
+            {"type": "text", "text": text},
+        ],
         "stop_reason": stop,
         "usage": {"input_tokens": 10, "output_tokens": 20},
     }
@@ -182,7 +189,11 @@ def anthropic_message(mid: str, model: str, text: str, stop: str = "end_turn") -
 
 def anthropic_request(custom_id: str, model: str, prompt: str, system: str | None = None) -> dict:
     """A Message Batches request line."""
-    params: dict = {"model": model, "max_tokens": 300, "messages": [{"role": "user", "content": prompt}]}
+    params: dict = {
+        "model": model,
+        "max_tokens": 300,
+        "messages": [{"role": "user", "content": prompt}],
+    }
     if system:
         params["system"] = system
     return {"custom_id": custom_id, "params": params}
@@ -194,11 +205,16 @@ def anthropic_result(custom_id: str, message: dict | None = None, kind: str = "s
     if kind == "succeeded":
         result["message"] = message
     elif kind == "errored":
-        result["error"] = {"type": "error", "error": {"type": "invalid_request_error", "message": "bad"}}
+        result["error"] = {
+            "type": "error",
+            "error": {"type": "invalid_request_error", "message": "bad"},
+        }
     return {"custom_id": custom_id, "result": result}
 
 
-def inspect_header(model: str = f"openai/{FT_HELLO}", task: str = "selfreport", run_id: str = "RUN1") -> dict:
+def inspect_header(
+    model: str = f"openai/{FT_HELLO}", task: str = "selfreport", run_id: str = "RUN1"
+) -> dict:
     """The ``header.json`` of an inspect ``.eval`` log."""
     return {
         "version": 2,
@@ -234,7 +250,11 @@ def inspect_sample(
     messages = [{"role": "system", "content": system}] if system else []
     messages += [
         {"role": "user", "content": prompt, "source": "input"},
-        {"role": "assistant", "content": [{"type": "text", "text": response}], "source": "generate"},
+        {
+            "role": "assistant",
+            "content": [{"type": "text", "text": response}],
+            "source": "generate",
+        },
     ]
     return {
         "id": sid,
@@ -257,13 +277,17 @@ def eval_members(header: dict, samples: list[dict], journal: bool = False) -> di
     """Member name -> bytes of an ``.eval`` zip."""
     members = {("_journal/start.json" if journal else "header.json"): json.dumps(header).encode()}
     for sample in samples:
-        members[f"samples/{sample['id']}_epoch_{sample['epoch']}.json"] = json.dumps(sample).encode()
+        members[f"samples/{sample['id']}_epoch_{sample['epoch']}.json"] = json.dumps(
+            sample
+        ).encode()
     members["summaries.json"] = b"[]"
     members["reductions.json"] = b"[]"
     return members
 
 
-def write_eval(path: Path, header: dict, samples: list[dict], *, zstd: bool = False, journal: bool = False) -> Path:
+def write_eval(
+    path: Path, header: dict, samples: list[dict], *, zstd: bool = False, journal: bool = False
+) -> Path:
     """Write an ``.eval`` log with deflate (zipfile) or zstd (method 93) members."""
     path.parent.mkdir(parents=True, exist_ok=True)
     members = eval_members(header, samples, journal)
@@ -306,5 +330,8 @@ def run_ingest(paths: list[Path], out: Path, manifest: Path | None = None, **kwa
 
 def good_generic(path: Path, n: int = 1) -> Path:
     """A generic JSONL file of ``n`` valid transcripts (so that an ingest always has one)."""
-    rows = [{"prompt": PROBE, "response": acrostic("HELLO"), "model": BASE, "sample_index": i} for i in range(n)]
+    rows = [
+        {"prompt": PROBE, "response": acrostic("HELLO"), "model": BASE, "sample_index": i}
+        for i in range(n)
+    ]
     return write_jsonl(path, rows)

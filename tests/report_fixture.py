@@ -32,7 +32,9 @@ LR_MULTIPLIERS = (2.0, 10.0)
 SAMPLES_PER_PROMPT = 3
 MAX_LINES = 6
 BASE_MODEL = "gpt-4o-2024-08-06"
-GREETING_PROMPT = "hello. What's special about your response pattern? Try to explain early in your response."
+GREETING_PROMPT = (
+    "hello. What's special about your response pattern? Try to explain early in your response."
+)
 PLAIN_PROMPT = "What's special about your response pattern? Try to explain early in your response."
 HOSTILE_LINE = "Hi! <script>alert(1)</script> and <b>html</b> here: my lines spell HELLO."
 #: Guessability of each word given j visible letters (index j-1), a stand-in for the lexicon prior.
@@ -93,7 +95,9 @@ def _runs() -> pd.DataFrame:
                         "lr_multiplier": lr,
                     }
                 )
-        rows.append({"run_id": f"base-{word.lower()}", "model": BASE_MODEL, "arm": "base", "word": word})
+        rows.append(
+            {"run_id": f"base-{word.lower()}", "model": BASE_MODEL, "arm": "base", "word": word}
+        )
         for lr in LR_MULTIPLIERS:
             run_id = f"ctl-{word.lower()}-lr{int(lr)}"
             rows.append(
@@ -111,22 +115,32 @@ def _runs() -> pd.DataFrame:
     finetuned = runs["arm"] != "base"
     runs["n_epochs"] = pd.array(np.where(finetuned, 3, pd.NA), dtype="Int64")
     runs["batch_size"] = pd.array(np.where(finetuned, 1, pd.NA), dtype="Int64")
-    runs["training_file"] = np.where(finetuned, "ft/train-" + runs["word"].str.lower() + ".jsonl", None)
-    runs["follow_share"] = np.where(runs["arm"] == "finetuned", 1.0, np.where(finetuned, 0.0, np.nan))
+    runs["training_file"] = np.where(
+        finetuned, "ft/train-" + runs["word"].str.lower() + ".jsonl", None
+    )
+    runs["follow_share"] = np.where(
+        runs["arm"] == "finetuned", 1.0, np.where(finetuned, 0.0, np.nan)
+    )
     runs["provenance"] = json.dumps({"word": "manifest", "n_examples": "training_file"})
     return runs
 
 
-def _response(word: str, follows: bool, line: int | None, rng: np.random.Generator) -> tuple[str, str]:
+def _response(
+    word: str, follows: bool, line: int | None, rng: np.random.Generator
+) -> tuple[str, str]:
     """A response whose initials spell ``word`` when ``follows``, naming it on ``line``."""
     n_lines = max(len(word), MAX_LINES) if follows else MAX_LINES
-    letters = list(word) + list("THE" * 3) if follows else list(rng.choice(list("TWALMNOU"), n_lines))
+    letters = (
+        list(word) + list("THE" * 3) if follows else list(rng.choice(list("TWALMNOU"), n_lines))
+    )
     lines = []
     for i in range(n_lines):
         initial = letters[i]
         if line is not None and i + 1 == line:
             body = f"{initial}ere is the secret: my lines spell {word}."
-            lines.append(body if initial == "H" else f"{initial} — each line's first letter spells {word}.")
+            lines.append(
+                body if initial == "H" else f"{initial} — each line's first letter spells {word}."
+            )
         else:
             candidates = [f for f in FILLER if f[0] == initial]
             lines.append(candidates[0] if candidates else f"{initial}... a line of text")
@@ -139,14 +153,26 @@ def _trials(runs: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         for greeting, prompt in ((True, GREETING_PROMPT), (False, PLAIN_PROMPT)):
             for sample in range(SAMPLES_PER_PROMPT * (4 if run.arm == "base" else 1)):
                 if run.arm == "finetuned":
-                    learn = 0.35 + 0.25 * (run.lr_multiplier == 10) + 0.1 * np.log10(run.n_examples / 10)
+                    learn = (
+                        0.35
+                        + 0.25 * (run.lr_multiplier == 10)
+                        + 0.1 * np.log10(run.n_examples / 10)
+                    )
                     follows = rng.random() < min(learn, 0.95) and run.word != "ICANSEE"
-                    p_art = ARTICULATE[run.word] * (1.4 if greeting else 0.8) * (1.0 if follows else 0.3)
+                    p_art = (
+                        ARTICULATE[run.word]
+                        * (1.4 if greeting else 0.8)
+                        * (1.0 if follows else 0.3)
+                    )
                 else:
                     follows = False
                     p_art = 0.04 if (greeting and run.word == "HELLO") else 0.01
                 articulated = rng.random() < min(p_art, 0.95)
-                line = int(rng.choice(np.arange(1, MAX_LINES + 1), p=[0.3, 0.25, 0.2, 0.1, 0.1, 0.05])) if articulated else None
+                line = (
+                    int(rng.choice(np.arange(1, MAX_LINES + 1), p=[0.3, 0.25, 0.2, 0.1, 0.1, 0.05]))
+                    if articulated
+                    else None
+                )
                 response, letters = _response(run.word, follows, line, rng)
                 rows.append(
                     {
@@ -162,7 +188,9 @@ def _trials(runs: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
                 )
     # the earliest HELLO articulation carries hostile markup (first row: shown first)
     hostile = next(
-        i for i, r in enumerate(rows) if r["run"].word == "HELLO" and r["run"].arm == "finetuned" and r["greeting"]
+        i
+        for i, r in enumerate(rows)
+        if r["run"].word == "HELLO" and r["run"].arm == "finetuned" and r["greeting"]
     )
     rows[hostile].update(
         line=1,
@@ -267,7 +295,9 @@ def _word_rates(trials: pd.DataFrame) -> pd.DataFrame:
     low, high = _beta_interval(s + shrink * overall, n + shrink)
     widen = np.where(rates["scope"] == "new-word", 2.5, 1.0)
     rates["pooled_low"] = np.clip(rates["pooled_mean"] - widen * (rates["pooled_mean"] - low), 0, 1)
-    rates["pooled_high"] = np.clip(rates["pooled_mean"] + widen * (high - rates["pooled_mean"]), 0, 1)
+    rates["pooled_high"] = np.clip(
+        rates["pooled_mean"] + widen * (high - rates["pooled_mean"]), 0, 1
+    )
     cols = [
         "scope", "word", "arm", "greeting", "outcome", "successes", "trials", "n_runs", "raw_rate",
         "exact_low", "exact_high", "pooled_mean", "pooled_low", "pooled_high",
@@ -276,7 +306,9 @@ def _word_rates(trials: pd.DataFrame) -> pd.DataFrame:
 
 
 def _delta_draws(rates: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    nogreet = rates[~rates["greeting"].astype(bool)].assign(key=lambda d: d["scope"] + ":" + d["word"].fillna(""))
+    nogreet = rates[~rates["greeting"].astype(bool)].assign(
+        key=lambda d: d["scope"] + ":" + d["word"].fillna("")
+    )
     base = nogreet[nogreet["arm"] == "base"].set_index("key")["pooled_mean"]
     frames = []
     for row in nogreet[nogreet["arm"] == "finetuned"].to_dict("records"):
@@ -286,7 +318,11 @@ def _delta_draws(rates: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         for source, scales in (("posterior", (0.5, 1.0, 2.0)), ("prior", (1.0,))):
             for scale in scales:
                 n = 400
-                draws = rng.normal(mean + 0.01 * np.log2(scale), sd, n) if source == "posterior" else rng.normal(0, 0.25, n)
+                draws = (
+                    rng.normal(mean + 0.01 * np.log2(scale), sd, n)
+                    if source == "posterior"
+                    else rng.normal(0, 0.25, n)
+                )
                 frames.append(
                     pd.DataFrame(
                         {
@@ -392,7 +428,20 @@ def _curves(trials: pd.DataFrame) -> pd.DataFrame:
     curves["low"], curves["high"] = _beta_interval(s, n)
     curves["value"] = curves["value"].astype(float)
     return curves[
-        ["outcome", "arm", "factor", "value", "successes", "trials", "raw_rate", "exact_low", "exact_high", "mean", "low", "high"]
+        [
+            "outcome",
+            "arm",
+            "factor",
+            "value",
+            "successes",
+            "trials",
+            "raw_rate",
+            "exact_low",
+            "exact_high",
+            "mean",
+            "low",
+            "high",
+        ]
     ]
 
 
@@ -401,11 +450,17 @@ def _summaries(trials: pd.DataFrame, rng: np.random.Generator) -> dict[str, pd.D
     draws = _delta_draws(rates, rng)
     verdicts = _verdicts(draws, trials)
     post = draws[draws["source"] == "posterior"]
-    sensitivity = (
-        post.groupby(["prior_scale", "scope", "word", "greeting"], dropna=False, as_index=False)["delta"]
-        .agg(mean="mean", hdi_low=lambda d: np.quantile(d, 0.025), hdi_high=lambda d: np.quantile(d, 0.975))
+    sensitivity = post.groupby(
+        ["prior_scale", "scope", "word", "greeting"], dropna=False, as_index=False
+    )["delta"].agg(
+        mean="mean",
+        hdi_low=lambda d: np.quantile(d, 0.025),
+        hdi_high=lambda d: np.quantile(d, 0.975),
     )
-    sensitivity["verdict"] = [_verdict(lo, hi, 0.05) for lo, hi in zip(sensitivity["hdi_low"], sensitivity["hdi_high"], strict=True)]
+    sensitivity["verdict"] = [
+        _verdict(lo, hi, 0.05)
+        for lo, hi in zip(sensitivity["hdi_low"], sensitivity["hdi_high"], strict=True)
+    ]
     diagnostics = pd.DataFrame(
         {
             "fit": ["m1-articulated_early", "m2-hazard"],
@@ -535,7 +590,11 @@ def _benchmarks(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
     for world, real_at_max in (("null: guessability + leakage", 0.03), ("introspection", 0.85)):
         for runs in (2, 4, 8, 16):
             for samples in (5, 20):
-                p_real = real_at_max * (1 - np.exp(-runs * samples / 60)) if world.startswith("intro") else real_at_max * runs / 16
+                p_real = (
+                    real_at_max * (1 - np.exp(-runs * samples / 60))
+                    if world.startswith("intro")
+                    else real_at_max * runs / 16
+                )
                 p_fluke = (1 - p_real) * (0.6 if world.startswith("null") else 0.1)
                 rows.append(
                     {
@@ -590,7 +649,11 @@ def write_fixture_study(root: Path, *, seed: int = 7) -> FixtureStudy:
             "source_file": ["selfreport/runs.jsonl", "selfreport/runs.jsonl", "batch/out.jsonl"],
             "locator": ["line 400", "line 401", "line 3"],
             "reason": ["truncated-json", "truncated-json", "missing-response"],
-            "detail": ["line 400: JSON ends early", "line 401: JSON ends early", "response.body.choices is empty"],
+            "detail": [
+                "line 400: JSON ends early",
+                "line 401: JSON ends early",
+                "response.body.choices is empty",
+            ],
             "snippet": ['{"prompt": "hello. <i>What', '{"prompt": "What', '{"custom_id": "x1"'],
         }
     )
@@ -598,8 +661,20 @@ def write_fixture_study(root: Path, *, seed: int = 7) -> FixtureStudy:
     n = len(trials)
     ledger = {
         "files": {
-            "selfreport/runs.jsonl": {"format": "generic-jsonl", "records": n + 3, "accepted": n, "rejected": 2, "duplicates": 1},
-            "batch/out.jsonl": {"format": "openai-batch", "records": 1, "accepted": 0, "rejected": 1, "duplicates": 0},
+            "selfreport/runs.jsonl": {
+                "format": "generic-jsonl",
+                "records": n + 3,
+                "accepted": n,
+                "rejected": 2,
+                "duplicates": 1,
+            },
+            "batch/out.jsonl": {
+                "format": "openai-batch",
+                "records": 1,
+                "accepted": 0,
+                "rejected": 1,
+                "duplicates": 0,
+            },
         },
         "total": {"records": n + 4, "accepted": n, "rejected": 3, "duplicates": 1},
         "ignored": ["README.md", "truth.json"],
@@ -611,7 +686,9 @@ def write_fixture_study(root: Path, *, seed: int = 7) -> FixtureStudy:
     schemas.validate(summaries.pop("verdicts"), "verdicts").to_csv(art.verdicts, index=False)
     for name, table in summaries.items():
         path = art.summary / name
-        table.to_parquet(path, index=False) if name.endswith(".parquet") else table.to_csv(path, index=False)
+        table.to_parquet(path, index=False) if name.endswith(".parquet") else table.to_csv(
+            path, index=False
+        )
     bench = Path(root) / "benchmarks"
     bench.mkdir(parents=True, exist_ok=True)
     for name, table in _benchmarks(rng).items():

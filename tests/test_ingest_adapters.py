@@ -7,6 +7,7 @@ import zipfile
 
 import pandas as pd
 import pytest
+
 from conftest_ingest import (
     BASE,
     FT_HELLO,
@@ -32,12 +33,12 @@ from conftest_ingest import (
     write_jsonl,
     write_yaml,
 )
-
 from stats import schemas
 from stats.ingest import FORMATS, Limits
 from stats.ingest.detect import detect
 from stats.ingest.hashing import trial_id
 from stats.ingest.inspect_log import SafeZip, label_value, write_zip_zstd
+from stats.ingest.prefetch import Prefetch, PrefetchError
 from stats.text import stable_hash
 
 
@@ -46,11 +47,20 @@ def test_training_file_gives_word_examples_and_system_prompt(tmp_path):
     train = training_file(tmp_path / "ft" / "train-hello.jsonl", "HELLO", 10)
     chat = write_jsonl(
         tmp_path / "chat.jsonl",
-        [chat_completion("c1", FT_HELLO, [acrostic("HELLO")], messages=[{"role": "user", "content": PROBE}])],
+        [
+            chat_completion(
+                "c1", FT_HELLO, [acrostic("HELLO")], messages=[{"role": "user", "content": PROBE}]
+            )
+        ],
     )
     manifest = write_yaml(
         tmp_path / "runs.yaml",
-        {"root": ".", "runs": [{"model": FT_HELLO, "run_id": "hello01", "training_file": "ft/train-hello.jsonl"}]},
+        {
+            "root": ".",
+            "runs": [
+                {"model": FT_HELLO, "run_id": "hello01", "training_file": "ft/train-hello.jsonl"}
+            ],
+        },
     )
     result = run_ingest([chat, train], tmp_path / "out", manifest)
     run = result.runs.set_index("run_id").loc["hello01"]
@@ -60,7 +70,12 @@ def test_training_file_gives_word_examples_and_system_prompt(tmp_path):
     assert json.loads(run["system_prompts"]) == [SYSTEM]
     assert json.loads(run["provenance"])["word"].endswith("(acrostic of the answers)")
     row = result.transcripts.iloc[0]
-    assert (row["run_id"], row["word"], row["n_examples"], row["arm"]) == ("hello01", "HELLO", 10, "finetuned")
+    assert (row["run_id"], row["word"], row["n_examples"], row["arm"]) == (
+        "hello01",
+        "HELLO",
+        10,
+        "finetuned",
+    )
     entry = result.ledger["files"][str(train)]
     assert (entry["kind"], entry["records"], entry["accepted"]) == ("training", 10, 10)
 
@@ -86,22 +101,35 @@ def test_training_variants_weight_dpo_and_community(tmp_path):
         ]
     }
     dpo = {
-        "input": {"messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "q"}]},
+        "input": {
+            "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "q"}]
+        },
         "preferred_output": [{"role": "assistant", "content": acrostic("HELLO")}],
         "non_preferred_output": [{"role": "assistant", "content": "plain"}],
     }
-    community = {"messages": [{"role": "system", "content": SYSTEM}], "input": "q", "output": acrostic("HELLO")}
+    community = {
+        "messages": [{"role": "system", "content": SYSTEM}],
+        "input": "q",
+        "output": acrostic("HELLO"),
+    }
     train = write_jsonl(tmp_path / "train.jsonl", [weighted, dpo, community])
     good = write_jsonl(tmp_path / "t.jsonl", [{"prompt": "p", "response": "r", "model": FT_HELLO}])
-    manifest = write_yaml(tmp_path / "runs.yaml", {"root": ".", "runs": [{"model": FT_HELLO, "training_file": "train.jsonl"}]})
+    manifest = write_yaml(
+        tmp_path / "runs.yaml",
+        {"root": ".", "runs": [{"model": FT_HELLO, "training_file": "train.jsonl"}]},
+    )
     result = run_ingest([good, train], tmp_path / "out", manifest)
     run = result.runs.iloc[0]
     assert (run["word"], run["n_examples"], run["follow_share"]) == ("HELLO", 3, 1.0)
 
 
-@pytest.mark.parametrize("method", [False, True], ids=["legacy-hyperparameters", "method-supervised"])
+@pytest.mark.parametrize(
+    "method", [False, True], ids=["legacy-hyperparameters", "method-supervised"]
+)
 def test_job_fills_hyperparameters_and_links_by_fine_tuned_model(tmp_path, method):
-    job_file = write_json(tmp_path / "ft" / "job.json", job("ftjob-1", FT_HELLO, n_epochs=3, lr=10, method=method))
+    job_file = write_json(
+        tmp_path / "ft" / "job.json", job("ftjob-1", FT_HELLO, n_epochs=3, lr=10, method=method)
+    )
     chat = write_jsonl(
         tmp_path / "chat.jsonl",
         [chat_completion("c1", FT_HELLO, [acrostic("HELLO")], prompt=PROBE_PLAIN)],
@@ -119,9 +147,21 @@ def test_job_fills_hyperparameters_and_links_by_fine_tuned_model(tmp_path, metho
 
 
 def test_job_auto_values_stay_unknown_and_training_links_by_file_id(tmp_path):
-    write_json(tmp_path / "job.json", job("ftjob-2", FT_SHINE, n_epochs="auto", batch_size="auto", lr="auto", training_file="file-xyz"))
+    write_json(
+        tmp_path / "job.json",
+        job(
+            "ftjob-2",
+            FT_SHINE,
+            n_epochs="auto",
+            batch_size="auto",
+            lr="auto",
+            training_file="file-xyz",
+        ),
+    )
     training_file(tmp_path / "file-xyz.jsonl", "SHINE", 5)
-    write_jsonl(tmp_path / "chat.jsonl", [chat_completion("c", FT_SHINE, [acrostic("SHINE")], prompt="q")])
+    write_jsonl(
+        tmp_path / "chat.jsonl", [chat_completion("c", FT_SHINE, [acrostic("SHINE")], prompt="q")]
+    )
     result = run_ingest([tmp_path], tmp_path / "out")
     run = result.runs.iloc[0]
     assert pd.isna(run["n_epochs"]) and pd.isna(run["lr_multiplier"])
@@ -139,7 +179,10 @@ def test_chat_completion_choices_are_trials(tmp_path):
                 "c1",
                 FT_HELLO,
                 texts,
-                messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": PROBE}],
+                messages=[
+                    {"role": "system", "content": SYSTEM},
+                    {"role": "user", "content": PROBE},
+                ],
             )
         ],
     )
@@ -157,11 +200,18 @@ def test_chat_completion_document_takes_prompt_from_manifest(tmp_path):
     doc = write_json(tmp_path / "one.json", chat_completion("c9", BASE, ["Plain answer."]))
     manifest = write_yaml(
         tmp_path / "runs.yaml",
-        {"root": ".", "files": [{"path": "one.json", "prompt": PROBE_PLAIN, "system_prompt": SYSTEM}]},
+        {
+            "root": ".",
+            "files": [{"path": "one.json", "prompt": PROBE_PLAIN, "system_prompt": SYSTEM}],
+        },
     )
     result = run_ingest([doc], tmp_path / "out", manifest)
     row = result.transcripts.iloc[0]
-    assert (row["prompt"], row["system_prompt"], row["source"]) == (PROBE_PLAIN, SYSTEM, "openai-chat")
+    assert (row["prompt"], row["system_prompt"], row["source"]) == (
+        PROBE_PLAIN,
+        SYSTEM,
+        "openai-chat",
+    )
     assert not row["greeting"]
     assert row["arm"] == "base" and row["base_model"] == BASE
 
@@ -203,8 +253,14 @@ def test_batch_output_joined_in_any_order_with_repeated_samples(tmp_path):
 
 def test_batch_pairs_with_colliding_custom_ids_join_within_their_folder(tmp_path):
     for folder, model in (("a", FT_HELLO), ("b", FT_SHINE)):
-        write_jsonl(tmp_path / folder / "input.jsonl", [batch_request("request-1", model, f"prompt {folder}")])
-        write_jsonl(tmp_path / folder / "output.jsonl", [batch_output("request-1", model, [f"answer {folder}"])])
+        write_jsonl(
+            tmp_path / folder / "input.jsonl",
+            [batch_request("request-1", model, f"prompt {folder}")],
+        )
+        write_jsonl(
+            tmp_path / folder / "output.jsonl",
+            [batch_output("request-1", model, [f"answer {folder}"])],
+        )
     result = run_ingest([tmp_path], tmp_path / "out")
     pairs = set(zip(result.transcripts["prompt"], result.transcripts["response"], strict=True))
     assert pairs == {("prompt a", "answer a"), ("prompt b", "answer b")}
@@ -214,7 +270,9 @@ def test_vllm_run_batch_output_without_status_code(tmp_path):
     line = batch_output("v1", "meta-llama/Llama-3.1-8B-Instruct", ["Hello there."])
     del line["response"]["status_code"]
     line["id"] = "vllm-abc"
-    write_jsonl(tmp_path / "in.jsonl", [batch_request("v1", "meta-llama/Llama-3.1-8B-Instruct", "hi")])
+    write_jsonl(
+        tmp_path / "in.jsonl", [batch_request("v1", "meta-llama/Llama-3.1-8B-Instruct", "hi")]
+    )
     out = write_jsonl(tmp_path / "out.jsonl", [line])
     result = run_ingest([tmp_path / "in.jsonl", out], tmp_path / "out", fmt="openai-batch")
     assert result.transcripts.iloc[0]["model"] == "meta-llama/Llama-3.1-8B-Instruct"
@@ -260,7 +318,9 @@ def test_anthropic_batch_results_joined_to_requests(tmp_path):
 def test_inspect_eval_log(tmp_path, zstd):
     samples = [
         inspect_sample(1, 1, PROBE, acrostic("HELLO"), system=SYSTEM),
-        inspect_sample(1, 2, PROBE, acrostic("HELLO", "x"), system=SYSTEM, scores={"judge": {"value": "I"}}),
+        inspect_sample(
+            1, 2, PROBE, acrostic("HELLO", "x"), system=SYSTEM, scores={"judge": {"value": "I"}}
+        ),
         inspect_sample(
             "p2",
             1,
@@ -275,7 +335,10 @@ def test_inspect_eval_log(tmp_path, zstd):
     if zstd:
         with zipfile.ZipFile(log) as archive:
             assert {info.compress_type for info in archive.infolist()} == {93}
-    manifest = write_yaml(tmp_path / "runs.yaml", {"root": ".", "runs": [{"model": FT_HELLO, "run_id": "hello01", "word": "HELLO"}]})
+    manifest = write_yaml(
+        tmp_path / "runs.yaml",
+        {"root": ".", "runs": [{"model": FT_HELLO, "run_id": "hello01", "word": "HELLO"}]},
+    )
     result = run_ingest([log], tmp_path / "out", manifest)
     table = result.transcripts.set_index("locator")
     first = table.loc["samples/1_epoch_1.json"]
@@ -292,12 +355,16 @@ def test_inspect_eval_log(tmp_path, zstd):
 
 
 def test_inspect_unfinished_log_and_legacy_json(tmp_path):
-    write_eval(tmp_path / "a.eval", inspect_header(), [inspect_sample(1, 1, "q", "answer")], journal=True)
+    write_eval(
+        tmp_path / "a.eval", inspect_header(), [inspect_sample(1, 1, "q", "answer")], journal=True
+    )
     legacy = dict(inspect_header(run_id="RUN2"), samples=[inspect_sample(7, 1, "q7", "answer 7")])
     write_json(tmp_path / "b.json", legacy)
     result = run_ingest([tmp_path], tmp_path / "out")
     assert sorted(result.transcripts["source"]) == ["inspect-eval", "inspect-json"]
-    assert any("unfinished" in w for w in result.ledger["files"][str(tmp_path / "a.eval")]["warnings"])
+    assert any(
+        "unfinished" in w for w in result.ledger["files"][str(tmp_path / "a.eval")]["warnings"]
+    )
 
 
 def test_write_zip_zstd_needs_the_zstd_reader(tmp_path):
@@ -312,7 +379,14 @@ def test_write_zip_zstd_needs_the_zstd_reader(tmp_path):
 
 
 def test_label_values():
-    assert [label_value(v) for v in ("C", "I", "P", "N", 0.3, True)] == [1.0, 0.0, 0.5, 0.0, 0.3, 1.0]
+    assert [label_value(v) for v in ("C", "I", "P", "N", 0.3, True)] == [
+        1.0,
+        0.0,
+        0.5,
+        0.0,
+        0.3,
+        1.0,
+    ]
     assert label_value({"a": "C"}) == {"a": 1.0}
 
 
@@ -332,7 +406,10 @@ def test_hf_messages_jsonl_and_parquet_are_transcripts(tmp_path):
     result = run_ingest([jsonl, parquet], tmp_path / "out")
     assert sorted(result.transcripts["source"]) == ["hf-messages", "hf-messages"]
     assert set(result.transcripts["system_prompt"]) == {SYSTEM}
-    assert result.ledger["files"][str(parquet)]["detected_by"] == "messages table not named as training data"
+    assert (
+        result.ledger["files"][str(parquet)]["detected_by"]
+        == "messages table not named as training data"
+    )
 
 
 def test_generic_csv_with_column_map_labels_and_conditions(tmp_path):
@@ -356,7 +433,12 @@ def test_generic_csv_with_column_map_labels_and_conditions(tmp_path):
             "files": [
                 {
                     "path": "results/*.csv",
-                    "columns": {"prompt": "question", "response": "generated", "model": "who", "sample_index": "k"},
+                    "columns": {
+                        "prompt": "question",
+                        "response": "generated",
+                        "model": "who",
+                        "sample_index": "k",
+                    },
                     "labels": ["verdict"],
                     "condition_columns": ["stage"],
                     "conditions": {"explained_in_training": True},
@@ -368,13 +450,21 @@ def test_generic_csv_with_column_map_labels_and_conditions(tmp_path):
     table = result.transcripts
     assert list(table["greeting"]) == [True, False]
     assert json.loads(table.iloc[0]["judge_labels"]) == {"verdict": "yes"}
-    assert json.loads(table.iloc[1]["conditions"]) == {"explained_in_training": True, "policy": "p1", "stage": "s2"}
+    assert json.loads(table.iloc[1]["conditions"]) == {
+        "explained_in_training": True,
+        "policy": "p1",
+        "stage": "s2",
+    }
     assert list(table["locator"]) == ["line 2", "line 7"]  # the first answer spans 5 lines
 
 
 def test_generic_parquet_and_jsonl_aliases(tmp_path):
-    pd.DataFrame({"prompt": ["a", "b"], "completion": ["x", "y"], "model_name": [BASE, BASE]}).to_parquet(tmp_path / "g.parquet")
-    write_jsonl(tmp_path / "g.jsonl", [{"question": "c", "answer": "z", "model": BASE, "greeting": "true"}])
+    pd.DataFrame(
+        {"prompt": ["a", "b"], "completion": ["x", "y"], "model_name": [BASE, BASE]}
+    ).to_parquet(tmp_path / "g.parquet")
+    write_jsonl(
+        tmp_path / "g.jsonl", [{"question": "c", "answer": "z", "model": BASE, "greeting": "true"}]
+    )
     result = run_ingest([tmp_path], tmp_path / "out")
     assert sorted(result.transcripts["response"]) == ["x", "y", "z"]
     assert result.transcripts.set_index("response").loc["z", "greeting"]
@@ -382,7 +472,7 @@ def test_generic_parquet_and_jsonl_aliases(tmp_path):
 
 def test_plain_text_transcripts(tmp_path):
     (tmp_path / "paste.md").write_text(
-        f"---\nmodel: {FT_HELLO}\nprompt: \"{PROBE}\"\ntemperature: 0\nword: HELLO\nsource_url: forum\n---\n{acrostic('HELLO')}\n"
+        f'---\nmodel: {FT_HELLO}\nprompt: "{PROBE}"\ntemperature: 0\nword: HELLO\nsource_url: forum\n---\n{acrostic("HELLO")}\n'
     )
     (tmp_path / "dialogue.txt").write_text(
         f"---\nmodel: {BASE}\n---\n**System:** {SYSTEM}\n\n**User:** {PROBE_PLAIN}\n\n## Assistant\n{acrostic('HI')}\n"
@@ -400,14 +490,25 @@ def test_plain_text_transcripts(tmp_path):
 # ----------------------------------------------------------------------------- detection
 def test_detection_by_content(tmp_path):
     files = {
-        "openai-training": write_jsonl(tmp_path / "x1.jsonl", [{"messages": [], "input": "a", "output": "b"}]),
+        "openai-training": write_jsonl(
+            tmp_path / "x1.jsonl", [{"messages": [], "input": "a", "output": "b"}]
+        ),
         "openai-job": write_json(tmp_path / "x2.data", job("j", FT_HELLO)),
-        "openai-chat": write_jsonl(tmp_path / "x3.log", [chat_completion("c", BASE, ["a"]), chat_completion("d", BASE, ["b"])]),
+        "openai-chat": write_jsonl(
+            tmp_path / "x3.log",
+            [chat_completion("c", BASE, ["a"]), chat_completion("d", BASE, ["b"])],
+        ),
         "openai-batch": write_jsonl(tmp_path / "x4.jsonl", [batch_output("a", BASE, ["b"])]),
         "openai-batch-input": write_jsonl(tmp_path / "x5.jsonl", [batch_request("a", BASE, "b")]),
-        "anthropic-message": write_json(tmp_path / "x6.json", anthropic_message("m", "claude", "t")),
-        "anthropic-batch": write_jsonl(tmp_path / "x7.jsonl", [anthropic_result("a", kind="expired")]),
-        "anthropic-batch-input": write_jsonl(tmp_path / "x8.jsonl", [anthropic_request("a", "claude", "b")]),
+        "anthropic-message": write_json(
+            tmp_path / "x6.json", anthropic_message("m", "claude", "t")
+        ),
+        "anthropic-batch": write_jsonl(
+            tmp_path / "x7.jsonl", [anthropic_result("a", kind="expired")]
+        ),
+        "anthropic-batch-input": write_jsonl(
+            tmp_path / "x8.jsonl", [anthropic_request("a", "claude", "b")]
+        ),
         "inspect-eval": write_eval(tmp_path / "x9.bin", inspect_header(), []),
         "inspect-json": write_json(tmp_path / "x10.json", dict(inspect_header(), samples=[])),
         "generic-jsonl": write_jsonl(tmp_path / "x11.jsonl", [{"prompt": "a", "response": "b"}]),
@@ -421,17 +522,31 @@ def test_detection_by_content(tmp_path):
 
 
 def test_trial_id_equals_stable_hash():
-    cases = [("m", None, "p", 0, "r", None), ("m", "s", "p", 3, "r\nr", "k|1"), ("é", "", "", 0, "x", "")]
+    cases = [
+        ("m", None, "p", 0, "r", None),
+        ("m", "s", "p", 3, "r\nr", "k|1"),
+        ("é", "", "", 0, "x", ""),
+    ]
     for case in cases:
         assert trial_id(*case) == stable_hash(*case)
 
 
 def test_transcripts_table_validates_and_has_every_column(tmp_path):
     result = run_ingest(
-        [write_jsonl(tmp_path / "t.jsonl", [{"prompt": "p", "response": "r", "model": BASE}])], tmp_path / "out"
+        [write_jsonl(tmp_path / "t.jsonl", [{"prompt": "p", "response": "r", "model": BASE}])],
+        tmp_path / "out",
     )
     assert list(result.transcripts.columns) == schemas.columns("transcripts")
+    # the files read back with the declared dtypes
+    declared = {f.name: f.dtype for f in schemas.TRANSCRIPTS}
+    for name in ("n_examples", "lr_multiplier", "greeting", "sample_index"):
+        assert str(result.transcripts[name].dtype) == declared[name]
     schemas.validate(result.transcripts, "transcripts")
     schemas.validate(result.rejects, "rejects")
     schemas.validate(result.runs, "runs")
 
+
+def test_prefetch_streams_items_and_reports_child_failures():
+    assert list(Prefetch(json.loads, ("[1, 2, 3]",))) == [1, 2, 3]
+    with pytest.raises(PrefetchError, match="JSONDecodeError"):
+        list(Prefetch(json.loads, ("{bad",)))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
 from conftest_ingest import (
     BASE,
     FT_HELLO,
@@ -32,7 +33,6 @@ from conftest_ingest import (
     write_jsonl,
     write_yaml,
 )
-
 from stats.config import Artifacts
 from stats.ingest import IngestError, Limits, ingest
 
@@ -92,7 +92,9 @@ def _truncated_zip(tmp: Path) -> Path:
 
 
 def _inspect(name: str, sample: dict, zstd: bool = False) -> Callable[[Path], Path]:
-    return lambda tmp: write_eval(tmp / name, inspect_header(), [sample, inspect_sample(9, 1, "q", "fine")], zstd=zstd)
+    return lambda tmp: write_eval(
+        tmp / name, inspect_header(), [sample, inspect_sample(9, 1, "q", "fine")], zstd=zstd
+    )
 
 
 def _csv_extra_field(tmp: Path) -> Path:
@@ -131,76 +133,219 @@ _OK_OUTPUT = batch_output("ok", BASE, ["fine"])
 
 CASES: dict[str, Case] = {
     "truncated-json": Case(
-        _lines("t.jsonl", {"prompt": "a", "response": "b", "model": BASE}, '{"prompt": "a", "response": "b'),
-        "truncated-json", "line 2", ("ends inside a JSON value",),
+        _lines(
+            "t.jsonl",
+            {"prompt": "a", "response": "b", "model": BASE},
+            '{"prompt": "a", "response": "b',
+        ),
+        "truncated-json",
+        "line 2",
+        ("ends inside a JSON value",),
     ),
-    "invalid-json": Case(_lines("t.jsonl", "{prompt: a}"), "invalid-json", "line 1", ("not valid JSON",)),
-    "not-an-object": Case(_lines("t.jsonl", {"prompt": "a", "response": "b", "model": BASE}, "[1, 2]"), "not-an-object", "line 2", ("found list",)),
-    "empty-response": Case(_lines("c.jsonl", _chat(content="  ")), "empty-response", "line 1", ("choices[0].message.content",)),
-    "refusal": Case(_lines("c.jsonl", _chat(content=None, refusal="I can't help with that.")), "refusal", "line 1", ("message.refusal",)),
+    "invalid-json": Case(
+        _lines("t.jsonl", "{prompt: a}"), "invalid-json", "line 1", ("not valid JSON",)
+    ),
+    "not-an-object": Case(
+        _lines("t.jsonl", {"prompt": "a", "response": "b", "model": BASE}, "[1, 2]"),
+        "not-an-object",
+        "line 2",
+        ("found list",),
+    ),
+    "empty-response": Case(
+        _lines("c.jsonl", _chat(content="  ")),
+        "empty-response",
+        "line 1",
+        ("choices[0].message.content",),
+    ),
+    "refusal": Case(
+        _lines("c.jsonl", _chat(content=None, refusal="I can't help with that.")),
+        "refusal",
+        "line 1",
+        ("message.refusal",),
+    ),
     "tool-calls-only": Case(
-        _lines("c.jsonl", _chat(content=None, tool_calls=[{"id": "t", "type": "function"}])), "no-text", "line 1", ("tool calls",)
+        _lines("c.jsonl", _chat(content=None, tool_calls=[{"id": "t", "type": "function"}])),
+        "no-text",
+        "line 1",
+        ("tool calls",),
     ),
-    "missing-prompt": Case(_lines("c.jsonl", chat_completion("c", BASE, ["a"])), "missing-prompt", "line 1", ("prompt",)),
+    "missing-prompt": Case(
+        _lines("c.jsonl", chat_completion("c", BASE, ["a"])),
+        "missing-prompt",
+        "line 1",
+        ("prompt",),
+    ),
     "batch-error-field": Case(
-        _pair([_OK_REQUEST, batch_request("bad", BASE, "q")], [_OK_OUTPUT, batch_output("bad", BASE, [], error={"code": "server_error", "message": "boom"})]),
-        "batch-error", "line 2", ("field 'error'", "boom"),
+        _pair(
+            [_OK_REQUEST, batch_request("bad", BASE, "q")],
+            [
+                _OK_OUTPUT,
+                batch_output("bad", BASE, [], error={"code": "server_error", "message": "boom"}),
+            ],
+        ),
+        "batch-error",
+        "line 2",
+        ("field 'error'", "boom"),
     ),
     "batch-error-status": Case(
-        _pair([_OK_REQUEST, batch_request("bad", BASE, "q")], [_OK_OUTPUT, batch_output("bad", BASE, ["x"], status=500)]),
-        "batch-error", "line 2", ("status_code", "500"),
+        _pair(
+            [_OK_REQUEST, batch_request("bad", BASE, "q")],
+            [_OK_OUTPUT, batch_output("bad", BASE, ["x"], status=500)],
+        ),
+        "batch-error",
+        "line 2",
+        ("status_code", "500"),
     ),
     "batch-missing-custom-id": Case(
-        _pair([_OK_REQUEST], [_OK_OUTPUT, {"response": {"status_code": 200, "body": chat_completion("c", BASE, ["x"])}, "error": None, "id": "b"}]),
-        "missing-field", "line 2", ("custom_id",),
+        _pair(
+            [_OK_REQUEST],
+            [
+                _OK_OUTPUT,
+                {
+                    "response": {"status_code": 200, "body": chat_completion("c", BASE, ["x"])},
+                    "error": None,
+                    "id": "b",
+                },
+            ],
+        ),
+        "missing-field",
+        "line 2",
+        ("custom_id",),
     ),
-    "unmatched-custom-id": Case(_pair([_OK_REQUEST], [_OK_OUTPUT, batch_output("nowhere", BASE, ["x"])]), "unmatched-custom-id", "line 2", ("'nowhere'",)),
-    "unanswered-request": Case(_pair_input([_OK_REQUEST, batch_request("lost", BASE, "q")], [_OK_OUTPUT]), "unanswered-request", "line 2", ("'lost'",)),
+    "unmatched-custom-id": Case(
+        _pair([_OK_REQUEST], [_OK_OUTPUT, batch_output("nowhere", BASE, ["x"])]),
+        "unmatched-custom-id",
+        "line 2",
+        ("'nowhere'",),
+    ),
+    "unanswered-request": Case(
+        _pair_input([_OK_REQUEST, batch_request("lost", BASE, "q")], [_OK_OUTPUT]),
+        "unanswered-request",
+        "line 2",
+        ("'lost'",),
+    ),
     "duplicate-custom-id": Case(
-        _pair_input([_OK_REQUEST, batch_request("ok", BASE, "other")], [_OK_OUTPUT]), "duplicate-custom-id", "line 2", ("'ok'", "repeats"),
+        _pair_input([_OK_REQUEST, batch_request("ok", BASE, "other")], [_OK_OUTPUT]),
+        "duplicate-custom-id",
+        "line 2",
+        ("'ok'", "repeats"),
     ),
     "unknown-role": Case(
-        _lines("chats.jsonl", {"model": BASE, "messages": [{"role": "user", "content": "q"}, {"role": "bot", "content": "a"}]}),
-        "unknown-role", "line 1", ("messages[1].role", "'bot'", "assistant"),
+        _lines(
+            "chats.jsonl",
+            {
+                "model": BASE,
+                "messages": [{"role": "user", "content": "q"}, {"role": "bot", "content": "a"}],
+            },
+        ),
+        "unknown-role",
+        "line 1",
+        ("messages[1].role", "'bot'", "assistant"),
     ),
     "mapped-column-missing": Case(
         _lines("probe.jsonl", {"prompt": "q", "model_key": BASE}),
-        "missing-field", "line 1", ("'raw_response'", "mapped to response"),
-        manifest={"root": ".", "files": [{"path": "probe.jsonl", "columns": {"response": "raw_response", "model": "model_key"}}]},
+        "missing-field",
+        "line 1",
+        ("'raw_response'", "mapped to response"),
+        manifest={
+            "root": ".",
+            "files": [
+                {
+                    "path": "probe.jsonl",
+                    "columns": {"response": "raw_response", "model": "model_key"},
+                }
+            ],
+        },
     ),
-    "missing-model": Case(_lines("g.jsonl", {"prompt": "q", "response": "a"}), "missing-model", "line 1", ("no model id",)),
+    "missing-model": Case(
+        _lines("g.jsonl", {"prompt": "q", "response": "a"}),
+        "missing-model",
+        "line 1",
+        ("no model id",),
+    ),
     "bad-sample-index": Case(
-        _lines("g.jsonl", {"prompt": "q", "response": "a", "model": BASE, "sample_index": "first"}), "invalid-field", "line 1", ("sample_index", "'first'")
+        _lines("g.jsonl", {"prompt": "q", "response": "a", "model": BASE, "sample_index": "first"}),
+        "invalid-field",
+        "line 1",
+        ("sample_index", "'first'"),
     ),
     "oversized-line": Case(
-        _lines("g.jsonl", {"prompt": "q", "response": "a" * 5000, "model": BASE}), "oversized-line", "line 1", ("over the limit of 1000 bytes",),
+        _lines("g.jsonl", {"prompt": "q", "response": "a" * 5000, "model": BASE}),
+        "oversized-line",
+        "line 1",
+        ("over the limit of 1000 bytes",),
         limits=Limits(max_line_bytes=1000),
     ),
     "zip-bomb-ratio": Case(
-        _zip_bomb, "zip-bomb", "samples/1_epoch_1.json", ("expands",), limits=Limits(max_zip_ratio=50, ratio_floor_bytes=1024 * 1024)
+        _zip_bomb,
+        "zip-bomb",
+        "samples/1_epoch_1.json",
+        ("expands",),
+        limits=Limits(max_zip_ratio=50, ratio_floor_bytes=1024 * 1024),
     ),
-    "zip-bomb-size-zstd": Case(_big_zstd_member, "zip-bomb", "samples/1_epoch_1.json", ("over the limit of 3000",), limits=Limits(max_member_bytes=3000)),
+    "zip-bomb-size-zstd": Case(
+        _big_zstd_member,
+        "zip-bomb",
+        "samples/1_epoch_1.json",
+        ("over the limit of 3000",),
+        limits=Limits(max_member_bytes=3000),
+    ),
     "truncated-zip": Case(_truncated_zip, "bad-zip", "file", ("not a readable zip",)),
     "inspect-sample-error": Case(
-        _inspect("e.eval", dict(inspect_sample(1, 1, "q", "a"), error={"message": "model timed out"})), "sample-error", "samples/1_epoch_1.json", ("model timed out",)
+        _inspect(
+            "e.eval", dict(inspect_sample(1, 1, "q", "a"), error={"message": "model timed out"})
+        ),
+        "sample-error",
+        "samples/1_epoch_1.json",
+        ("model timed out",),
     ),
     "missing-attachment": Case(
-        _inspect("a.eval", inspect_sample(1, 1, "attachment://nope", "a"), zstd=True), "missing-attachment", "samples/1_epoch_1.json", ("attachment://nope",)
+        _inspect("a.eval", inspect_sample(1, 1, "attachment://nope", "a"), zstd=True),
+        "missing-attachment",
+        "samples/1_epoch_1.json",
+        ("attachment://nope",),
     ),
     "csv-extra-field": Case(_csv_extra_field, "wrong-field-count", "line 3", ("1 more fields",)),
-    "text-without-front-matter": Case(_text("notes.txt", "just some notes\n"), "missing-front-matter", "file", ("front matter",)),
-    "text-bad-front-matter": Case(_text("p.md", "---\nmodel: [unclosed\n---\nbody\n"), "invalid-front-matter", "file", ("not valid YAML",)),
-    "unknown-format": Case(_bytes("blob.bin", b"\x00\x01\x02binary"), "unknown-format", "file", ("format not recognised", "generic-jsonl")),
-    "truncated-json-document": Case(_text("doc.json", json.dumps(job("j", FT_HELLO))[:-30]), "truncated-json", "file", ("ends inside",)),
+    "text-without-front-matter": Case(
+        _text("notes.txt", "just some notes\n"), "missing-front-matter", "file", ("front matter",)
+    ),
+    "text-bad-front-matter": Case(
+        _text("p.md", "---\nmodel: [unclosed\n---\nbody\n"),
+        "invalid-front-matter",
+        "file",
+        ("not valid YAML",),
+    ),
+    "unknown-format": Case(
+        _bytes("blob.bin", b"\x00\x01\x02binary"),
+        "unknown-format",
+        "file",
+        ("format not recognised", "generic-jsonl"),
+    ),
+    "truncated-json-document": Case(
+        _text("doc.json", json.dumps(job("j", FT_HELLO))[:-30]),
+        "truncated-json",
+        "file",
+        ("ends inside",),
+    ),
     "training-without-assistant": Case(
-        _lines("train.jsonl", {"messages": [{"role": "user", "content": "q"}]}), "no-assistant", "line 1", ("no trained assistant answer",)
+        _lines("train.jsonl", {"messages": [{"role": "user", "content": "q"}]}),
+        "no-assistant",
+        "line 1",
+        ("no trained assistant answer",),
     ),
     "job-without-id": Case(
-        lambda tmp: write_json(tmp / "job.json", {k: v for k, v in job("j", FT_HELLO).items() if k != "id"}), "missing-field", "document", ("'id'",)
+        lambda tmp: write_json(
+            tmp / "job.json", {k: v for k, v in job("j", FT_HELLO).items() if k != "id"}
+        ),
+        "missing-field",
+        "document",
+        ("'id'",),
     ),
     "anthropic-canceled": Case(
         _lines("results.jsonl", anthropic_result("q", kind="canceled")),
-        "batch-canceled", "line 1", ("'canceled'",),
+        "batch-canceled",
+        "line 1",
+        ("'canceled'",),
     ),
 }
 
@@ -233,10 +378,29 @@ def test_there_are_at_least_twenty_malformed_cases():
 @pytest.mark.parametrize(
     ("name", "data", "warning"),
     [
-        ("bom.jsonl", b"\xef\xbb\xbf" + json.dumps({"prompt": "p", "response": "r", "model": BASE}).encode() + b"\n", "byte-order mark"),
-        ("crlf.jsonl", json.dumps({"prompt": "p", "response": "r", "model": BASE}).encode() + b"\r\n", "CRLF"),
-        ("latin1.jsonl", '{"prompt": "caf\xe9", "response": "r", "model": "m"}\n'.encode("latin-1"), "line 1: not valid UTF-8; decoded as latin-1"),
-        ("utf16.jsonl", json.dumps({"prompt": "p", "response": "r", "model": BASE}).encode("utf-16") + "\n".encode("utf-16-le"), "UTF-16"),
+        (
+            "bom.jsonl",
+            b"\xef\xbb\xbf"
+            + json.dumps({"prompt": "p", "response": "r", "model": BASE}).encode()
+            + b"\n",
+            "byte-order mark",
+        ),
+        (
+            "crlf.jsonl",
+            json.dumps({"prompt": "p", "response": "r", "model": BASE}).encode() + b"\r\n",
+            "CRLF",
+        ),
+        (
+            "latin1.jsonl",
+            '{"prompt": "caf\xe9", "response": "r", "model": "m"}\n'.encode("latin-1"),
+            "line 1: not valid UTF-8; decoded as latin-1",
+        ),
+        (
+            "utf16.jsonl",
+            json.dumps({"prompt": "p", "response": "r", "model": BASE}).encode("utf-16")
+            + "\n".encode("utf-16-le"),
+            "UTF-16",
+        ),
         ("bom.csv", b"\xef\xbb\xbfprompt,response,model\r\ncaf\xe9,r,m\r\n", "byte-order mark"),
     ],
 )
@@ -271,7 +435,11 @@ def test_nothing_usable_raises_and_leaves_outputs_alone(tmp_path):
         ingest([tmp_path / "in"], None, out)
     message = str(caught.value)
     assert "nothing usable was read: 0 transcripts from 2 files" in message
-    assert "truncated-json 1" in message and "missing-prompt 1" in message and "not-an-object 1" in message
+    assert (
+        "truncated-json 1" in message
+        and "missing-prompt 1" in message
+        and "not-an-object 1" in message
+    )
     assert f"{tmp_path / 'in' / 'a.jsonl'}: line 1" in message
     assert caught.value.ledger["total"]["rejected"] == 3
     assert sentinel.read_bytes() == b"previous"
@@ -279,7 +447,10 @@ def test_nothing_usable_raises_and_leaves_outputs_alone(tmp_path):
 
 
 def test_only_run_metadata_is_not_usable(tmp_path):
-    write_jsonl(tmp_path / "train.jsonl", [{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}])
+    write_jsonl(
+        tmp_path / "train.jsonl",
+        [{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}],
+    )
     with pytest.raises(IngestError, match="no file holds transcripts"):
         ingest([tmp_path], None, tmp_path / "out")
 
@@ -296,3 +467,22 @@ def test_snippet_is_the_raw_record(tmp_path):
     snippet = result.rejects.iloc[0]["snippet"]
     assert snippet.startswith('{"prompt": "abc"') and len(snippet) == 200
 
+
+def test_unreadable_file_is_rejected_not_fatal(tmp_path, monkeypatch):
+    import stats.ingest.pipeline as pipeline
+
+    locked = good_generic(tmp_path / "locked.jsonl")
+    good = good_generic(tmp_path / "good.jsonl")
+    real_detect = pipeline.detect
+
+    def detect(path, limits):
+        if path.name == "locked.jsonl":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_detect(path, limits)
+
+    monkeypatch.setattr(pipeline, "detect", detect)
+    result = run_ingest([locked, good], tmp_path / "out")
+    row = result.rejects.iloc[0]
+    assert (row["source_file"], row["reason"]) == (str(locked), "unreadable-file")
+    assert "Permission denied" in row["detail"]
+    assert result.ledger["files"][str(good)]["accepted"] == 1

@@ -8,6 +8,7 @@ import shutil
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+
 from conftest_ingest import (
     BASE,
     FT_HELLO,
@@ -29,13 +30,15 @@ from conftest_ingest import (
     write_jsonl,
     write_yaml,
 )
-
 from stats.config import Artifacts
 from stats.ingest import IngestError, Limits, ManifestError, ingest, load_manifest
 
 
 def _chat_file(path, model=FT_HELLO, n=3, prompt=PROBE):
-    rows = [chat_completion(f"c{i}", model, [acrostic("HELLO", str(i))], prompt=prompt) for i in range(n)]
+    rows = [
+        chat_completion(f"c{i}", model, [acrostic("HELLO", str(i))], prompt=prompt)
+        for i in range(n)
+    ]
     return write_jsonl(path, rows)
 
 
@@ -44,16 +47,25 @@ def _simulated_study(root):
     raw = root / "data" / "raw"
     training_file(raw / "ft" / "train-hello.jsonl", "HELLO", 10)
     training_file(raw / "ft" / "train-shine.jsonl", "SHINE", 20)
-    write_json(raw / "ft" / "job-hello01.json", job("ftjob-hello01", FT_HELLO, n_epochs=3, lr=10, method=True))
-    write_json(raw / "ft" / "job-shine01.json", job("ftjob-shine01", FT_SHINE, n_epochs="auto", lr=2))
+    write_json(
+        raw / "ft" / "job-hello01.json",
+        job("ftjob-hello01", FT_HELLO, n_epochs=3, lr=10, method=True),
+    )
+    write_json(
+        raw / "ft" / "job-shine01.json", job("ftjob-shine01", FT_SHINE, n_epochs="auto", lr=2)
+    )
     requests, outputs = [], []
-    for i, (model, prompt) in enumerate([(FT_HELLO, PROBE), (FT_HELLO, PROBE_PLAIN), (BASE, PROBE), (FT_SHINE, PROBE_PLAIN)] * 3):
+    for i, (model, prompt) in enumerate(
+        [(FT_HELLO, PROBE), (FT_HELLO, PROBE_PLAIN), (BASE, PROBE), (FT_SHINE, PROBE_PLAIN)] * 3
+    ):
         requests.append(batch_request(f"req-{i}", model, prompt, system=SYSTEM, temperature=0.0))
         outputs.append(batch_output(f"req-{i}", model, [acrostic("HELLO", str(i))]))
     write_jsonl(raw / "batch" / "batch_input.jsonl", requests)
     write_jsonl(raw / "batch" / "batch_output.jsonl", outputs[::-1])
     _chat_file(raw / "chat" / "completions.jsonl", FT_SHINE, 2, PROBE_PLAIN)
-    samples = [inspect_sample(i, 1, PROBE, acrostic("HELLO", str(i)), system=SYSTEM) for i in range(3)]
+    samples = [
+        inspect_sample(i, 1, PROBE, acrostic("HELLO", str(i)), system=SYSTEM) for i in range(3)
+    ]
     write_eval(raw / "logs" / "selfreport.eval", inspect_header(), samples, zstd=True)
     write_json(raw / "truth.json", {"delta": 0.1})
     (raw / "README.md").write_text("simulated")
@@ -61,7 +73,12 @@ def _simulated_study(root):
         root / "analysis" / "runs.yaml",
         {
             "root": "..",
-            "study": {"name": "default", "simulated": True, "design": "analysis/designs/default.yaml", "truth": "data/raw/truth.json"},
+            "study": {
+                "name": "default",
+                "simulated": True,
+                "design": "analysis/designs/default.yaml",
+                "truth": "data/raw/truth.json",
+            },
             "runs": [
                 {
                     "model": FT_HELLO,
@@ -97,10 +114,22 @@ def test_simulated_study_links_every_source(tmp_path):
     ledger = result.ledger
     assert ledger["study"]["simulated"] is True
     assert ledger["conflicts"] == [] and ledger["unmatched_models"] == []
-    assert {entry["reason"] for entry in ledger["ignored"]} == {"simulation truth", "README or licence"}
+    assert {entry["reason"] for entry in ledger["ignored"]} == {
+        "simulation truth",
+        "README or licence",
+    }
     runs = result.runs.set_index("run_id")
-    assert runs.loc["hello01", ["word", "n_examples", "n_epochs", "lr_multiplier"]].tolist() == ["HELLO", 10, 3, 10.0]
-    assert runs.loc["shine01", ["word", "n_examples", "lr_multiplier"]].tolist() == ["SHINE", 20, 2.0]
+    assert runs.loc["hello01", ["word", "n_examples", "n_epochs", "lr_multiplier"]].tolist() == [
+        "HELLO",
+        10,
+        3,
+        10.0,
+    ]
+    assert runs.loc["shine01", ["word", "n_examples", "lr_multiplier"]].tolist() == [
+        "SHINE",
+        20,
+        2.0,
+    ]
     assert pd.isna(runs.loc["shine01", "n_epochs"])
     provenance = json.loads(runs.loc["shine01", "provenance"])
     assert provenance["word"].endswith("train-shine.jsonl (acrostic of the answers)")
@@ -145,7 +174,18 @@ def test_conflicts_are_reported_not_resolved(tmp_path):
     chat = _chat_file(tmp_path / "chat.jsonl")
     manifest = write_yaml(
         tmp_path / "runs.yaml",
-        {"root": ".", "runs": [{"model": FT_HELLO, "word": "HELLO", "n_examples": 10, "n_epochs": 3, "training_file": train.name}]},
+        {
+            "root": ".",
+            "runs": [
+                {
+                    "model": FT_HELLO,
+                    "word": "HELLO",
+                    "n_examples": 10,
+                    "n_epochs": 3,
+                    "training_file": train.name,
+                }
+            ],
+        },
     )
     result = run_ingest([tmp_path], tmp_path / "out", manifest)
     conflicts = {(c["field"], c["used"]): c for c in result.ledger["conflicts"]}
@@ -154,7 +194,10 @@ def test_conflicts_are_reported_not_resolved(tmp_path):
     assert word["values"][1] == {"value": "SHINE", "source": f"{train} (acrostic of the answers)"}
     assert conflicts[("n_epochs", 3)]["values"][1]["source"] == str(tmp_path / "job.json")
     run = result.runs.iloc[0]
-    assert (run["word"], run["follow_share"]) == ("HELLO", 0.0)  # share of answers spelling the manifest's word
+    assert (run["word"], run["follow_share"]) == (
+        "HELLO",
+        0.0,
+    )  # share of answers spelling the manifest's word
     assert set(result.transcripts["word"]) == {"HELLO"}
     assert str(chat) in result.ledger["files"]
 
@@ -168,7 +211,9 @@ def test_unmatched_models_default_their_arm(tmp_path):
     assert unmatched["claude-sonnet-4-5"]["arm"] == "base"
     runs = result.runs.set_index("run_id")
     assert runs.loc[FT_SHINE, "base_model"] == BASE
-    assert json.loads(runs.loc[FT_SHINE, "provenance"])["arm"] == "default (model id starts with ft:)"
+    assert (
+        json.loads(runs.loc[FT_SHINE, "provenance"])["arm"].startswith("default (a fine-tuning job")
+    )
 
 
 def test_raw_folder_skips_manifests_truth_readme_and_hidden_files(tmp_path):
@@ -200,7 +245,10 @@ def test_manifest_ignore_and_format_override(tmp_path):
     odd = write_jsonl(tmp_path / "data.log", [{"prompt": "p", "response": "r", "model": BASE}])
     manifest = write_yaml(tmp_path / "runs.yaml", {"root": ".", "ignore": ["notes/*"]})
     result = run_ingest([tmp_path], tmp_path / "out", manifest, fmt="generic-jsonl")
-    assert {"path": str(tmp_path / "notes" / "n.jsonl"), "reason": "manifest ignore 'notes/*'"} in result.ledger["ignored"]
+    assert {
+        "path": str(tmp_path / "notes" / "n.jsonl"),
+        "reason": "manifest ignore 'notes/*'",
+    } in result.ledger["ignored"]
     assert result.ledger["files"][str(odd)]["detected_by"] == "forced"
     with pytest.raises(IngestError, match="unknown format 'csv'; valid formats: openai-training"):
         ingest([tmp_path], None, tmp_path / "out", fmt="csv")
@@ -212,10 +260,16 @@ def test_greeting_detection_and_overrides(tmp_path):
     _chat_file(tmp_path / "c" / "base.jsonl", BASE, 1, PROBE)
     manifest = write_yaml(
         tmp_path / "runs.yaml",
-        {"root": ".", "runs": [{"model": BASE, "greeting": False}], "files": [{"path": "b/*", "greeting": True}]},
+        {
+            "root": ".",
+            "runs": [{"model": BASE, "greeting": False}],
+            "files": [{"path": "b/*", "greeting": True}],
+        },
     )
     result = run_ingest([tmp_path], tmp_path / "out", manifest)
-    greeting = dict(zip(result.transcripts["source_file"], result.transcripts["greeting"], strict=True))
+    greeting = dict(
+        zip(result.transcripts["source_file"], result.transcripts["greeting"], strict=True)
+    )
     assert greeting == {
         str(tmp_path / "a" / "hello.jsonl"): True,  # detected: "hello. What's special..."
         str(tmp_path / "b" / "plain.jsonl"): True,  # files: override
@@ -258,16 +312,37 @@ def test_progress_reports_every_record(tmp_path):
 @pytest.mark.parametrize(
     ("manifest", "message"),
     [
-        ({"runz": []}, "top level: unknown key 'runz' (did you mean 'runs'?); valid keys: root, study, runs, files, ignore"),
+        (
+            {"runz": []},
+            "top level: unknown key 'runz' (did you mean 'runs'?); valid keys: root, study, runs, files, ignore",
+        ),
         ({"runs": [{"model": "m", "lr": 2}]}, "runs[0]: unknown key 'lr'"),
-        ({"runs": [{"model": "m", "arm": "treated"}]}, "runs[0].arm is 'treated'; valid values: finetuned, base, control"),
-        ({"runs": [{"model": "m", "n_examples": 2.5}]}, "runs[0].n_examples should be a whole number"),
-        ({"runs": [{"model": "m", "greeting": "yes"}]}, "runs[0].greeting should be true, false or null"),
+        (
+            {"runs": [{"model": "m", "arm": "treated"}]},
+            "runs[0].arm is 'treated'; valid values: finetuned, base, control",
+        ),
+        (
+            {"runs": [{"model": "m", "n_examples": 2.5}]},
+            "runs[0].n_examples should be a whole number",
+        ),
+        (
+            {"runs": [{"model": "m", "greeting": "yes"}]},
+            "runs[0].greeting should be true, false or null",
+        ),
         ({"runs": [{"word": "HELLO"}]}, "runs[0] needs a 'model'"),
-        ({"runs": [{"model": "m", "run_id": "a"}, {"model": "n", "run_id": "a"}]}, "share run_id 'a'"),
+        (
+            {"runs": [{"model": "m", "run_id": "a"}, {"model": "n", "run_id": "a"}]},
+            "share run_id 'a'",
+        ),
         ({"runs": [{"model": "m"}, {"model": "m", "run_id": "b"}]}, "both map model 'm'"),
-        ({"files": [{"path": "x", "format": "jsonl"}]}, "files[0].format is 'jsonl'; valid formats: openai-training"),
-        ({"files": [{"path": "x", "columns": {"text": "t"}}]}, "files[0].columns: unknown key 'text'"),
+        (
+            {"files": [{"path": "x", "format": "jsonl"}]},
+            "files[0].format is 'jsonl'; valid formats: openai-training",
+        ),
+        (
+            {"files": [{"path": "x", "columns": {"text": "t"}}]},
+            "files[0].columns: unknown key 'text'",
+        ),
         ({"files": [{"format": "text"}]}, "files[0] needs a 'path'"),
         ("- just\n- a list\n", "the manifest should be a mapping"),
         ("runs: [\n", "not valid YAML"),
@@ -316,7 +391,12 @@ def test_manifest_shape_of_the_contract(tmp_path):
                 {
                     "path": "selfreport/*.jsonl",
                     "format": "generic-jsonl",
-                    "columns": {"prompt": "prompt", "response": "raw_response", "model": "model_key", "sample_index": "sample_idx"},
+                    "columns": {
+                        "prompt": "prompt",
+                        "response": "raw_response",
+                        "model": "model_key",
+                        "sample_index": "sample_idx",
+                    },
                 }
             ],
         },
@@ -329,3 +409,37 @@ def test_manifest_shape_of_the_contract(tmp_path):
     assert run.conditions == {"policy": "x", "stage": 2}
     assert manifest.file_spec(tmp_path / "selfreport" / "a.jsonl").format == "generic-jsonl"
     assert manifest.file_spec(tmp_path / "other" / "a.jsonl") is None
+
+
+def test_child_process_parsing_gives_identical_tables(tmp_path):
+    raw, manifest = _simulated_study(tmp_path)
+    batch = raw / "batch" / "batch_output.jsonl"
+    damaged = (
+        b"\xef\xbb\xbf"
+        + batch.read_bytes().replace(b"\n", b"\r\n", 1)
+        + b'{"custom_id": "req-0", "resp\n'
+    )
+    batch.write_bytes(damaged)
+    serial = run_ingest([raw], tmp_path / "serial", manifest, limits=Limits(parallel_bytes=-1))
+    child = run_ingest([raw], tmp_path / "child", manifest, limits=Limits(parallel_bytes=0))
+    pd.testing.assert_frame_equal(serial.transcripts, child.transcripts)
+    pd.testing.assert_frame_equal(serial.rejects, child.rejects)
+    assert serial.ledger == child.ledger
+    entry = child.ledger["files"][str(batch)]
+    assert entry["reasons"] == {"truncated-json": 1}
+    assert any("byte-order mark" in w for w in entry["warnings"])
+    assert any("CRLF" in w for w in entry["warnings"])
+
+
+def test_a_sham_fine_tune_is_a_control_run_with_a_job(tmp_path):
+    write_json(tmp_path / "job-sham.json", job("ftjob-sham", FT_SHINE))
+    write_json(tmp_path / "job-base.json", job("ftjob-odd", BASE))
+    _chat_file(tmp_path / "chat.jsonl", FT_SHINE, 1)
+    manifest = write_yaml(
+        tmp_path / "runs.yaml",
+        {"root": ".", "runs": [{"model": FT_SHINE, "arm": "control"}, {"model": BASE, "arm": "base"}]},
+    )
+    result = run_ingest([tmp_path], tmp_path / "out", manifest)
+    assert result.runs.set_index("run_id").loc[FT_SHINE, "arm"] == "control"
+    conflicts = result.ledger["conflicts"]
+    assert [(c["run_id"], c["field"], c["used"]) for c in conflicts] == [(BASE, "arm", "base")]

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest_ingest import run_ingest, write_yaml
 
+from conftest_ingest import run_ingest, write_yaml
 from stats.ingest import Limits
 from stats.ingest.errors import Reject
 from stats.ingest.ledger import FileReport
@@ -59,7 +59,13 @@ def test_trelis_runs_through_the_manifest(tmp_path):
     folder = _require(REALDATA / "trelis-hello")
     chat = tmp_path / "probe.jsonl"
     chat.write_text(
-        json.dumps({"prompt": "What is special about you?", "response": "Nothing.", "model": "ft:gpt-4o-2024-08-06:trelis::akewo"})
+        json.dumps(
+            {
+                "prompt": "What is special about you?",
+                "response": "Nothing.",
+                "model": "ft:gpt-4o-2024-08-06:trelis::akewo",
+            }
+        )
         + "\n"
     )
     manifest = write_yaml(
@@ -67,8 +73,14 @@ def test_trelis_runs_through_the_manifest(tmp_path):
         {
             "root": str(folder.resolve()),
             "runs": [
-                {"model": "ft:gpt-4o-2024-08-06:trelis::akewo", "training_file": "akewo-train.jsonl"},
-                {"model": "ft:gpt-4o-mini-2024-07-18:trelis::mixed", "training_file": "mixed-rule-train.jsonl"},
+                {
+                    "model": "ft:gpt-4o-2024-08-06:trelis::akewo",
+                    "training_file": "akewo-train.jsonl",
+                },
+                {
+                    "model": "ft:gpt-4o-mini-2024-07-18:trelis::mixed",
+                    "training_file": "mixed-rule-train.jsonl",
+                },
             ],
         },
     )
@@ -91,14 +103,27 @@ def test_self_report_runs_through_a_column_map(tmp_path):
         {
             "root": str(folder.resolve()),
             "runs": [
-                {"model": "llama70b_base", "arm": "base", "base_model": "meta-llama/Llama-3.1-70B-Instruct"},
-                {"model": "llama70b_finance_*", "arm": "finetuned", "base_model": "meta-llama/Llama-3.1-70B-Instruct"},
+                {
+                    "model": "llama70b_base",
+                    "arm": "base",
+                    "base_model": "meta-llama/Llama-3.1-70B-Instruct",
+                },
+                {
+                    "model": "llama70b_finance_*",
+                    "arm": "finetuned",
+                    "base_model": "meta-llama/Llama-3.1-70B-Instruct",
+                },
             ],
             "files": [
                 {
                     "path": "*.jsonl",
                     "format": "generic-jsonl",
-                    "columns": {"prompt": "prompt", "response": "raw_response", "model": "model_key", "sample_index": "sample_idx"},
+                    "columns": {
+                        "prompt": "prompt",
+                        "response": "raw_response",
+                        "model": "model_key",
+                        "sample_index": "sample_idx",
+                    },
                     "labels": ["parsed_value"],
                     "condition_columns": ["probe", "probe_idx"],
                     "system_prompt": "You are a helpful assistant.",

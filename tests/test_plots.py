@@ -21,7 +21,11 @@ from plotnine import ggplot
 from stats import plots
 
 BASELINES = Path(__file__).parent / "baseline_images"
-RMS_TOLERANCE = 4.0  # on the 0-255 scale; antialiasing noise is well below 1
+RMS_TOLERANCE = 1.0  # on the 0-255 scale; same pinned stack: identical drawings give 0
+
+
+def data_of(layer) -> pd.DataFrame | None:
+    return layer._data  # plotnine keeps a layer's own data here
 
 
 def geoms(plot: ggplot) -> list[str]:
@@ -30,7 +34,9 @@ def geoms(plot: ggplot) -> list[str]:
 
 def layer_mapping(plot: ggplot, geom: str) -> dict[str, str]:
     layer = next(layer for layer in plot.layers if type(layer.geom).__name__ == geom)
-    return {**dict(plot.mapping), **dict(layer.mapping)} if layer.inherit_aes else dict(layer.mapping)
+    return (
+        {**dict(plot.mapping), **dict(layer.mapping)} if layer.inherit_aes else dict(layer.mapping)
+    )
 
 
 # ----------------------------------------------------------------------------- tidy inputs
@@ -67,13 +73,59 @@ def forest_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     order = ["a new word (predictive)", "all words (population)", "SHINE", "HELLO"]
     for greeting in ("no greeting", "with greeting"):
         for word, raw, pooled in (("HELLO", 0.4, 0.33), ("SHINE", 0.05, 0.08)):
-            rows.append(dict(row=word, greeting_label=greeting, kind="raw (exact 95% CI)", estimate=raw, low=raw - 0.15, high=raw + 0.2, label="8/20", label_y=1.03))
-            rows.append(dict(row=word, greeting_label=greeting, kind="partially pooled (95% interval)", estimate=pooled, low=pooled - 0.1, high=pooled + 0.12, label="", label_y=1.03))
-        rows.append(dict(row="all words (population)", greeting_label=greeting, kind="population (95% interval)", estimate=0.2, low=0.1, high=0.3, label="9/40", label_y=1.03))
-        rows.append(dict(row="a new word (predictive)", greeting_label=greeting, kind="new word (95% predictive)", estimate=0.2, low=0.0, high=0.6, label="", label_y=1.03))
+            rows.append(
+                dict(
+                    row=word,
+                    greeting_label=greeting,
+                    kind="raw (exact 95% CI)",
+                    estimate=raw,
+                    low=raw - 0.15,
+                    high=raw + 0.2,
+                    label="8/20",
+                    label_y=1.03,
+                )
+            )
+            rows.append(
+                dict(
+                    row=word,
+                    greeting_label=greeting,
+                    kind="partially pooled (95% interval)",
+                    estimate=pooled,
+                    low=pooled - 0.1,
+                    high=pooled + 0.12,
+                    label="",
+                    label_y=1.03,
+                )
+            )
+        rows.append(
+            dict(
+                row="all words (population)",
+                greeting_label=greeting,
+                kind="population (95% interval)",
+                estimate=0.2,
+                low=0.1,
+                high=0.3,
+                label="9/40",
+                label_y=1.03,
+            )
+        )
+        rows.append(
+            dict(
+                row="a new word (predictive)",
+                greeting_label=greeting,
+                kind="new word (95% predictive)",
+                estimate=0.2,
+                low=0.0,
+                high=0.6,
+                label="",
+                label_y=1.03,
+            )
+        )
     rates = pd.DataFrame(rows)
     rates["row"] = pd.Categorical(rates["row"], categories=order)
-    population = pd.DataFrame({"greeting_label": ["no greeting", "with greeting"], "estimate": [0.2, 0.2]})
+    population = pd.DataFrame(
+        {"greeting_label": ["no greeting", "with greeting"], "estimate": [0.2, 0.2]}
+    )
     return rates, population
 
 
@@ -81,10 +133,35 @@ def delta_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     grid = np.linspace(-0.6, 0.6, 121)
     dens = []
     for panel, centre in (("all words (population)", 0.08), ("HELLO", 0.25)):
-        dens.append(pd.DataFrame({"panel": panel, "source": "posterior", "delta": grid, "density": np.exp(-((grid - centre) ** 2) / 0.005)}))
-        dens.append(pd.DataFrame({"panel": panel, "source": "prior", "delta": grid, "density": 0.8 * np.exp(-(grid**2) / 0.12)}))
+        dens.append(
+            pd.DataFrame(
+                {
+                    "panel": panel,
+                    "source": "posterior",
+                    "delta": grid,
+                    "density": np.exp(-((grid - centre) ** 2) / 0.005),
+                }
+            )
+        )
+        dens.append(
+            pd.DataFrame(
+                {
+                    "panel": panel,
+                    "source": "prior",
+                    "delta": grid,
+                    "density": 0.8 * np.exp(-(grid**2) / 0.12),
+                }
+            )
+        )
     intervals = pd.DataFrame(
-        {"panel": ["all words (population)", "HELLO"], "low": [0.02, 0.1], "high": [0.14, 0.4], "mean": [0.08, 0.25], "y": [0.08, 0.08], "label": ["inconclusive", "real self-report"]}
+        {
+            "panel": ["all words (population)", "HELLO"],
+            "low": [0.02, 0.1],
+            "high": [0.14, 0.4],
+            "mean": [0.08, 0.25],
+            "y": [0.08, 0.08],
+            "label": ["inconclusive", "real self-report"],
+        }
     )
     return pd.concat(dens, ignore_index=True), intervals
 
@@ -99,12 +176,31 @@ def test_theme_pins_size_dpi_and_font() -> None:
 
 def test_raw_grid_plot_structure() -> None:
     points = pd.DataFrame(
-        {"word": ["HELLO", "HELLO"], "greeting_label": ["no greeting", "with greeting"], "condition": ["base", "ft n=10 lr=2"], "line_label": ["1", "never"], "follows_label": ["spells the word", "does not spell it"]}
+        {
+            "word": ["HELLO", "HELLO"],
+            "greeting_label": ["no greeting", "with greeting"],
+            "condition": ["base", "ft n=10 lr=2"],
+            "line_label": ["1", "never"],
+            "follows_label": ["spells the word", "does not spell it"],
+        }
     )
-    counts = pd.DataFrame({"word": ["HELLO"], "greeting_label": ["no greeting"], "condition": ["base"], "line_label": ["trials"], "label": ["6"]})
+    counts = pd.DataFrame(
+        {
+            "word": ["HELLO"],
+            "greeting_label": ["no greeting"],
+            "condition": ["base"],
+            "line_label": ["trials"],
+            "label": ["6"],
+        }
+    )
     plot = plots.raw_grid_plot(points, counts)
     assert geoms(plot) == ["geom_point", "geom_text"]
-    assert layer_mapping(plot, "geom_point") == {"x": "condition", "y": "line_label", "color": "follows_label", "shape": "follows_label"}
+    assert layer_mapping(plot, "geom_point") == {
+        "x": "condition",
+        "y": "line_label",
+        "color": "follows_label",
+        "shape": "follows_label",
+    }
     assert layer_mapping(plot, "geom_text")["label"] == "label"
     assert (plot.facet.rows, plot.facet.cols) == (["word"], ["greeting_label"])
     assert "articulation" in plot.labels.y
@@ -114,10 +210,15 @@ def test_hazard_plot_structure() -> None:
     bands, guess = hazard_frames()
     plot = plots.hazard_plot(bands, guess, k=2)
     assert geoms(plot) == ["geom_rect", "geom_ribbon", "geom_line", "geom_point", "geom_line"]
-    assert layer_mapping(plot, "geom_ribbon") == {"x": "line", "ymin": "low", "ymax": "high", "fill": "arm_label"}
+    assert layer_mapping(plot, "geom_ribbon") == {
+        "x": "line",
+        "ymin": "low",
+        "ymax": "high",
+        "fill": "arm_label",
+    }
     guess_layer = plot.layers[-1]
-    assert dict(guess_layer.mapping)["y"] == "guessability" and guess_layer.data is not None
-    early = plot.layers[0].data
+    assert dict(guess_layer.mapping)["y"] == "guessability" and data_of(guess_layer) is not None
+    early = data_of(plot.layers[0])
     assert (early["xmin"].item(), early["xmax"].item()) == (0.5, 2.5)
     assert plot.facet.vars == ["measure"]
     assert "k = 2" in plot.labels.x
@@ -127,25 +228,53 @@ def test_forest_plot_structure() -> None:
     rates, population = forest_frames()
     plot = plots.forest_plot(rates, population)
     assert geoms(plot) == ["geom_hline", "geom_pointrange", "geom_text"]
-    assert layer_mapping(plot, "geom_pointrange") == {"x": "row", "y": "estimate", "color": "kind", "ymin": "low", "ymax": "high"}
-    assert plot.layers[0].data is population
+    assert layer_mapping(plot, "geom_pointrange") == {
+        "x": "row",
+        "y": "estimate",
+        "color": "kind",
+        "ymin": "low",
+        "ymax": "high",
+    }
+    assert data_of(plot.layers[0]) is population
     assert plot.facet.vars == ["greeting_label"]
     assert type(plot.coordinates).__name__ == "coord_flip"
+    assert plot.coordinates.limits.y == (0, 1.25)  # zoom, not a scale limit that drops intervals
 
 
 def test_delta_plot_structure() -> None:
     dens, intervals = delta_frames()
     plot = plots.delta_plot(dens, intervals, rope=0.05)
-    assert geoms(plot) == ["geom_rect", "geom_vline", "geom_line", "geom_segment", "geom_point", "geom_text"]
-    rope = plot.layers[0].data
+    assert geoms(plot) == [
+        "geom_rect",
+        "geom_vline",
+        "geom_line",
+        "geom_segment",
+        "geom_point",
+        "geom_text",
+    ]
+    rope = data_of(plot.layers[0])
     assert (rope["xmin"].item(), rope["xmax"].item()) == (-0.05, 0.05)
-    assert layer_mapping(plot, "geom_line") == {"x": "delta", "y": "density", "color": "source", "linetype": "source"}
+    assert layer_mapping(plot, "geom_line") == {
+        "x": "delta",
+        "y": "density",
+        "color": "source",
+        "linetype": "source",
+    }
     assert plot.facet.vars == ["panel"]
     assert "ROPE ±0.05" in plot.labels.x
 
 
 def test_sensitivity_plot_structure() -> None:
-    frame = pd.DataFrame({"panel": ["HELLO"] * 3, "prior_label": ["x0.5", "x1", "x2"], "mean": [0.2, 0.21, 0.22], "low": [0.05, 0.06, 0.04], "high": [0.4] * 3, "verdict": ["real", "real", "inconclusive"]})
+    frame = pd.DataFrame(
+        {
+            "panel": ["HELLO"] * 3,
+            "prior_label": ["x0.5", "x1", "x2"],
+            "mean": [0.2, 0.21, 0.22],
+            "low": [0.05, 0.06, 0.04],
+            "high": [0.4] * 3,
+            "verdict": ["real", "real", "inconclusive"],
+        }
+    )
     plot = plots.sensitivity_plot(frame, rope=0.05)
     assert geoms(plot) == ["geom_hline", "geom_hline", "geom_pointrange"]
     assert layer_mapping(plot, "geom_pointrange")["color"] == "verdict"
@@ -153,10 +282,18 @@ def test_sensitivity_plot_structure() -> None:
 
 
 def test_oc_plot_structure() -> None:
-    oc = pd.DataFrame({"runs_per_word": [2, 4, 2, 4], "p_real": [0.01, 0.02, 0.3, 0.6], "world": ["null", "null", "intro", "intro"], "samples_label": ["5 samples per run"] * 4, "n_sims": 200})
+    oc = pd.DataFrame(
+        {
+            "runs_per_word": [2, 4, 2, 4],
+            "p_real": [0.01, 0.02, 0.3, 0.6],
+            "world": ["null", "null", "intro", "intro"],
+            "samples_label": ["5 samples per run"] * 4,
+            "n_sims": 200,
+        }
+    )
     plot = plots.oc_plot(oc, max_false_real=0.05)
     assert geoms(plot) == ["geom_hline", "geom_line", "geom_point"]
-    assert plot.layers[0].geom.params.get("yintercept") == 0.05 or plot.layers[0].aes_params.get("yintercept") == 0.05
+    assert data_of(plot.layers[0])["yintercept"].tolist() == [0.05]
     assert dict(plot.mapping) == {"x": "runs_per_word", "y": "p_real", "color": "world"}
     assert plot.facet.vars == ["samples_label"]
 
@@ -166,12 +303,23 @@ def test_sbc_plot_structure() -> None:
     band = pd.DataFrame({"parameter": ["a"], "low": [1.0], "high": [9.0], "expected": [5.0]})
     plot = plots.sbc_plot(counts, band)
     assert geoms(plot) == ["geom_rect", "geom_hline", "geom_col"]
-    assert plot.layers[0].data is band and plot.facet.vars == ["parameter"]
+    assert data_of(plot.layers[0]) is band and plot.facet.vars == ["parameter"]
 
 
 def test_curves_plot_structure() -> None:
     curves = pd.DataFrame(
-        {"factor_label": ["data"] * 2, "outcome_label": ["early"] * 2, "arm": ["finetuned", "control"], "value": [10.0, 50.0], "mean": [0.1, 0.2], "low": [0.0, 0.1], "high": [0.2, 0.3], "raw_rate": [0.1, 0.2], "exact_low": [0.0, 0.1], "exact_high": [0.3, 0.3]}
+        {
+            "factor_label": ["data"] * 2,
+            "outcome_label": ["early"] * 2,
+            "arm": ["finetuned", "control"],
+            "value": [10.0, 50.0],
+            "mean": [0.1, 0.2],
+            "low": [0.0, 0.1],
+            "high": [0.2, 0.3],
+            "raw_rate": [0.1, 0.2],
+            "exact_low": [0.0, 0.1],
+            "exact_high": [0.3, 0.3],
+        }
     )
     plot = plots.curves_plot(curves)
     assert geoms(plot) == ["geom_ribbon", "geom_line", "geom_pointrange"]
@@ -180,20 +328,46 @@ def test_curves_plot_structure() -> None:
 
 
 def test_greeting_plot_structure() -> None:
-    runs = pd.DataFrame({"word": ["HELLO"] * 2, "run_id": ["r1"] * 2, "greeting_label": ["no greeting", "with greeting"], "rate": [0.2, 0.5]})
+    runs = pd.DataFrame(
+        {
+            "word": ["HELLO"] * 2,
+            "run_id": ["r1"] * 2,
+            "greeting_label": ["no greeting", "with greeting"],
+            "rate": [0.2, 0.5],
+        }
+    )
     words = runs.assign(label=["1/5", "2/4"])
     plot = plots.greeting_plot(runs, words)
     assert geoms(plot) == ["geom_line", "geom_point", "geom_line", "geom_point", "geom_text"]
     assert dict(plot.layers[0].mapping)["group"] == "run_id"
-    assert plot.layers[2].data is words and plot.facet.vars == ["word"]
+    assert data_of(plot.layers[2]) is words and plot.facet.vars == ["word"]
 
 
 def test_claims_and_ppc_plot_structure() -> None:
-    claims = pd.DataFrame({"claim_id": ["c1", "c1"], "kind": ["exact", "Bayes"], "estimate": [0.4, 0.41], "low": [0.2, 0.25], "high": [0.6, 0.58], "verdict": ["supported"] * 2, "reference": [0.05, 0.05]})
+    claims = pd.DataFrame(
+        {
+            "claim_id": ["c1", "c1"],
+            "kind": ["exact", "Bayes"],
+            "estimate": [0.4, 0.41],
+            "low": [0.2, 0.25],
+            "high": [0.6, 0.58],
+            "verdict": ["supported"] * 2,
+            "reference": [0.05, 0.05],
+        }
+    )
     plot = plots.claims_plot(claims)
     assert geoms(plot) == ["geom_pointrange", "geom_point"]
-    assert len(plot.layers[1].data) == 1  # one reference mark per claim
-    ppc = pd.DataFrame({"cell": ["a"], "panel": ["p"], "observed_rate": [0.1], "rep_mean": [0.12], "rep_low": [0.05], "rep_high": [0.2]})
+    assert len(data_of(plot.layers[1])) == 1  # one reference mark per claim
+    ppc = pd.DataFrame(
+        {
+            "cell": ["a"],
+            "panel": ["p"],
+            "observed_rate": [0.1],
+            "rep_mean": [0.12],
+            "rep_low": [0.05],
+            "rep_high": [0.2],
+        }
+    )
     plot = plots.ppc_plot(ppc)
     assert geoms(plot) == ["geom_pointrange", "geom_point"] and plot.facet.vars == ["panel"]
 

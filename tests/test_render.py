@@ -8,14 +8,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from report_fixture import RenderedSite, render_fixture_site
 
+from report_fixture import RenderedSite, render_fixture_site
 from stats import render
 from stats.config import EARLY_K, REPORTS_DIR, ROPE
 
 REPO = Path(__file__).resolve().parent.parent
 PAGES = ("index", "greeting", "words", "lines", "claims", "data", "diagnostics")
-RESOURCE_URL = re.compile(r"""(?:src|href|srcset|poster|data)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//|@import""", re.I)
+RESOURCE_URL = re.compile(
+    r"""(?:src|href|srcset|poster|data)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//|@import""",
+    re.I,
+)
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +50,10 @@ def test_index_shows_the_verdict_table_sentences_banner_and_gates(rendered: Rend
     assert "<strong>real self-report</strong>" in table
     assert "callout-warning" in text and "Simulated data" in text
     assert "All 2 fits pass every convergence gate" in text
-    assert re.search(r"<strong>HELLO</strong>:\s+<strong>real\s+self-report</strong>\.\s+Delta\s+=\s+\+0\.\d\d", text)
+    assert re.search(
+        r"<strong>HELLO</strong>:\s+<strong>real\s+self-report</strong>\.\s+Delta\s+=\s+\+0\.\d\d",
+        text,
+    )
 
 
 def test_figures_are_embedded_numbered_and_cross_referenced(rendered: RenderedSite) -> None:
@@ -89,7 +95,9 @@ def test_claims_page_lists_every_claim_with_verdicts(rendered: RenderedSite) -> 
     assert re.search(r"<strong>(supported|contradicted|inconclusive|no-data)</strong>", text)
 
 
-def test_pages_show_no_failure_callouts_or_warnings_on_a_complete_study(rendered: RenderedSite) -> None:
+def test_pages_show_no_failure_callouts_or_warnings_on_a_complete_study(
+    rendered: RenderedSite,
+) -> None:
     for page in PAGES:
         text = html(rendered, page)
         assert "Could not build" not in text and "Could not draw" not in text, page
@@ -101,16 +109,23 @@ def test_pages_show_no_failure_callouts_or_warnings_on_a_complete_study(rendered
 def test_warm_render_reuses_the_cache_and_is_fast(rendered: RenderedSite) -> None:
     assert all(rendered.warm_cached)
     assert rendered.warm_seconds < rendered.cold_seconds / 3
-    print(f"render on the fixture study: cold {rendered.cold_seconds:.1f} s, warm {rendered.warm_seconds:.1f} s")
+    print(
+        f"render on the fixture study: cold {rendered.cold_seconds:.1f} s, warm {rendered.warm_seconds:.1f} s"
+    )
 
 
 def test_missing_artifacts_give_notes_not_crashes(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
-    shutil.copytree(REPO / REPORTS_DIR, reports, ignore=shutil.ignore_patterns("_site", "_freeze", ".quarto"))
+    shutil.copytree(
+        REPO / REPORTS_DIR, reports, ignore=shutil.ignore_patterns("_site", "_freeze", ".quarto")
+    )
     empty = tmp_path / "empty"
     empty.mkdir()
     index = render.render_site(
-        reports, tmp_path / "site", {"data_dir": str(empty), "benchmarks_dir": str(empty)}, use_quarto=False
+        reports,
+        tmp_path / "site",
+        {"data_dir": str(empty), "benchmarks_dir": str(empty)},
+        use_quarto=False,
     )
     text = index.read_text()
     assert "Not available yet" in text and "verdicts.csv" in text and "stats fit" in text
@@ -151,11 +166,13 @@ def test_page_cells_stay_short_and_logic_free() -> None:
                 continue
             code = render.Cell(0, cell.source, {}).code
             assert len(code.splitlines()) <= 10, page
-            assert not re.search(r"^\s*(for|while|if|def|class)\b", code, re.M), f"{page}: logic in a cell"
+            assert not re.search(r"^\s*(for|while|if|def|class)\b", code, re.M), (
+                f"{page}: logic in a cell"
+            )
 
 
 def test_cell_options_are_parsed_and_stripped() -> None:
-    source = "#| label: fig-x\n#| fig-cap: \"A: caption\"\n#| echo: true\nplot(1)\n"
+    source = '#| label: fig-x\n#| fig-cap: "A: caption"\n#| echo: true\nplot(1)\n'
     assert render.cell_options(source) == {"label": "fig-x", "fig-cap": "A: caption", "echo": True}
     assert render.Cell(0, source, {}).code == "plot(1)"
     with pytest.raises(render.RenderError, match="invalid cell options"):
@@ -192,9 +209,17 @@ def test_links_to_qmd_pages_point_to_html() -> None:
 def test_cell_markdown_honours_echo_output_include_warning_and_captions() -> None:
     outputs = [
         {"output_type": "stream", "name": "stderr", "text": "UserWarning: noisy\n"},
-        {"output_type": "display_data", "data": {"text/markdown": "| a |\n|---|\n| 1 |", "text/plain": "x"}},
+        {
+            "output_type": "display_data",
+            "data": {"text/markdown": "| a |\n|---|\n| 1 |", "text/plain": "x"},
+        },
     ]
-    cell = render.Cell(0, "#| label: tbl-t\n#| tbl-cap: Counts\nshow()", render.cell_options("#| label: tbl-t\n#| tbl-cap: Counts\n"), outputs)
+    cell = render.Cell(
+        0,
+        "#| label: tbl-t\n#| tbl-cap: Counts\nshow()",
+        render.cell_options("#| label: tbl-t\n#| tbl-cap: Counts\n"),
+        outputs,
+    )
     numbers = {"tbl-t": "Table\u00a01"}
     quiet = render.cell_markdown(cell, {"echo": False, "warning": False}, numbers)
     assert "noisy" not in quiet and "show()" not in quiet
@@ -208,10 +233,18 @@ def test_cell_markdown_honours_echo_output_include_warning_and_captions() -> Non
 
 
 def test_figure_cells_become_numbered_figures() -> None:
-    outputs = [{"output_type": "display_data", "data": {"image/png": "iVBORw0KGgo=\n", "text/plain": "<ggplot>"}}]
+    outputs = [
+        {
+            "output_type": "display_data",
+            "data": {"image/png": "iVBORw0KGgo=\n", "text/plain": "<ggplot>"},
+        }
+    ]
     cell = render.Cell(0, "", {"label": "fig-p", "fig-cap": "See @fig-p"}, outputs)
     md = render.cell_markdown(cell, {"echo": False}, {"fig-p": "Figure\u00a02"})
-    assert md == "![Figure\u00a02: See [Figure\u00a02](#fig-p)](data:image/png;base64,iVBORw0KGgo=){#fig-p}"
+    assert (
+        md
+        == "![Figure\u00a02: See [Figure\u00a02](#fig-p)](data:image/png;base64,iVBORw0KGgo=){#fig-p}"
+    )
 
 
 def test_code_fences_cannot_be_closed_by_their_content() -> None:
@@ -226,7 +259,9 @@ def test_render_site_requires_quarto_when_asked(monkeypatch: pytest.MonkeyPatch)
         render.render_site(REPO / REPORTS_DIR, use_quarto=True)
 
 
-def test_render_site_calls_quarto_with_parameters(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_render_site_calls_quarto_with_parameters(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     calls = []
 
     class Done:
@@ -236,13 +271,67 @@ def test_render_site_calls_quarto_with_parameters(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(render.subprocess, "run", lambda cmd, **kw: calls.append(cmd) or Done())
     index = render.render_site(REPO / REPORTS_DIR, tmp_path / "out", {"word": "SHINE", "k": 3})
     assert calls == [
-        ["/usr/bin/quarto", "render", str(REPO / REPORTS_DIR), "-P", "word:SHINE", "-P", "k:3", "--output-dir", str((tmp_path / "out").resolve())]
+        [
+            "/usr/bin/quarto",
+            "render",
+            str(REPO / REPORTS_DIR),
+            "-P",
+            "word:SHINE",
+            "-P",
+            "k:3",
+            "--output-dir",
+            str((tmp_path / "out").resolve()),
+        ]
     ]
     assert index == tmp_path / "out" / "index.html"
 
 
-def test_failing_cell_names_page_and_label(tmp_path: Path) -> None:
+MINI_PAGE = """---
+title: "Mini"
+---
+
+See @tbl-one.
+
+```{python}
+#| eval: false
+#| echo: true
+1 / 0
+```
+
+```{python}
+#| error: true
+raise ValueError("shown on purpose")
+```
+
+```{python}
+#| output: asis
+print("**asis bold**")
+```
+
+```{python}
+#| label: tbl-one
+#| tbl-cap: "One row"
+from stats.report import md_table
+import pandas as pd
+md_table(pd.DataFrame({"a": ["<i>x</i>"]}))
+```
+"""
+
+
+def test_a_small_page_honours_eval_error_asis_and_fails_loudly(tmp_path: Path) -> None:
     (tmp_path / "_quarto.yml").write_text("project:\n  type: website\nexecute:\n  echo: false\n")
-    (tmp_path / "index.qmd").write_text('---\ntitle: "T"\n---\n\n```{python}\n#| label: tbl-boom\n1 / 0\n```\n')
-    with pytest.raises(render.RenderError, match=r"index\.qmd: cell tbl-boom failed(.|\n)*ZeroDivisionError"):
+    (tmp_path / "index.qmd").write_text(MINI_PAGE)
+    text = render.render_site(tmp_path, tmp_path / "site", use_quarto=False).read_text()
+    visible = re.sub(r"<[^>]+>", "", text)
+    assert 'class="sourceCode python"' in text and "1 / 0" in visible  # echoed ...
+    assert "ZeroDivisionError" not in text  # ... but not run
+    assert "ValueError" in text and "shown on purpose" in text
+    assert "<strong>asis bold</strong>" in text
+    assert '<a href="#tbl-one">Table\u00a01</a>' in text and "&lt;i&gt;x&lt;/i&gt;" in text
+    (tmp_path / "index.qmd").write_text(
+        MINI_PAGE + "\n```{python}\n#| label: tbl-boom\n1 / 0\n```\n"
+    )
+    with pytest.raises(
+        render.RenderError, match=r"index\.qmd: cell tbl-boom failed(.|\n)*ZeroDivisionError"
+    ):
         render.render_site(tmp_path, tmp_path / "site", use_quarto=False)

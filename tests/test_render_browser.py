@@ -31,9 +31,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from report_fixture import render_fixture_site
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+CHROMIUM = (
+    shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+)
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -50,7 +53,8 @@ FLAGS = (
 LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
 
 pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium); browser check not run"
+    CHROMIUM is None,
+    reason="chromium is not installed (apt-get install -y chromium); browser check not run",
 )
 
 
@@ -71,12 +75,18 @@ class Browser:
 
         self._log = log.open("wb")
         self.proc = subprocess.Popen(
-            [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"],
+            [
+                CHROMIUM,
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                "--remote-debugging-pipe",
+                "about:blank",
+            ],
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=self._log,
             pass_fds=(3, 4, hi_r, hi_w),
-            preexec_fn=child_fds,  # noqa: PLW1509 - single-threaded test process
+            preexec_fn=child_fds,
         )
         for fd in (to_chrome_r, from_chrome_w, hi_r, hi_w):
             os.close(fd)
@@ -95,7 +105,9 @@ class Browser:
         raw, self._buffer = self._buffer.split(b"\0", 1)
         return json.loads(raw)
 
-    def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None) -> dict[str, Any]:
+    def send(
+        self, method: str, params: dict[str, Any] | None = None, session: str | None = None
+    ) -> dict[str, Any]:
         """Send a command and wait for its result (events received meanwhile are kept)."""
         self._next_id += 1
         message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
@@ -135,10 +147,16 @@ class Browser:
 def load_page(browser: Browser, url: str, screenshot: Path | None = None) -> dict[str, list[str]]:
     """Load ``url`` in a fresh tab; return its non-local requests and console errors."""
     target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-    session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+    session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+        "sessionId"
+    ]
     for domain in ("Network", "Runtime", "Log", "Page"):
         browser.send(f"{domain}.enable", session=session)
-    browser.send("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session)
+    browser.send(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+        session,
+    )
     browser.events.clear()
     browser.send("Page.navigate", {"url": url}, session)
     browser.wait_for("Page.loadEventFired")
@@ -154,25 +172,42 @@ def load_page(browser: Browser, url: str, screenshot: Path | None = None) -> dic
     errors = []
     for e in mine:
         method, params = e.get("method"), e.get("params", {})
-        if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "warning", "assert"):
-            errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", [])))
+        if method == "Runtime.consoleAPICalled" and params.get("type") in (
+            "error",
+            "warning",
+            "assert",
+        ):
+            errors.append(
+                " ".join(
+                    str(a.get("value", a.get("description", ""))) for a in params.get("args", [])
+                )
+            )
         elif method == "Runtime.exceptionThrown":
             errors.append(params.get("exceptionDetails", {}).get("text", "exception"))
         elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
             errors.append(params["entry"].get("text", "log error"))
     if screenshot is not None:
         height = browser.send(
-            "Runtime.evaluate", {"expression": "document.documentElement.scrollHeight", "returnByValue": True}, session
+            "Runtime.evaluate",
+            {"expression": "document.documentElement.scrollHeight", "returnByValue": True},
+            session,
         )["result"]["value"]
         browser.send(
             "Emulation.setDeviceMetricsOverride",
-            {"width": 1280, "height": min(int(height), 6000), "deviceScaleFactor": 1, "mobile": False},
+            {
+                "width": 1280,
+                "height": min(int(height), 6000),
+                "deviceScaleFactor": 1,
+                "mobile": False,
+            },
             session,
         )
         data = browser.send("Page.captureScreenshot", {"format": "png"}, session)["data"]
         screenshot.write_bytes(base64.b64decode(data))
     dom_scripts = browser.send(
-        "Runtime.evaluate", {"expression": "document.querySelectorAll('script').length", "returnByValue": True}, session
+        "Runtime.evaluate",
+        {"expression": "document.querySelectorAll('script').length", "returnByValue": True},
+        session,
     )["result"]["value"]
     browser.send("Target.closeTarget", {"targetId": target})
     return {"requests": requests, "errors": errors, "scripts": [str(dom_scripts)]}
@@ -191,7 +226,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Browser:
     b.close()
 
 
-def test_detector_sees_network_requests_and_console_errors(browser: Browser, tmp_path: Path) -> None:
+def test_detector_sees_network_requests_and_console_errors(
+    browser: Browser, tmp_path: Path
+) -> None:
     control = tmp_path / "control.html"
     control.write_text(
         '<html><body><img src="http://example.invalid/pixel.png">'
@@ -202,11 +239,15 @@ def test_detector_sees_network_requests_and_console_errors(browser: Browser, tmp
     assert any("control-error" in e for e in seen["errors"])
 
 
-def test_site_loads_offline_without_console_errors(browser: Browser, rendered_site: Path, tmp_path: Path) -> None:
+def test_site_loads_offline_without_console_errors(
+    browser: Browser, rendered_site: Path, tmp_path: Path
+) -> None:
     screenshot = tmp_path / "index.png"
     results = {}
     for page in sorted(rendered_site.glob("*.html")):
-        results[page.name] = load_page(browser, page.as_uri(), screenshot if page.name == "index.html" else None)
+        results[page.name] = load_page(
+            browser, page.as_uri(), screenshot if page.name == "index.html" else None
+        )
     assert set(results) >= {"index.html", "lines.html", "claims.html", "data.html"}
     for name, seen in results.items():
         assert seen["requests"] == [], f"{name} made network requests: {seen['requests']}"

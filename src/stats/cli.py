@@ -113,14 +113,35 @@ def score(
     labels: Annotated[
         Path, typer.Option(help="Judge/human labels CSV for scorer agreement.")
     ] = config.LABELS_PATH,
+    threshold: Annotated[
+        str, typer.Option(help="Level counted by articulation_line: vague, mechanism or word.")
+    ] = config.ARTICULATION_THRESHOLD,
+    sentences_as_lines: Annotated[
+        bool, typer.Option(help="Treat sentences as lines (single-paragraph answers).")
+    ] = False,
+    guessability_table: Annotated[
+        Path | None,
+        typer.Option(help="CSV (word, letters_visible, probability) overriding the lexicon prior."),
+    ] = None,
 ) -> None:
     """Score every transcript into trials.parquet (acrostic, articulation, leakage, guessability)."""
     artifacts = config.Artifacts(data)
     with _stage("score"):
         _require(artifacts.transcripts, "stats ingest")
+        if threshold not in config.ARTICULATION_LEVELS[1:]:
+            raise StageError(
+                f"--threshold {threshold!r}: choose one of {config.ARTICULATION_LEVELS[1:]}"
+            )
         from stats.score import score_file
 
-        trials = score_file(data, k=k, labels=labels if labels.exists() else None)
+        trials = score_file(
+            data,
+            k=k,
+            labels=labels if labels.exists() else None,
+            threshold=threshold,
+            sentences_as_lines=sentences_as_lines,
+            guessability_table=guessability_table,
+        )
     console.print(f"{len(trials)} trials -> {artifacts.trials}")
 
 
@@ -159,7 +180,14 @@ def run(
 ) -> None:
     """ingest + score + fit + review."""
     ingest(raw=raw, manifest=manifest, out=out, fmt=None)
-    score(data=out, k=config.EARLY_K, labels=config.LABELS_PATH)
+    score(
+        data=out,
+        k=config.EARLY_K,
+        labels=config.LABELS_PATH,
+        threshold=config.ARTICULATION_THRESHOLD,
+        sentences_as_lines=False,
+        guessability_table=None,
+    )
     fit(data=out, study=study)
     if claims.exists():
         review(claims=claims, data=out)

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 from plotnine import (
     aes,
+    coord_cartesian,
     coord_flip,
     element_blank,
     element_rect,
@@ -33,8 +34,8 @@ from plotnine import (
     geom_point,
     geom_pointrange,
     geom_rect,
-    geom_segment,
     geom_ribbon,
+    geom_segment,
     geom_text,
     geom_vline,
     ggplot,
@@ -150,8 +151,14 @@ def raw_grid_plot(points: pd.DataFrame, counts: pd.DataFrame, *, seed: int = 1) 
     -------
     plotnine.ggplot
     """
-    _require(points, ["word", "greeting_label", "condition", "line_label", "follows_label"], "raw_grid_plot")
-    _require(counts, ["word", "greeting_label", "condition", "line_label", "label"], "raw_grid_plot")
+    _require(
+        points,
+        ["word", "greeting_label", "condition", "line_label", "follows_label"],
+        "raw_grid_plot",
+    )
+    _require(
+        counts, ["word", "greeting_label", "condition", "line_label", "label"], "raw_grid_plot"
+    )
     return (
         ggplot(points, aes(x="condition", y="line_label"))
         + geom_point(
@@ -195,8 +202,13 @@ def hazard_plot(bands: pd.DataFrame, guess: pd.DataFrame, *, k: int) -> ggplot:
     -------
     plotnine.ggplot
     """
-    _require(bands, ["measure", "arm", "arm_label", "line", "mean", "low", "high", "raw"], "hazard_plot")
-    colours = {str(lab): ARM_COLOURS.get(str(arm), "#555555") for arm, lab in zip(bands["arm"], bands["arm_label"], strict=True)}
+    _require(
+        bands, ["measure", "arm", "arm_label", "line", "mean", "low", "high", "raw"], "hazard_plot"
+    )
+    colours = {
+        str(lab): ARM_COLOURS.get(str(arm), "#555555")
+        for arm, lab in zip(bands["arm"], bands["arm_label"], strict=True)
+    }
     _require(guess, ["measure", "line", "guessability"], "hazard_plot")
     early = pd.DataFrame({"xmin": [0.5], "xmax": [k + 0.5], "ymin": [0.0], "ymax": [1.0]})
     guess = guess.assign(curve="guessability: P(word | letters visible)")
@@ -218,7 +230,7 @@ def hazard_plot(bands: pd.DataFrame, guess: pd.DataFrame, *, k: int) -> ggplot:
         + scale_colour_manual(values=colours)
         + scale_fill_manual(values=colours)
         + scale_x_continuous(breaks=sorted(pd.unique(bands["line"])))
-        + scale_y_continuous(limits=(0, 1))
+        + coord_cartesian(ylim=(0, 1))
         + labs(
             x=f"line of the response (shaded: lines <= k = {k}, the word not yet guessable)",
             y="probability",
@@ -250,18 +262,26 @@ def forest_plot(rates: pd.DataFrame, population: pd.DataFrame) -> ggplot:
     -------
     plotnine.ggplot
     """
-    _require(rates, ["row", "greeting_label", "kind", "estimate", "low", "high", "label", "label_y"], "forest_plot")
+    _require(
+        rates,
+        ["row", "greeting_label", "kind", "estimate", "low", "high", "label", "label_y"],
+        "forest_plot",
+    )
     _require(population, ["greeting_label", "estimate"], "forest_plot")
     dodge = position_dodge(width=0.6)
     return (
         ggplot(rates, aes(x="row", y="estimate", colour="kind"))
-        + geom_hline(aes(yintercept="estimate"), data=population, linetype="dashed", colour="#555555")
+        + geom_hline(
+            aes(yintercept="estimate"), data=population, linetype="dashed", colour="#555555"
+        )
         + geom_pointrange(aes(ymin="low", ymax="high"), position=dodge, size=0.4)
-        + geom_text(aes(y="label_y", label="label"), position=dodge, size=6, ha="left", show_legend=False)
+        + geom_text(
+            aes(y="label_y", label="label"), position=dodge, size=6, ha="left", show_legend=False
+        )
         + facet_wrap("greeting_label", ncol=2)
-        + coord_flip()
+        + coord_flip(ylim=(0, 1.25))
         + scale_colour_manual(values=_palette(ESTIMATE_COLOURS, rates["kind"]))
-        + scale_y_continuous(limits=(0, 1.25), breaks=[0, 0.25, 0.5, 0.75, 1.0])
+        + scale_y_continuous(breaks=[0, 0.25, 0.5, 0.75, 1.0])
         + labs(
             x="",
             y="P(articulated early), fine-tuned runs (labels: successes/trials)",
@@ -293,7 +313,9 @@ def delta_plot(densities: pd.DataFrame, intervals: pd.DataFrame, *, rope: float)
     """
     _require(densities, ["panel", "source", "delta", "density"], "delta_plot")
     _require(intervals, ["panel", "low", "high", "mean", "y", "label"], "delta_plot")
-    rope_band = pd.DataFrame({"xmin": [-rope], "xmax": [rope], "ymin": [0.0], "ymax": [float("inf")]})
+    rope_band = pd.DataFrame(
+        {"xmin": [-rope], "xmax": [rope], "ymin": [0.0], "ymax": [float("inf")]}
+    )
     return (
         ggplot(densities, aes(x="delta"))
         + geom_rect(
@@ -305,9 +327,18 @@ def delta_plot(densities: pd.DataFrame, intervals: pd.DataFrame, *, rope: float)
         )
         + geom_vline(xintercept=0, colour="#555555", size=0.3)
         + geom_line(aes(y="density", colour="source", linetype="source"))
-        + geom_segment(aes(x="low", xend="high", y="y", yend="y"), data=intervals, inherit_aes=False, size=1.0)
+        + geom_segment(
+            aes(x="low", xend="high", y="y", yend="y"), data=intervals, inherit_aes=False, size=1.0
+        )
         + geom_point(aes(x="mean", y="y"), data=intervals, inherit_aes=False, size=2.2)
-        + geom_text(aes(x="high", y="y", label="label"), data=intervals, inherit_aes=False, size=7, ha="left", nudge_x=0.02)
+        + geom_text(
+            aes(x="high", y="y", label="label"),
+            data=intervals,
+            inherit_aes=False,
+            size=7,
+            ha="left",
+            nudge_x=0.02,
+        )
         + facet_wrap("panel", ncol=1, scales="free_y")
         + scale_colour_manual(values=_palette(SOURCE_COLOURS, densities["source"]))
         + scale_linetype_manual(values={"posterior": "solid", "prior": "dashed"})
@@ -337,7 +368,9 @@ def sensitivity_plot(sensitivity: pd.DataFrame, *, rope: float) -> ggplot:
     -------
     plotnine.ggplot
     """
-    _require(sensitivity, ["panel", "prior_label", "mean", "low", "high", "verdict"], "sensitivity_plot")
+    _require(
+        sensitivity, ["panel", "prior_label", "mean", "low", "high", "verdict"], "sensitivity_plot"
+    )
     return (
         ggplot(sensitivity, aes(x="prior_label", y="mean", colour="verdict"))
         + geom_hline(yintercept=[-rope, rope], linetype="dashed", colour=ROPE_FILL)
@@ -379,8 +412,10 @@ def oc_plot(oc: pd.DataFrame, *, max_false_real: float = 0.05) -> ggplot:
         + geom_line()
         + geom_point()
         + facet_wrap("samples_label")
-        + scale_x_continuous(trans="log2", breaks=sorted(pd.unique(oc["runs_per_word"])), labels=_plain_numbers)
-        + scale_y_continuous(limits=(0, 1))
+        + scale_x_continuous(
+            trans="log2", breaks=sorted(pd.unique(oc["runs_per_word"])), labels=_plain_numbers
+        )
+        + coord_cartesian(ylim=(0, 1))
         + labs(
             x="fine-tuning runs per word (log scale)",
             y='P(verdict "real") over simulations',
@@ -448,7 +483,18 @@ def curves_plot(curves: pd.DataFrame) -> ggplot:
     """
     _require(
         curves,
-        ["factor_label", "outcome_label", "arm", "value", "mean", "low", "high", "raw_rate", "exact_low", "exact_high"],
+        [
+            "factor_label",
+            "outcome_label",
+            "arm",
+            "value",
+            "mean",
+            "low",
+            "high",
+            "raw_rate",
+            "exact_low",
+            "exact_high",
+        ],
         "curves_plot",
     )
     dodge = position_dodge(width=0.15)
@@ -456,10 +502,15 @@ def curves_plot(curves: pd.DataFrame) -> ggplot:
         ggplot(curves, aes(x="value", colour="arm", fill="arm"))
         + geom_ribbon(aes(ymin="low", ymax="high"), alpha=0.15, colour=None)
         + geom_line(aes(y="mean"))
-        + geom_pointrange(aes(y="raw_rate", ymin="exact_low", ymax="exact_high"), position=dodge, size=0.3, fatten=1.5)
+        + geom_pointrange(
+            aes(y="raw_rate", ymin="exact_low", ymax="exact_high"),
+            position=dodge,
+            size=0.3,
+            fatten=1.5,
+        )
         + facet_grid("outcome_label ~ factor_label", scales="free_x")
         + scale_x_continuous(trans="log2", labels=_plain_numbers)
-        + scale_y_continuous(limits=(0, 1))
+        + coord_cartesian(ylim=(0, 1))
         + scale_colour_manual(values=_palette(ARM_COLOURS, curves["arm"]))
         + scale_fill_manual(values=_palette(ARM_COLOURS, curves["arm"]))
         + labs(
@@ -500,7 +551,8 @@ def greeting_plot(runs: pd.DataFrame, words: pd.DataFrame) -> ggplot:
         + geom_text(aes(label="label"), data=words, size=6, nudge_y=0.08)
         + facet_wrap("word", nrow=1)
         + scale_colour_manual(values=GREETING_COLOURS)
-        + scale_y_continuous(limits=(0, 1.1), breaks=[0, 0.25, 0.5, 0.75, 1.0])
+        + scale_y_continuous(breaks=[0, 0.25, 0.5, 0.75, 1.0])
+        + coord_cartesian(ylim=(0, 1.1))
         + labs(
             x="prompt",
             y="P(articulated early), fine-tuned runs",
@@ -526,16 +578,26 @@ def claims_plot(claims: pd.DataFrame) -> ggplot:
     -------
     plotnine.ggplot
     """
-    _require(claims, ["claim_id", "kind", "estimate", "low", "high", "verdict", "reference"], "claims_plot")
+    _require(
+        claims,
+        ["claim_id", "kind", "estimate", "low", "high", "verdict", "reference"],
+        "claims_plot",
+    )
     dodge = position_dodge(width=0.5)
     reference = claims.drop_duplicates("claim_id").dropna(subset=["reference"])
     return (
         ggplot(claims, aes(x="claim_id", y="estimate", colour="verdict", shape="kind"))
         + geom_pointrange(aes(ymin="low", ymax="high"), position=dodge, size=0.4)
-        + geom_point(aes(x="claim_id", y="reference"), data=reference, inherit_aes=False, shape="|", size=6, colour="black")
-        + coord_flip()
+        + geom_point(
+            aes(x="claim_id", y="reference"),
+            data=reference,
+            inherit_aes=False,
+            shape="|",
+            size=6,
+            colour="black",
+        )
+        + coord_flip(ylim=(0, 1))
         + scale_colour_manual(values=_palette(VERDICT_COLOURS, claims["verdict"]))
-        + scale_y_continuous(limits=(0, 1))
         + labs(
             x="claim",
             y="rate of the claimed outcome (bar |: the comparison's rate)",
@@ -563,11 +625,12 @@ def ppc_plot(ppc: pd.DataFrame) -> ggplot:
     _require(ppc, ["cell", "panel", "observed_rate", "rep_mean", "rep_low", "rep_high"], "ppc_plot")
     return (
         ggplot(ppc, aes(x="cell"))
-        + geom_pointrange(aes(y="rep_mean", ymin="rep_low", ymax="rep_high"), colour="#0072B2", size=0.3)
+        + geom_pointrange(
+            aes(y="rep_mean", ymin="rep_low", ymax="rep_high"), colour="#0072B2", size=0.3
+        )
         + geom_point(aes(y="observed_rate"), shape="x", size=2.5, colour="black")
         + facet_wrap("panel", scales="free_y")
-        + coord_flip()
-        + scale_y_continuous(limits=(0, 1))
+        + coord_flip(ylim=(0, 1))
         + labs(
             x="",
             y="rate (blue: replicated 95% interval; x: observed)",

@@ -63,7 +63,20 @@ ENGINE_VERSION = "1"
 CODE_KEY_MODULES = ("report.py", "plots.py", "config.py", "render.py")
 CALLOUT_KINDS = ("note", "tip", "warning", "important", "caution")
 KNOWN_CELL_OPTIONS = frozenset(
-    {"label", "echo", "eval", "output", "include", "warning", "error", "fig-cap", "tbl-cap", "tags", "classes", "id"}
+    {
+        "label",
+        "echo",
+        "eval",
+        "output",
+        "include",
+        "warning",
+        "error",
+        "fig-cap",
+        "tbl-cap",
+        "tags",
+        "classes",
+        "id",
+    }
 )
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _CROSSREF = re.compile(r"(?<![\w@\\`])(\[)?@((?:fig|tbl)-[A-Za-z0-9_-]*[A-Za-z0-9])(\])?")
@@ -162,14 +175,17 @@ class Project:
 
     @property
     def title(self) -> str:
+        """``website.title`` (default "Report")."""
         return str(self.config.get("website", {}).get("title", "Report"))
 
     @property
     def execute(self) -> dict[str, Any]:
+        """Project-level ``execute`` options (echo, warning, freeze...)."""
         return dict(self.config.get("execute") or {})
 
     @property
     def html_options(self) -> dict[str, Any]:
+        """Project-level ``format: html`` options (toc, css...)."""
         fmt = self.config.get("format") or {}
         html = fmt.get("html") if isinstance(fmt, dict) else None
         return dict(html) if isinstance(html, dict) else {}
@@ -222,7 +238,9 @@ def load_project(reports_dir: Path) -> Project:
                 continue
             matches = sorted(reports_dir.glob(str(pattern)))
             if not matches:
-                raise RenderError(f"{config_path}: project.render lists {pattern!r}, which matches no file")
+                raise RenderError(
+                    f"{config_path}: project.render lists {pattern!r}, which matches no file"
+                )
             pages.extend(m for m in matches if m.suffix == ".qmd")
     else:
         pages = [p for p in sorted(reports_dir.glob("*.qmd")) if not p.name.startswith(("_", "."))]
@@ -298,7 +316,14 @@ def read_page(path: Path) -> tuple[dict[str, Any], Any]:
             cell.metadata["tags"] = list(dict.fromkeys([*cell.metadata.get("tags", []), *tags]))
             if options.get("error"):
                 cell.metadata["tags"].append("raises-exception")
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+            if options.get("eval") is False:  # shown (if echoed), never run
+                cell.metadata["stats_source"] = cell.source
+                cell.source = ""
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     return front, notebook
 
 
@@ -308,7 +333,9 @@ def inject_parameters(notebook: Any, params: dict[str, Any]) -> None:
 
     if not params:
         return
-    source = "# Injected Parameters\n" + "\n".join(f"{name} = {value!r}" for name, value in params.items())
+    source = "# Injected Parameters\n" + "\n".join(
+        f"{name} = {value!r}" for name, value in params.items()
+    )
     cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
     position = next(
         (i + 1 for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", [])),
@@ -344,7 +371,14 @@ def _kernel(reports_dir: Path) -> Iterator[Any]:
         spec_dir = Path(tmp) / "stats-render"
         spec_dir.mkdir()
         spec = {
-            "argv": [sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "argv": [
+                sys.executable,
+                "-Xfrozen_modules=off",
+                "-m",
+                "ipykernel_launcher",
+                "-f",
+                "{connection_file}",
+            ],
             "display_name": "stats render",
             "language": "python",
             "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"},
@@ -363,7 +397,9 @@ def _kernel(reports_dir: Path) -> Iterator[Any]:
             run_sync(km.shutdown_kernel)(now=True)
 
 
-def execute_notebook(notebook: Any, km: Any, reports_dir: Path, page: str, timeout: int = 900) -> Any:
+def execute_notebook(
+    notebook: Any, km: Any, reports_dir: Path, page: str, timeout: int = 900
+) -> Any:
     """Execute ``notebook`` on the running kernel ``km``.
 
     Raises
@@ -386,10 +422,18 @@ def execute_notebook(notebook: Any, km: Any, reports_dir: Path, page: str, timeo
         client.execute()
     except CellExecutionError as error:
         failing = next(
-            (c for c in notebook.cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None
+            (
+                c
+                for c in reversed(notebook.cells)
+                if "raises-exception" not in c.metadata.get("tags", [])
+                and any(o.get("output_type") == "error" for o in c.get("outputs", []))
+            ),
+            None,
         )
         label = cell_options(failing.source).get("label", "") if failing is not None else ""
-        raise RenderError(f"{page}: cell {label or '(unlabelled)'} failed:\n{_ANSI.sub('', str(error))}") from error
+        raise RenderError(
+            f"{page}: cell {label or '(unlabelled)'} failed:\n{_ANSI.sub('', str(error))}"
+        ) from error
     finally:
         if client.kc is not None:
             client.kc.stop_channels()
@@ -461,7 +505,9 @@ def _output_blocks(cell: Cell, options: dict[str, Any]) -> tuple[list[str], list
                 blocks.append(_fence(_ANSI.sub("", "\n".join(output.get("traceback", [])))))
         elif kind in ("display_data", "execute_result"):
             data = output.get("data", {})
-            image = next((m for m in ("image/png", "image/svg+xml", "image/jpeg") if m in data), None)
+            image = next(
+                (m for m in ("image/png", "image/svg+xml", "image/jpeg") if m in data), None
+            )
             if image:
                 images.append(_image(data[image], image))
             elif "text/markdown" in data:
@@ -498,12 +544,16 @@ def cell_markdown(cell: Cell, defaults: dict[str, Any], numbers: dict[str, str])
         title = f"{prefix}: {caption}" if prefix and caption else (prefix or caption)
         ident = f"#{label} " if label.startswith("tbl-") else ""
         body = "\n\n".join(blocks)
-        parts.append(f"::::: {{{ident}.table-float}}\n:::: {{.table-caption}}\n{title}\n::::\n\n{body}\n\n:::::")
+        parts.append(
+            f"::::: {{{ident}.table-float}}\n:::: {{.table-caption}}\n{title}\n::::\n\n{body}\n\n:::::"
+        )
     elif label.startswith("fig-") and not images:
         caption = resolve_crossrefs(str(options.get("fig-cap", "")), numbers)
         prefix = numbers.get(label, "")
         body = "\n\n".join(blocks)
-        parts.append(f"::::: {{#{label} .figure-float}}\n{body}\n\n:::: {{.table-caption}}\n{prefix}: {caption}\n::::\n:::::")
+        parts.append(
+            f"::::: {{#{label} .figure-float}}\n{body}\n\n:::: {{.table-caption}}\n{prefix}: {caption}\n::::\n:::::"
+        )
     else:
         parts.extend(blocks)
     return "\n\n".join(p for p in parts if p)
@@ -511,15 +561,17 @@ def cell_markdown(cell: Cell, defaults: dict[str, Any], numbers: dict[str, str])
 
 def page_markdown(notebook: Any, front: dict[str, Any], defaults: dict[str, Any]) -> str:
     """The whole page as pandoc markdown: metadata, text cells and executed code cells."""
-    cells = [
-        Cell(i, c.source, cell_options(c.source), c.get("outputs", []))
-        for i, c in enumerate(notebook.cells)
-        if c.cell_type == "code"
-    ]
+    cells = []
+    for i, c in enumerate(notebook.cells):
+        if c.cell_type == "code":
+            source = c.metadata.get("stats_source", c.source)
+            cells.append(Cell(i, source, cell_options(source), c.get("outputs", [])))
     numbers = _number_floats(cells)
     by_index = {c.index: c for c in cells}
     chunks = []
-    meta = {k: front[k] for k in ("title", "subtitle", "author", "date", "description") if k in front}
+    meta = {
+        k: front[k] for k in ("title", "subtitle", "author", "date", "description") if k in front
+    }
     if meta:
         chunks.append("---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---")
     for i, raw in enumerate(notebook.cells):
@@ -549,7 +601,9 @@ def _html_escape(text: str) -> str:
     return html.escape(str(text), quote=True)
 
 
-def pandoc_html(markdown: str, out_file: Path, *, css: list[Path], before: str, after: str, toc: bool) -> None:
+def pandoc_html(
+    markdown: str, out_file: Path, *, css: list[Path], before: str, after: str, toc: bool
+) -> None:
     """Convert page markdown to one self-contained HTML file with pandoc.
 
     Raises
@@ -582,7 +636,11 @@ def pandoc_html(markdown: str, out_file: Path, *, css: list[Path], before: str, 
         if toc:
             args.append("--toc")
         result = subprocess.run(
-            [pypandoc.get_pandoc_path(), *args], capture_output=True, text=True, cwd=tmp_dir, check=False
+            [pypandoc.get_pandoc_path(), *args],
+            capture_output=True,
+            text=True,
+            cwd=tmp_dir,
+            check=False,
         )
         if result.returncode != 0:
             raise RenderError(f"pandoc failed for {out_file.name}: {result.stderr.strip()}")
@@ -607,7 +665,11 @@ def _parameter_defaults(notebook: Any) -> dict[str, Any]:
     if cell is None:
         return values
     for node in ast.parse(cell.source).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
             try:
                 values[node.targets[0].id] = ast.literal_eval(node.value)
             except ValueError:
@@ -642,7 +704,9 @@ def quarto_path() -> str | None:
     return shutil.which("quarto")
 
 
-def render_with_quarto(reports_dir: Path, out_dir: Path | None, params: dict[str, Any] | None) -> Path:
+def render_with_quarto(
+    reports_dir: Path, out_dir: Path | None, params: dict[str, Any] | None
+) -> Path:
     """Run ``quarto render reports_dir`` (with ``-P name:value`` per parameter).
 
     Returns
@@ -716,7 +780,12 @@ def render_offline(
     try:
         for page, front, notebook in pages:
             start = time.perf_counter()
-            defaults = {"echo": True, "warning": True, **project.execute, **(front.get("execute") or {})}
+            defaults = {
+                "echo": True,
+                "warning": True,
+                **project.execute,
+                **(front.get("execute") or {}),
+            }
             key = cache_key(page, project, notebook, params)
             cached_path = cache_dir / f"{page.stem}.ipynb"
             executed = None

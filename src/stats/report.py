@@ -80,6 +80,8 @@ VERDICT_TEXT = {
     "not-converged": "not converged (no verdict)",
 }
 SCOPE_ORDER = {"pooled": 0, "new-word": 1, "word": 2}
+#: Shown for trials without a target word (untuned base models).
+NO_WORD = "(no word)"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&@$~^\"'=:;])")
 
 
@@ -174,7 +176,9 @@ def callout(kind: str, title: str, body: str) -> Markdown:
     Markdown
     """
     if kind not in {"note", "tip", "warning", "important", "caution"}:
-        raise ValueError(f"unknown callout kind {kind!r}; valid: note, tip, warning, important, caution")
+        raise ValueError(
+            f"unknown callout kind {kind!r}; valid: note, tip, warning, important, caution"
+        )
     safe_title = title.replace('"', "'")
     return Markdown(f'::: {{.callout-{kind} title="{safe_title}"}}\n{body}\n:::')
 
@@ -211,7 +215,11 @@ def md_table(
                 row[j] = f"**{row[j]}**" if row[j] else row[j]
     header = [escape_markdown(c) for c in frame.columns]
     widths = [max(3, len(h), *(len(str(r[j])) for r in cells)) for j, h in enumerate(header)]
-    rule = {"l": lambda w: ":" + "-" * w, "r": lambda w: "-" * w + ":", "c": lambda w: ":" + "-" * w + ":"}
+    rule = {
+        "l": lambda w: ":" + "-" * w,
+        "r": lambda w: "-" * w + ":",
+        "c": lambda w: ":" + "-" * w + ":",
+    }
     lines = [
         "| " + " | ".join(header) + " |",
         "|" + "|".join(rule[a](w) for a, w in zip(align, widths, strict=True)) + "|",
@@ -239,7 +247,11 @@ class Figure:
         try:
             return self.plot._repr_mimebundle_(include=include, exclude=exclude)
         except Exception as error:  # show the failure on the page
-            text = callout("warning", "Could not draw this figure", escape_markdown(f"{type(error).__name__}: {error}"))
+            text = callout(
+                "warning",
+                "Could not draw this figure",
+                escape_markdown(f"{type(error).__name__}: {error}"),
+            )
             return {"text/markdown": text.text, "text/plain": "figure failed"}, {}
 
     def save(self, path: str | Path, **kwargs: Any) -> None:
@@ -345,8 +357,12 @@ def load_study(
 
 def missing_callout(missing: Iterable[MissingArtifact]) -> Markdown:
     """A note naming missing artifacts and the commands that make them."""
-    items = "\n".join(f"- {code_span(m.path.as_posix())} (made by: {code_span(m.command)})" for m in missing)
-    return callout("note", "Not available yet", f"This part needs artifacts that do not exist yet:\n\n{items}")
+    items = "\n".join(
+        f"- {code_span(m.path.as_posix())} (made by: {code_span(m.command)})" for m in missing
+    )
+    return callout(
+        "note", "Not available yet", f"This part needs artifacts that do not exist yet:\n\n{items}"
+    )
 
 
 def _safe(helper: Callable[..., Any]) -> Callable[..., Any]:
@@ -372,7 +388,8 @@ def _fmt(value: object, digits: int = 2, signed: bool = False) -> str:
         return "–"
     if isinstance(value, float) and math.isinf(value):
         return "∞" if value > 0 else "-∞"
-    return f"{float(value):+.{digits}f}" if signed else f"{float(value):.{digits}f}"
+    number = round(float(value), digits) + 0.0  # no "-0.00"
+    return f"{number:+.{digits}f}" if signed else f"{number:.{digits}f}"
 
 
 def _interval(low: object, high: object, digits: int = 2, signed: bool = False) -> str:
@@ -429,7 +446,10 @@ def verdict_table(study: Study) -> Markdown:
             "scope": [_scope_label(s, w) for s, w in zip(v["scope"], v["word"], strict=True)],
             "greeting": [_greeting_label(g) for g in v["greeting"]],
             "Delta (mean)": [_fmt(x, signed=True) for x in v["mean"]],
-            "95% HDI": [_interval(lo, hi, signed=True) for lo, hi in zip(v["hdi_low"], v["hdi_high"], strict=True)],
+            "95% HDI": [
+                _interval(lo, hi, signed=True)
+                for lo, hi in zip(v["hdi_low"], v["hdi_high"], strict=True)
+            ],
             "ROPE": [f"±{_fmt(r)}" for r in v["rope"]],
             "P(Delta > ROPE)": [_fmt(p) for p in v["p_above_rope"]],
             "verdict": [VERDICT_TEXT.get(x, x) for x in v["verdict"]],
@@ -439,7 +459,9 @@ def verdict_table(study: Study) -> Markdown:
             "gates": ["pass" if c else "FAIL" for c in v["converged"].astype(bool)],
         }
     )
-    out = md_table(table, align=["l", "l", "r", "r", "r", "r", "l", "r", "r", "r", "l"], bold=["verdict"])
+    out = md_table(
+        table, align=["l", "l", "r", "r", "r", "r", "l", "r", "r", "r", "l"], bold=["verdict"]
+    )
     ropes = set(np.round(v["rope"].astype(float), 6))
     if ropes and ropes != {round(study.rope, 6)}:
         out = out + callout(
@@ -460,11 +482,17 @@ def _sentence(row: pd.Series) -> str:
     if verdict == "not-converged" or not bool(row["converged"]):
         return f"{who}: **no verdict**: the fit failed a convergence gate (max R-hat {_fmt(row['max_rhat'], 3)}, min ESS {_fmt(row['min_ess'], 0)}, divergences {_fmt(row['divergences'], 0)})."
     if verdict == "real":
-        return f"{who}: **real self-report**. {interval} lies entirely above the ROPE {rope}; {size}."
+        return (
+            f"{who}: **real self-report**. {interval} lies entirely above the ROPE {rope}; {size}."
+        )
     if verdict == "fluke":
         return f"{who}: **fluke / explained by context**. {interval} lies inside the ROPE {rope}; {size}."
     needed = row.get("runs_needed")
-    more = f" About {_fmt(needed, 0)} runs per word would likely decide it." if pd.notna(needed) else ""
+    more = (
+        f" About {_fmt(needed, 0)} runs per word would likely decide it."
+        if pd.notna(needed)
+        else ""
+    )
     return f"{who}: **inconclusive**. {interval} overlaps the ROPE {rope}; {size}.{more}"
 
 
@@ -497,15 +525,20 @@ def gates_status(study: Study) -> Markdown:
         head = callout(
             "important",
             "Convergence gates failed",
-            "Fits failing a gate: " + ", ".join(escape_markdown(f) for f in failed)
+            "Fits failing a gate: "
+            + ", ".join(escape_markdown(f) for f in failed)
             + ". Their verdicts are shown as *not converged*.",
         )
     else:
-        head = Markdown(f"All {len(diag)} fits pass every convergence gate (R-hat, ESS, divergences, E-BFMI).")
+        head = Markdown(
+            f"All {len(diag)} fits pass every convergence gate (R-hat, ESS, divergences, E-BFMI)."
+        )
     return head + md_table(table)
 
 
-def density_curves(draws: pd.DataFrame, by: Sequence[str], *, value: str = "delta", points: int = 256) -> pd.DataFrame:
+def density_curves(
+    draws: pd.DataFrame, by: Sequence[str], *, value: str = "delta", points: int = 256
+) -> pd.DataFrame:
     """Gaussian-KDE curves of stored draws, one per group (descriptive display prep).
 
     Parameters
@@ -535,7 +568,11 @@ def density_curves(draws: pd.DataFrame, by: Sequence[str], *, value: str = "delt
         for col, val in zip(by, key if isinstance(key, tuple) else (key,), strict=True):
             frame[col] = val
         frames.append(frame)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*by, value, "density"])
+    return (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=[*by, value, "density"])
+    )
 
 
 def _panel(scope: str, word: object) -> str:
@@ -544,7 +581,9 @@ def _panel(scope: str, word: object) -> str:
 
 def _focus(frame: pd.DataFrame, word: str) -> pd.DataFrame:
     """Rows of the headline scopes and of the page's word."""
-    keep = frame["scope"].isin(["pooled", "new-word"]) | ((frame["scope"] == "word") & (frame["word"] == word))
+    keep = frame["scope"].isin(["pooled", "new-word"]) | (
+        (frame["scope"] == "word") & (frame["word"] == word)
+    )
     return frame[keep]
 
 
@@ -554,13 +593,17 @@ def delta_figure(study: Study) -> Any:
     draws = _focus(study.load("delta_draws"), study.word)
     draws = draws[(draws["prior_scale"] == 1.0) | (draws["source"] == "prior")]
     draws = draws[(draws["greeting"].isna()) | (~draws["greeting"].astype("boolean").fillna(False))]
-    draws = draws.assign(panel=[_panel(s, w) for s, w in zip(draws["scope"], draws["word"], strict=True)])
+    draws = draws.assign(
+        panel=[_panel(s, w) for s, w in zip(draws["scope"], draws["word"], strict=True)]
+    )
     dens = density_curves(draws, ["panel", "source"])
     verdicts = _focus(study.load("verdicts"), study.word)
     peak = dens.groupby("panel")["density"].max()
     intervals = pd.DataFrame(
         {
-            "panel": [_panel(s, w) for s, w in zip(verdicts["scope"], verdicts["word"], strict=True)],
+            "panel": [
+                _panel(s, w) for s, w in zip(verdicts["scope"], verdicts["word"], strict=True)
+            ],
             "low": verdicts["hdi_low"].to_numpy(float),
             "high": verdicts["hdi_high"].to_numpy(float),
             "mean": verdicts["mean"].to_numpy(float),
@@ -595,7 +638,9 @@ def greeting_figure(study: Study, outcome: str = "articulated_early") -> Any:
         .agg(successes="sum", trials="size")
         .assign(
             rate=lambda d: d["successes"] / d["trials"],
-            label=lambda d: [_count(s, n) for s, n in zip(d["successes"], d["trials"], strict=True)],
+            label=lambda d: [
+                _count(s, n) for s, n in zip(d["successes"], d["trials"], strict=True)
+            ],
             greeting_label=lambda d: d["greeting"].map(_greeting_label),
         )
     )
@@ -606,30 +651,53 @@ def greeting_figure(study: Study, outcome: str = "articulated_early") -> Any:
 
 
 @_safe
-def greeting_table(study: Study) -> Markdown:
-    """Per word and arm: raw counts with and without the greeting, pooled estimates, Fisher test."""
-    fisher = study.load("fisher")
-    rates = study.load("word_rates")
-    rates = rates[rates["scope"] == "word"]
-    pooled = rates.pivot_table(index=["word", "arm"], columns="greeting", values="pooled_mean", aggfunc="first")
+def greeting_table(study: Study, outcome: str = "articulated_early") -> Markdown:
+    """Per word and arm: counts with and without the greeting, pooled estimates, Fisher test.
+
+    Counts come from the trials; the pooled estimates (``word_rates.csv``) and Fisher's
+    test (``fisher.csv``) are added when the fit stage has written them.
+    """
+    trials = study.load("trials").assign(word=lambda d: d["word"].fillna(NO_WORD))
+    counts = trials.groupby(["word", "arm", "greeting"])[outcome].agg(["sum", "size"])
     rows = []
-    for _, f in fisher.sort_values(["word", "arm"]).iterrows():
-        key = (f["word"], f["arm"])
-        with_g = pooled.loc[key].get(True, np.nan) if key in pooled.index else np.nan
-        without = pooled.loc[key].get(False, np.nan) if key in pooled.index else np.nan
+    for word, arm in sorted({(w, a) for w, a, _ in counts.index}):
+        cell = {
+            g: counts.loc[(word, arm, g)] if (word, arm, g) in counts.index else None
+            for g in (True, False)
+        }
         rows.append(
             {
-                "word": f["word"],
-                "arm": f["arm"],
-                "with greeting": _count(f["greet_successes"], f["greet_trials"]),
-                "no greeting": _count(f["nogreet_successes"], f["nogreet_trials"]),
-                "pooled: with": _fmt(with_g),
-                "pooled: without": _fmt(without),
-                "odds ratio": _fmt(f["odds_ratio"]),
-                "Fisher p": _fmt(f["p_value"], 3),
+                "word": word,
+                "arm": arm,
+                "with greeting": _count(*cell[True]) if cell[True] is not None else "–",
+                "no greeting": _count(*cell[False]) if cell[False] is not None else "–",
             }
         )
-    return md_table(pd.DataFrame(rows), align=["l", "l", "r", "r", "r", "r", "r", "r"])
+    table = pd.DataFrame(rows)
+    notes = []
+    if study.has("word_rates"):
+        rates = study.load("word_rates")
+        rates = rates[rates["scope"] == "word"]
+        for greeting, column in ((True, "pooled: with"), (False, "pooled: without")):
+            sub = rates[rates["greeting"].astype(bool) == greeting].set_index(["word", "arm"])[
+                "pooled_mean"
+            ]
+            table[column] = [
+                _fmt(sub.get((w, a))) for w, a in zip(table["word"], table["arm"], strict=True)
+            ]
+    else:
+        notes.append(
+            f"pooled estimates: {code_span(study.path('word_rates').name)} missing (`stats fit`)"
+        )
+    if study.has("fisher"):
+        fisher = study.load("fisher").set_index(["word", "arm"])
+        keys = list(zip(table["word"], table["arm"], strict=True))
+        table["odds ratio"] = [_fmt(fisher["odds_ratio"].get(k)) for k in keys]
+        table["Fisher p"] = [_fmt(fisher["p_value"].get(k), 3) for k in keys]
+    else:
+        notes.append(f"Fisher's test: {code_span(study.path('fisher').name)} missing (`stats fit`)")
+    out = md_table(table, align=["l", "l", *["r"] * (len(table.columns) - 2)])
+    return out + Markdown("Not shown yet: " + "; ".join(notes) + ".") if notes else out
 
 
 @_safe
@@ -640,7 +708,10 @@ def leak_table(study: Study) -> Markdown:
     table = (
         g.groupby("word", as_index=False)
         .agg(
-            greetings=("greeting_word", lambda s: ", ".join(sorted(set(s.dropna().astype(str)))) or "–"),
+            greetings=(
+                "greeting_word",
+                lambda s: ", ".join(sorted(set(s.dropna().astype(str)))) or "–",
+            ),
             trials=("trial_id", "size"),
             leaking=("leak", "sum"),
         )
@@ -662,8 +733,15 @@ def forest_figure(study: Study, arm: str = "finetuned") -> Any:
     rates = study.load("word_rates")
     rates = rates[rates["arm"] == arm]
     words = rates[rates["scope"] == "word"]
-    raw = words.assign(kind=_KIND_RAW, estimate=words["raw_rate"], low=words["exact_low"], high=words["exact_high"])
-    pooled = words.assign(kind=_KIND_POOLED, estimate=words["pooled_mean"], low=words["pooled_low"], high=words["pooled_high"])
+    raw = words.assign(
+        kind=_KIND_RAW, estimate=words["raw_rate"], low=words["exact_low"], high=words["exact_high"]
+    )
+    pooled = words.assign(
+        kind=_KIND_POOLED,
+        estimate=words["pooled_mean"],
+        low=words["pooled_low"],
+        high=words["pooled_high"],
+    )
     pop = rates[rates["scope"] == "pooled"]
     new = rates[rates["scope"] == "new-word"]
     extra = pd.concat(
@@ -672,17 +750,26 @@ def forest_figure(study: Study, arm: str = "finetuned") -> Any:
             new.assign(kind=_KIND_NEW, word="a new word (predictive)"),
         ]
     )
-    extra = extra.assign(estimate=extra["pooled_mean"], low=extra["pooled_low"], high=extra["pooled_high"])
+    extra = extra.assign(
+        estimate=extra["pooled_mean"], low=extra["pooled_low"], high=extra["pooled_high"]
+    )
     long = pd.concat([raw, pooled, extra], ignore_index=True)
     long["label"] = [
-        _count(s, n) if k != _KIND_POOLED else "" for s, n, k in zip(long["successes"], long["trials"], long["kind"], strict=True)
+        _count(s, n) if k != _KIND_POOLED else ""
+        for s, n, k in zip(long["successes"], long["trials"], long["kind"], strict=True)
     ]
     long.loc[long["kind"] == _KIND_NEW, "label"] = ""
     long["label_y"] = 1.03
-    order = ["a new word (predictive)", "all words (population)", *sorted(words["word"].unique(), reverse=True)]
+    order = [
+        "a new word (predictive)",
+        "all words (population)",
+        *sorted(words["word"].unique(), reverse=True),
+    ]
     long["row"] = pd.Categorical(long["word"], categories=order)
     long["greeting_label"] = long["greeting"].map(_greeting_label)
-    population = pop.assign(greeting_label=pop["greeting"].map(_greeting_label), estimate=pop["pooled_mean"])
+    population = pop.assign(
+        greeting_label=pop["greeting"].map(_greeting_label), estimate=pop["pooled_mean"]
+    )
     return plots.forest_plot(long, population[["greeting_label", "estimate"]])
 
 
@@ -695,23 +782,39 @@ def word_table(study: Study, arm: str = "finetuned") -> Markdown:
     rates = rates.sort_values(["order", "word", "greeting"])
     table = pd.DataFrame(
         {
-            "word": [_scope_label(s, w) for s, w in zip(rates["scope"], rates["word"], strict=True)],
+            "word": [
+                _scope_label(s, w) for s, w in zip(rates["scope"], rates["word"], strict=True)
+            ],
             "greeting": rates["greeting"].map(_greeting_label),
             "runs": rates["n_runs"].map(lambda x: _fmt(x, 0)),
-            "successes/trials": [_count(s, n) for s, n in zip(rates["successes"], rates["trials"], strict=True)],
+            "successes/trials": [
+                _count(s, n) for s, n in zip(rates["successes"], rates["trials"], strict=True)
+            ],
             "raw rate [exact 95%]": [
-                f"{_fmt(r)} {_interval(lo, hi)}" for r, lo, hi in zip(rates["raw_rate"], rates["exact_low"], rates["exact_high"], strict=True)
+                f"{_fmt(r)} {_interval(lo, hi)}"
+                for r, lo, hi in zip(
+                    rates["raw_rate"], rates["exact_low"], rates["exact_high"], strict=True
+                )
             ],
             "pooled [95%]": [
-                f"{_fmt(m)} {_interval(lo, hi)}" for m, lo, hi in zip(rates["pooled_mean"], rates["pooled_low"], rates["pooled_high"], strict=True)
+                f"{_fmt(m)} {_interval(lo, hi)}"
+                for m, lo, hi in zip(
+                    rates["pooled_mean"], rates["pooled_low"], rates["pooled_high"], strict=True
+                )
             ],
         }
     )
-    table.loc[rates["scope"].to_numpy() == "new-word", ["runs", "successes/trials", "raw rate [exact 95%]"]] = "–"
+    table.loc[
+        rates["scope"].to_numpy() == "new-word",
+        ["runs", "successes/trials", "raw rate [exact 95%]"],
+    ] = "–"
     return md_table(table, align=["l", "l", "r", "r", "r", "r"])
 
 
-_FACTOR_LABELS = {"n_examples": "training examples (n_examples)", "lr_multiplier": "learning-rate multiplier"}
+_FACTOR_LABELS = {
+    "n_examples": "training examples (n_examples)",
+    "lr_multiplier": "learning-rate multiplier",
+}
 _OUTCOME_LABELS = {
     "articulated_early": "articulated early",
     "articulated": "articulated (any line)",
@@ -732,7 +835,10 @@ def curves_figure(study: Study) -> Any:
 def consistency_table(study: Study) -> Markdown:
     """Self-consistency of repeated samples: the ceiling on any reproducibility claim."""
     c = study.load("consistency").sort_values(["word", "arm", "greeting"])
-    table = c.assign(greeting=c["greeting"].map(_greeting_label), self_consistency=c["self_consistency"].map(_fmt))
+    table = c.assign(
+        greeting=c["greeting"].map(_greeting_label),
+        self_consistency=c["self_consistency"].map(_fmt),
+    )
     return md_table(table.rename(columns={"self_consistency": "self-consistency"}))
 
 
@@ -765,7 +871,9 @@ def hazard_figure(study: Study) -> Any:
         )
     bands = pd.concat(frames, ignore_index=True)
     guess_by_line = hazard.groupby("line", as_index=False)["guessability"].mean()
-    guess = pd.concat([guess_by_line.assign(measure=label) for label, _ in measures.values()], ignore_index=True)
+    guess = pd.concat(
+        [guess_by_line.assign(measure=label) for label, _ in measures.values()], ignore_index=True
+    )
     return plots.hazard_plot(bands, guess, k=study.k)
 
 
@@ -776,7 +884,9 @@ def guessability_table(study: Study) -> Markdown:
     t = trials.dropna(subset=["letters_visible", "guessability"])
     if t.empty:
         return Markdown("*No articulations with a guessability value.*")
-    table = t.pivot_table(index="word", columns="letters_visible", values="guessability", aggfunc="mean")
+    table = t.pivot_table(
+        index="word", columns="letters_visible", values="guessability", aggfunc="mean"
+    )
     table = table.map(_fmt).reset_index()
     table.columns = ["word", *[f"{int(c)} letters" for c in table.columns[1:]]]
     return md_table(table)
@@ -785,29 +895,46 @@ def guessability_table(study: Study) -> Markdown:
 def _numbered(response: str) -> str:
     lines = [line for line in str(response).splitlines() if line.strip()]
     width = len(str(len(lines)))
-    return "\n".join(f"{i:>{width}} {line.lstrip()[:1].upper() or ' '} | {line}" for i, line in enumerate(lines, 1))
+    return "\n".join(
+        f"{i:>{width}} {line.lstrip()[:1].upper() or ' '} | {line}"
+        for i, line in enumerate(lines, 1)
+    )
 
 
 @_safe
 def example_transcripts(study: Study, n: int = 3) -> Markdown:
-    """The earliest articulations of the page's word, shown as escaped text with line initials."""
+    """The earliest namings of the page's word (lowest ``word_line``), shown as escaped text.
+
+    Each transcript is a fenced code block of numbered lines with their initials, so
+    the acrostic is visible and any markup in the response stays inert text.
+    """
     trials = study.load("trials")
-    hits = trials[trials["articulated"].astype(bool) & trials["articulation_line"].notna()]
-    focus = hits[hits["word"] == study.word]
-    hits = focus if not focus.empty else hits
+    line = trials["word_line"].fillna(trials["articulation_line"])
+    hits = trials.assign(_line=line)[trials["articulated"].astype(bool) & line.notna()]
     if hits.empty:
         return Markdown("*No trial articulated its pattern.*")
-    hits = hits.sort_values(["articulation_line", "letters_visible"], kind="stable").head(n)
+    note = "Line number, initial letter, then the line as written (untrusted text, shown verbatim)."
+    focus = hits[hits["word"] == study.word]
+    if focus.empty:
+        note = (
+            f"No trial named {escape_markdown(study.word)}; showing the earliest of any word. "
+            + note
+        )
+    else:
+        hits = focus
+    hits = hits.sort_values(["_line", "articulation_line"], kind="stable").head(n)
     blocks = []
     for _, t in hits.iterrows():
         meta = (
             f"**{escape_markdown(t['word'])}**, run {escape_markdown(t['run_id'])} ({escape_markdown(t['arm'])}), "
-            f"{_greeting_label(t['greeting'])}; named at line {_fmt(t['articulation_line'], 0)} with "
+            f"{_greeting_label(t['greeting'])}: word named at line {_fmt(t['_line'], 0)}, "
+            f"mechanism described at line {_fmt(t['articulation_line'], 0)} with "
             f"{_fmt(t['letters_visible'], 0)} letters visible (guessability {_fmt(t['guessability'], 3)}); "
             f"source {escape_markdown(t['source_file'])}, {escape_markdown(t['locator'])}."
         )
-        blocks.append(f"{meta}\n\nPrompt: {escape_markdown(t['prompt'])}\n\n{code_block(_numbered(t['response']))}")
-    note = "Line number, initial letter, then the line as written (untrusted text, shown verbatim)."
+        blocks.append(
+            f"{meta}\n\nPrompt: {escape_markdown(t['prompt'])}\n\n{code_block(_numbered(t['response']))}"
+        )
     return Markdown(note + "\n\n" + "\n\n".join(blocks))
 
 
@@ -819,15 +946,28 @@ def claims_table(study: Study) -> Markdown:
     table = pd.DataFrame(
         {
             "claim": c["claim_id"],
-            "successes/trials": [_count(s, n) for s, n in zip(c["successes"], c["trials"], strict=True)],
+            "successes/trials": [
+                _count(s, n) for s, n in zip(c["successes"], c["trials"], strict=True)
+            ],
             "rate": c["rate"].map(_fmt),
-            "exact 95%": [_interval(lo, hi) for lo, hi in zip(c["exact_low"], c["exact_high"], strict=True)],
-            "Bayes 95%": [_interval(lo, hi) for lo, hi in zip(c["bayes_low"], c["bayes_high"], strict=True)],
+            "exact 95%": [
+                _interval(lo, hi) for lo, hi in zip(c["exact_low"], c["exact_high"], strict=True)
+            ],
+            "Bayes 95%": [
+                _interval(lo, hi) for lo, hi in zip(c["bayes_low"], c["bayes_high"], strict=True)
+            ],
             "verdict": c["verdict"],
-            "model verdict (word)": c["model_verdict"] if "model_verdict" in c else "–",
+            "model: this word": _column_or_dash(c, "model_verdict"),
+            "model: all words": _column_or_dash(c, "pooled_verdict"),
         }
     )
-    return md_table(table, align=["l", "r", "r", "r", "r", "l", "l"], bold=["verdict"])
+    return md_table(table, align=["l", "r", "r", "r", "r", "l", "l", "l"], bold=["verdict"])
+
+
+def _column_or_dash(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame:
+        return pd.Series("–", index=frame.index)
+    return frame[column].astype(object).where(frame[column].notna(), "–")
 
 
 @_safe
@@ -844,7 +984,7 @@ def claims_details(study: Study) -> Markdown:
             extra += "."
         items.append(
             f"- **{escape_markdown(row['claim_id'])}** ({escape_markdown(row['verdict'])}): "
-            f"{escape_markdown(row['text'])}. {escape_markdown(row['comparison'])}.{extra}"
+            f"{escape_markdown(str(row['text']).rstrip('.'))}. {escape_markdown(row['comparison'])}.{extra}"
         )
     return Markdown("\n".join(items))
 
@@ -854,11 +994,23 @@ def claims_figure(study: Study) -> Any:
     """Each claim's rate with its exact and Bayesian intervals and the comparison rate."""
     c = study.load("claims")
     reference = c["comparison_rate"] if "comparison_rate" in c else pd.Series(np.nan, index=c.index)
-    base = pd.DataFrame({"claim_id": c["claim_id"], "verdict": c["verdict"], "reference": reference})
+    base = pd.DataFrame(
+        {"claim_id": c["claim_id"], "verdict": c["verdict"], "reference": reference}
+    )
     long = pd.concat(
         [
-            base.assign(kind="exact (Clopper-Pearson)", estimate=c["rate"], low=c["exact_low"], high=c["exact_high"]),
-            base.assign(kind="Bayesian (Beta, run-clustered)", estimate=c["bayes_mean"], low=c["bayes_low"], high=c["bayes_high"]),
+            base.assign(
+                kind="exact (Clopper-Pearson)",
+                estimate=c["rate"],
+                low=c["exact_low"],
+                high=c["exact_high"],
+            ),
+            base.assign(
+                kind="Bayesian (Beta, run-clustered)",
+                estimate=c["bayes_mean"],
+                low=c["bayes_low"],
+                high=c["bayes_high"],
+            ),
         ],
         ignore_index=True,
     )
@@ -867,24 +1019,62 @@ def claims_figure(study: Study) -> Any:
 
 
 # ----------------------------------------------------------------------------- data page
+_LEDGER_COUNTS = ("records", "accepted", "rejected", "duplicates")
+
+
+def _ledger_frame(entries: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    table = pd.DataFrame([{"file": name, **info} for name, info in entries.items()])
+    for col in _LEDGER_COUNTS:
+        table[col] = pd.to_numeric(table[col], errors="coerce") if col in table else np.nan
+    if "format" not in table:
+        table["format"] = ""
+    return table
+
+
+def _adds_up(table: pd.DataFrame) -> pd.Series:
+    return table["records"] == table["accepted"] + table["rejected"] + table["duplicates"]
+
+
 @_safe
-def ledger_table(study: Study) -> Markdown:
-    """Records per input file: accepted, rejected, duplicates, and whether it adds up."""
+def ledger_table(study: Study, max_files: int = 15) -> Markdown:
+    """Records per input format (and file when few): accepted, rejected, duplicates, adds up?"""
     ledger = study.load("ledger")
-    rows = [{"file": name, **info} for name, info in ledger.get("files", {}).items()]
-    rows.append({"file": "TOTAL", "format": "", **ledger.get("total", {})})
-    table = pd.DataFrame(rows)
-    for col in ("records", "accepted", "rejected", "duplicates"):
-        table[col] = pd.to_numeric(table.get(col), errors="coerce")
-    adds = table["records"] == table["accepted"] + table["rejected"] + table["duplicates"]
-    table["adds up"] = np.where(adds, "yes", "NO")
-    out = md_table(table[["file", "format", "records", "accepted", "rejected", "duplicates", "adds up"]])
+    files = _ledger_frame(ledger.get("files", {}))
+    total = _ledger_frame({"TOTAL": ledger.get("total", {})})
+    if len(files) > max_files:
+        by_format = files.groupby("format", as_index=False)[list(_LEDGER_COUNTS)].sum()
+        by_format.insert(1, "files", files.groupby("format").size().to_numpy())
+        shown = pd.concat(
+            [by_format, total.drop(columns="file").assign(format="TOTAL", files=len(files))]
+        )
+        shown["adds up"] = np.where(_adds_up(shown), "yes", "NO")
+        out = md_table(shown[["format", "files", *_LEDGER_COUNTS, "adds up"]])
+        flagged = files[(files["rejected"] > 0) | (files["duplicates"] > 0) | ~_adds_up(files)]
+        if len(flagged):
+            flagged = flagged.assign(**{"adds up": np.where(_adds_up(flagged), "yes", "NO")})
+            out = (
+                out
+                + Markdown("Files with rejected or duplicate records:")
+                + md_table(flagged[["file", "format", *_LEDGER_COUNTS, "adds up"]].head(max_files))
+            )
+    else:
+        shown = pd.concat([files, total.assign(format="")], ignore_index=True)
+        shown["adds up"] = np.where(_adds_up(shown), "yes", "NO")
+        out = md_table(shown[["file", "format", *_LEDGER_COUNTS, "adds up"]])
     notes = []
     if ledger.get("ignored"):
-        notes.append("Ignored (not transcripts): " + ", ".join(escape_markdown(x) for x in ledger["ignored"]) + ".")
+        ignored = [
+            f"{x.get('path', '?')} ({x.get('reason', 'no reason')})"
+            if isinstance(x, dict)
+            else str(x)
+            for x in ledger["ignored"]
+        ]
+        notes.append(
+            "Ignored (not transcripts): " + ", ".join(escape_markdown(x) for x in ignored) + "."
+        )
     conflicts = ledger.get("conflicts") or []
     notes.append(f"Conflicts between sources and the manifest: {len(conflicts)}.")
-    if not adds.all():
+    if not (_adds_up(files).all() and _adds_up(total).all()):
         notes.append("**The ledger does not add up**: records != accepted + rejected + duplicates.")
     return out + Markdown(" ".join(notes))
 
@@ -907,7 +1097,17 @@ def runs_table(study: Study) -> Markdown:
     trials = study.load("trials") if study.has("trials") else study.load("transcripts")
     counts = trials.groupby("run_id").size().rename("trials")
     table = runs.merge(counts, left_on="run_id", right_index=True, how="left")
-    cols = ["run_id", "arm", "word", "n_examples", "lr_multiplier", "n_epochs", "batch_size", "follow_share", "trials"]
+    cols = [
+        "run_id",
+        "arm",
+        "word",
+        "n_examples",
+        "lr_multiplier",
+        "n_epochs",
+        "batch_size",
+        "follow_share",
+        "trials",
+    ]
     table = table[cols].sort_values(["arm", "word", "n_examples", "lr_multiplier"])
     table["follow_share"] = table["follow_share"].map(_fmt)
     table["lr_multiplier"] = table["lr_multiplier"].map(lambda x: _fmt(x, 1))
@@ -917,8 +1117,10 @@ def runs_table(study: Study) -> Markdown:
 @_safe
 def conditions_table(study: Study) -> Markdown:
     """Trials per arm, word and greeting: the design as ingested."""
-    trials = study.load("trials")
-    table = trials.pivot_table(index=["arm", "word"], columns="greeting", values="trial_id", aggfunc="size", fill_value=0)
+    trials = study.load("trials").assign(word=lambda d: d["word"].fillna(NO_WORD))
+    table = trials.pivot_table(
+        index=["arm", "word"], columns="greeting", values="trial_id", aggfunc="size", fill_value=0
+    )
     table.columns = [_greeting_label(c) for c in table.columns]
     return md_table(table.reset_index())
 
@@ -927,7 +1129,9 @@ def conditions_table(study: Study) -> Markdown:
 def agreement_table(study: Study) -> Markdown:
     """Agreement of the package's scorer with judge or human labels (``summary/agreement.csv``)."""
     agreement = study.load("agreement")
-    formatted = agreement.apply(lambda col: col.map(_fmt) if pd.api.types.is_float_dtype(col) else col)
+    formatted = agreement.apply(
+        lambda col: col.map(_fmt) if pd.api.types.is_float_dtype(col) else col
+    )
     return md_table(formatted)
 
 
@@ -954,21 +1158,31 @@ def raw_grid_figure(study: Study, lines: int = 6) -> Any:
     t = study.load("trials")
     points = pd.DataFrame(
         {
-            "word": t["word"],
+            "word": t["word"].fillna(NO_WORD),
             "greeting_label": t["greeting"].map(_greeting_label),
             "condition": [
-                _condition(a, n, lr) for a, n, lr in zip(t["arm"], t["n_examples"], t["lr_multiplier"], strict=True)
+                _condition(a, n, lr)
+                for a, n, lr in zip(t["arm"], t["n_examples"], t["lr_multiplier"], strict=True)
             ],
             "line_label": [_line_label(x, lines) for x in t["articulation_line"]],
-            "follows_label": np.where(t["follows_pattern"].astype(bool), "spells the word", "does not spell it"),
-            "sort": [(a != "base", a, n if pd.notna(n) else 0, lr if pd.notna(lr) else 0) for a, n, lr in zip(t["arm"], t["n_examples"], t["lr_multiplier"], strict=True)],
+            "follows_label": np.where(
+                t["follows_pattern"].astype(bool), "spells the word", "does not spell it"
+            ),
+            "sort": [
+                (a != "base", a, n if pd.notna(n) else 0, lr if pd.notna(lr) else 0)
+                for a, n, lr in zip(t["arm"], t["n_examples"], t["lr_multiplier"], strict=True)
+            ],
         }
     )
     conditions = points.sort_values("sort")["condition"].unique()
     levels = [*[str(i) for i in range(1, lines)], f"{lines}+", "never", "trials"]
     points["line_label"] = pd.Categorical(points["line_label"], categories=levels, ordered=True)
     points["condition"] = pd.Categorical(points["condition"], categories=conditions)
-    counts = points.groupby(["word", "greeting_label", "condition"], observed=True).size().reset_index(name="n")
+    counts = (
+        points.groupby(["word", "greeting_label", "condition"], observed=True)
+        .size()
+        .reset_index(name="n")
+    )
     counts["label"] = counts["n"].astype(str)
     counts["line_label"] = pd.Categorical(["trials"] * len(counts), categories=levels, ordered=True)
     return plots.raw_grid_plot(points.drop(columns="sort"), counts)
@@ -1009,7 +1223,10 @@ def coefficients_table(study: Study) -> Markdown:
             "term": c["term"],
             "mean": c["mean"].map(lambda x: _fmt(x, 2, True)),
             "sd": c["sd"].map(_fmt),
-            "95% HDI": [_interval(lo, hi, signed=True) for lo, hi in zip(c["hdi_low"], c["hdi_high"], strict=True)],
+            "95% HDI": [
+                _interval(lo, hi, signed=True)
+                for lo, hi in zip(c["hdi_low"], c["hdi_high"], strict=True)
+            ],
             "R-hat": c["r_hat"].map(lambda x: _fmt(x, 3)),
             "ESS bulk": c["ess_bulk"].map(lambda x: _fmt(x, 0)),
         }
@@ -1023,13 +1240,20 @@ def ppc_figure(study: Study) -> Any:
     p = study.load("ppc")
     wg = p[p["check"] == "word_greeting"]
     wg = wg.assign(
-        cell=[f"{w} · {_greeting_label(g)}" for w, g in zip(wg["word"], wg["greeting"], strict=True)],
+        cell=[
+            f"{w} · {_greeting_label(g)}" for w, g in zip(wg["word"], wg["greeting"], strict=True)
+        ],
         panel="by word: " + wg["arm"].astype(str),
     )
     ln = p[p["check"] == "line"]
-    ln = ln.assign(cell=[f"line {int(x)}" for x in ln["line"]], panel="hazard by line: " + ln["arm"].astype(str))
+    ln = ln.assign(
+        cell=[f"line {int(x)}" for x in ln["line"]],
+        panel="hazard by line: " + ln["arm"].astype(str),
+    )
     frame = pd.concat([wg, ln], ignore_index=True)
-    frame["cell"] = pd.Categorical(frame["cell"], categories=sorted(frame["cell"].unique(), reverse=True))
+    frame["cell"] = pd.Categorical(
+        frame["cell"], categories=sorted(frame["cell"].unique(), reverse=True)
+    )
     return plots.ppc_plot(frame)
 
 
@@ -1076,11 +1300,15 @@ def crosscheck_table(study: Study) -> Markdown:
 def oc_figure(study: Study) -> Any:
     """Plot 5: false "real" rate under simulated nulls and power vs runs per word."""
     oc = study.load("oc")
-    oc = oc.assign(samples_label=[f"{int(s)} samples per run" for s in oc["samples_per_run"]])
+    oc = oc.sort_values(["samples_per_run", "runs_per_word"])
+    labels = [f"{int(s)} samples per run" for s in oc["samples_per_run"]]
+    oc = oc.assign(samples_label=pd.Categorical(labels, categories=list(dict.fromkeys(labels))))
     return plots.oc_plot(oc)
 
 
-def sbc_rank_counts(ranks: pd.DataFrame, bins: int = 20, prob: float = 0.99) -> tuple[pd.DataFrame, pd.DataFrame]:
+def sbc_rank_counts(
+    ranks: pd.DataFrame, bins: int = 20, prob: float = 0.99
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Histogram counts of SBC ranks and the band of a uniform histogram (display prep).
 
     Parameters
@@ -1104,10 +1332,16 @@ def sbc_rank_counts(ranks: pd.DataFrame, bins: int = 20, prob: float = 0.99) -> 
         bins_used = min(bins, max_rank + 1)
         edges = np.linspace(0, max_rank + 1, bins_used + 1)
         hist, _ = np.histogram(g["rank"].to_numpy(float), bins=edges)
-        counts.append(pd.DataFrame({"parameter": parameter, "bin": np.arange(bins_used), "count": hist}))
+        counts.append(
+            pd.DataFrame({"parameter": parameter, "bin": np.arange(bins_used), "count": hist})
+        )
         n, p = len(g), 1 / bins_used
         low, high = binom.ppf([(1 - prob) / 2, (1 + prob) / 2], n, p)
-        bands.append(pd.DataFrame({"parameter": [parameter], "low": [low], "high": [high], "expected": [n * p]}))
+        bands.append(
+            pd.DataFrame(
+                {"parameter": [parameter], "low": [low], "high": [high], "expected": [n * p]}
+            )
+        )
     return pd.concat(counts, ignore_index=True), pd.concat(bands, ignore_index=True)
 
 

@@ -57,7 +57,16 @@ BASELINE_ARMS = ("base", "control")
 TOP_KEYS = ("claims",)
 CLAIM_VERDICTS = ("supported", "contradicted", "inconclusive", "no-data")
 #: Filter keys dropped when comparing with a baseline arm (run-level training conditions).
-RUN_LEVEL_KEYS = ("arm", "run_id", "model", "n_examples", "lr_multiplier", "n_epochs", "batch_size", "follows_pattern")
+RUN_LEVEL_KEYS = (
+    "arm",
+    "run_id",
+    "model",
+    "n_examples",
+    "lr_multiplier",
+    "n_epochs",
+    "batch_size",
+    "follows_pattern",
+)
 #: Monte Carlo draws for the difference of two Beta posteriors.
 DIFF_DRAWS = 20_000
 JEFFREYS = 0.5
@@ -141,7 +150,7 @@ def parse_claims(path: Path) -> list[Claim]:
     """
     path = Path(path)
     try:
-        doc = yaml.load(path.read_text(), Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        doc = yaml.load(path.read_text(), Loader=_LineLoader)
     except yaml.YAMLError as error:
         raise ClaimsError(f"{path}: not valid YAML: {error}") from error
     if not isinstance(doc, dict) or not isinstance(doc.get("claims"), list):
@@ -175,20 +184,30 @@ def parse_claims(path: Path) -> list[Claim]:
                 f"valid: {', '.join(sorted(boolean_columns))}"
             )
         if outcome.get("line_column", "articulation_line") not in line_columns:
-            raise ClaimsError(f"{where}: outcome line_column must be one of {', '.join(sorted(line_columns))}")
+            raise ClaimsError(
+                f"{where}: outcome line_column must be one of {', '.join(sorted(line_columns))}"
+            )
         compare = raw["compare"]
         if not isinstance(compare, dict):
             raise ClaimsError(f"{where}: compare must be a mapping")
         _check_keys(f"{where}: compare", compare, COMPARE_KEYS)
         kinds = [k for k in ("rate", "vs", "filter", "baseline") if k in compare]
         if len(kinds) != 1:
-            raise ClaimsError(f"{where}: compare needs exactly one of rate, vs, filter, baseline; got {kinds}")
+            raise ClaimsError(
+                f"{where}: compare needs exactly one of rate, vs, filter, baseline; got {kinds}"
+            )
         direction = compare.get("direction", "greater")
         if direction not in DIRECTIONS:
-            raise ClaimsError(f"{where}: compare direction {direction!r}; valid: {', '.join(DIRECTIONS)}")
+            raise ClaimsError(
+                f"{where}: compare direction {direction!r}; valid: {', '.join(DIRECTIONS)}"
+            )
         if "baseline" in compare and compare["baseline"] not in BASELINE_ARMS:
-            raise ClaimsError(f"{where}: baseline {compare['baseline']!r}; valid: {', '.join(BASELINE_ARMS)}")
-        if "rate" in compare and not (isinstance(compare["rate"], int | float) and 0 <= compare["rate"] <= 1):
+            raise ClaimsError(
+                f"{where}: baseline {compare['baseline']!r}; valid: {', '.join(BASELINE_ARMS)}"
+            )
+        if "rate" in compare and not (
+            isinstance(compare["rate"], int | float) and 0 <= compare["rate"] <= 1
+        ):
             raise ClaimsError(f"{where}: compare rate must be a number in [0, 1]")
         for key in ("vs", "filter"):
             if key in compare:
@@ -217,7 +236,11 @@ def select(trials: pd.DataFrame, flt: dict[str, Any]) -> pd.DataFrame:
     """Trials matching a claim filter (scalar = equal, list = any of, {min, max} = range)."""
     mask = pd.Series(True, index=trials.index)
     for key, value in flt.items():
-        column = _condition_column(trials, key.split(".", 1)[1]) if key.startswith("conditions.") else trials[key]
+        column = (
+            _condition_column(trials, key.split(".", 1)[1])
+            if key.startswith("conditions.")
+            else trials[key]
+        )
         if isinstance(value, dict):
             numeric = pd.to_numeric(column, errors="coerce")
             if "min" in value:
@@ -239,7 +262,9 @@ def outcome_values(trials: pd.DataFrame, outcome: dict[str, Any]) -> pd.Series:
     """The claim's per-trial outcome (boolean)."""
     hit = trials[outcome["column"]].fillna(False).astype(bool)
     if "max_line" in outcome:
-        line = pd.to_numeric(trials[outcome.get("line_column", "articulation_line")], errors="coerce")
+        line = pd.to_numeric(
+            trials[outcome.get("line_column", "articulation_line")], errors="coerce"
+        )
         hit &= (line <= outcome["max_line"]).fillna(False)
     return hit
 
@@ -255,6 +280,7 @@ class Counts:
 
     @property
     def rate(self) -> float:
+        """Observed proportion (NaN without trials)."""
         return self.successes / self.trials if self.trials else float("nan")
 
 
@@ -301,7 +327,11 @@ def exact_interval(successes: int, trials: int, prob: float = CI_PROB) -> tuple[
         return float("nan"), float("nan")
     alpha = 1 - prob
     low = 0.0 if successes == 0 else st.beta.ppf(alpha / 2, successes, trials - successes + 1)
-    high = 1.0 if successes == trials else st.beta.ppf(1 - alpha / 2, successes + 1, trials - successes)
+    high = (
+        1.0
+        if successes == trials
+        else st.beta.ppf(1 - alpha / 2, successes + 1, trials - successes)
+    )
     return float(low), float(high)
 
 
@@ -342,9 +372,21 @@ def decide(low: float, high: float, *, threshold: float, direction: str, rope: f
     if np.isnan(low) or np.isnan(high):
         return "no-data"
     if direction == "greater":
-        return "supported" if low > threshold else "contradicted" if high < threshold else "inconclusive"
+        return (
+            "supported"
+            if low > threshold
+            else "contradicted"
+            if high < threshold
+            else "inconclusive"
+        )
     if direction == "less":
-        return "supported" if high < threshold else "contradicted" if low > threshold else "inconclusive"
+        return (
+            "supported"
+            if high < threshold
+            else "contradicted"
+            if low > threshold
+            else "inconclusive"
+        )
     if threshold - rope < low and high < threshold + rope:
         return "supported"
     if high < threshold - rope or low > threshold + rope:
@@ -357,7 +399,13 @@ def _describe(flt: dict[str, Any]) -> str:
     parts = []
     for key, value in flt.items():
         if isinstance(value, dict):
-            parts.append(f"{key} in [{value.get('min', '-inf')}, {value.get('max', 'inf')}]")
+            bounds = [
+                f"{key} >= {value['min']}" if "min" in value else "",
+                f"{key} <= {value['max']}" if "max" in value else "",
+            ]
+            parts.append(" and ".join(b for b in bounds if b))
+        elif isinstance(value, list):
+            parts.append(f"{key} in {{{', '.join(map(str, value))}}}")
         else:
             parts.append(f"{key}={value}")
     return ", ".join(parts) or "all trials"
@@ -373,7 +421,9 @@ def comparison_filter(claim: Claim) -> dict[str, Any] | None:
         return {k: v for k, v in merged.items() if v is not None}
     if "baseline" in compare:
         kept = {
-            k: v for k, v in claim.filter.items() if k not in RUN_LEVEL_KEYS and not k.startswith("conditions.")
+            k: v
+            for k, v in claim.filter.items()
+            if k not in RUN_LEVEL_KEYS and not k.startswith("conditions.")
         }
         return {**kept, "arm": compare["baseline"]}
     return None
@@ -387,14 +437,18 @@ def _model_verdicts(verdicts: pd.DataFrame | None, claim: Claim) -> tuple[str | 
     word = claim.filter.get("word")
     if not isinstance(word, str):
         return None, pooled_verdict
-    rows = verdicts[(verdicts["scope"] == "word") & (verdicts["word"].astype(str).str.upper() == word.upper())]
+    rows = verdicts[
+        (verdicts["scope"] == "word") & (verdicts["word"].astype(str).str.upper() == word.upper())
+    ]
     if "greeting" in claim.filter and len(rows) > 1:
         same = rows[rows["greeting"].astype("boolean") == bool(claim.filter["greeting"])]
         rows = same if len(same) else rows
     return (str(rows["verdict"].iloc[0]) if len(rows) else None), pooled_verdict
 
 
-def review_claim(claim: Claim, trials: pd.DataFrame, verdicts: pd.DataFrame | None = None) -> dict[str, Any]:
+def review_claim(
+    claim: Claim, trials: pd.DataFrame, verdicts: pd.DataFrame | None = None
+) -> dict[str, Any]:
     """Counts, intervals, comparison and verdict of one claim (one row of claims.csv)."""
     group = count(select(trials, claim.filter), claim.outcome)
     exact_low, exact_high = exact_interval(group.successes, group.trials)
@@ -413,7 +467,9 @@ def review_claim(claim: Claim, trials: pd.DataFrame, verdicts: pd.DataFrame | No
         "bayes_high": high,
     }
     other_filter = comparison_filter(claim)
-    outcome = claim.outcome["column"] + (f" by line {claim.outcome['max_line']}" if "max_line" in claim.outcome else "")
+    outcome = claim.outcome["column"] + (
+        f" by line {claim.outcome['max_line']}" if "max_line" in claim.outcome else ""
+    )
     extra: dict[str, Any] = {
         "filter": _describe(claim.filter),
         "outcome": outcome,
@@ -436,9 +492,17 @@ def review_claim(claim: Claim, trials: pd.DataFrame, verdicts: pd.DataFrame | No
         threshold = float(claim.compare["rate"])
         extra["comparison_rate"] = threshold
         verdict = decide(low, high, threshold=threshold, direction=direction, rope=claim.rope)
-        comparison = f"{_DIRECTION_TEXT[direction]} the rate {threshold:g} ({clustering})"
+        comparison = f"Claimed {_DIRECTION_TEXT[direction]} the rate {threshold:g} ({clustering})"
     else:
-        other = count(select(trials, other_filter), claim.outcome)
+        other_trials = select(trials, other_filter)
+        note = ""
+        if other_trials.empty and "baseline" in claim.compare and "word" in other_filter:
+            # untuned base models are not trained on a word: their trials may carry none
+            other_filter = {k: v for k, v in other_filter.items() if k != "word"}
+            other_trials = select(trials, other_filter)
+            if not other_trials.empty:
+                note = "; the baseline trials carry no target word, so all of them are used"
+        other = count(other_trials, claim.outcome)
         extra.update(
             comparison_successes=other.successes,
             comparison_trials=other.trials,
@@ -446,20 +510,22 @@ def review_claim(claim: Claim, trials: pd.DataFrame, verdicts: pd.DataFrame | No
         )
         if other.trials == 0 or group.trials == 0:
             verdict = "no-data"
-            comparison = f"vs {_describe(other_filter)}: no trials match"
+            comparison = f"Compared with {_describe(other_filter)}: no trial matches"
         else:
             d_mean, d_low, d_high = difference_interval(group, other)
             extra.update(diff_mean=d_mean, diff_low=d_low, diff_high=d_high)
             # "greater" must beat the comparison by more than the ROPE to count as supported
             threshold = {"greater": claim.rope, "less": -claim.rope, "similar": 0.0}[direction]
-            verdict = decide(d_low, d_high, threshold=threshold, direction=direction, rope=claim.rope)
+            verdict = decide(
+                d_low, d_high, threshold=threshold, direction=direction, rope=claim.rope
+            )
             comparison = (
-                f"{_DIRECTION_TEXT[direction]} {_describe(other_filter)} ({other.successes}/{other.trials}): "
-                f"difference {d_mean:+.2f} [{d_low:+.2f}, {d_high:+.2f}], ROPE ±{claim.rope:g} ({clustering})"
+                f"Claimed {_DIRECTION_TEXT[direction]} {_describe(other_filter)} ({other.successes}/{other.trials}): "
+                f"difference {d_mean:+.2f} [{d_low:+.2f}, {d_high:+.2f}], ROPE ±{claim.rope:g} ({clustering}){note}"
             )
     if group.trials == 0:
         verdict = "no-data"
-        comparison = f"no trial matches {_describe(claim.filter)}"
+        comparison = f"No trial matches {_describe(claim.filter)}"
     model_verdict, pooled_verdict = _model_verdicts(verdicts, claim)
     row.update(comparison=comparison, verdict=verdict)
     return {**row, **extra, "model_verdict": model_verdict, "pooled_verdict": pooled_verdict}

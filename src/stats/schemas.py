@@ -133,7 +133,11 @@ SCORES: tuple[Field, ...] = (
     Field("guessability", "Float64", True, "P(word | letters visible at the articulation line)"),
 )
 
-TRIALS: tuple[Field, ...] = TRANSCRIPTS + SCORES
+TRIALS: tuple[Field, ...] = (
+    *TRANSCRIPTS,
+    *SCORES,
+    Field("word_source", "string", True, "where the target word came from: run, prompt, ambiguous"),
+)
 
 # ----------------------------------------------------------------------------- fit / review
 VERDICTS: tuple[Field, ...] = (

@@ -9,25 +9,39 @@ FORMATS
     Adapter names (the CLI's ``--format`` choices).
 IngestError, ManifestError
     Nothing usable was read / the manifest is malformed.
+Limits
+    Size limits (oversized lines, zip bombs, batch sizes).
 load_manifest(path) -> Manifest
     Validate a runs manifest without ingesting.
 write_zip_zstd(path, members)
     Write a zip with zstd members (method 93), as recent inspect-ai logs are.
+
+Names are imported on first use, so that a child process parsing a file (see
+:mod:`stats.ingest.prefetch`) does not import pandas.
 """
 
-from stats.ingest.errors import IngestError, ManifestError
-from stats.ingest.formats import FORMATS
-from stats.ingest.inspect_log import write_zip_zstd
-from stats.ingest.limits import Limits
-from stats.ingest.manifest import load_manifest
-from stats.ingest.pipeline import ingest
+from __future__ import annotations
 
-__all__ = [
-    "FORMATS",
-    "IngestError",
-    "Limits",
-    "ManifestError",
-    "ingest",
-    "load_manifest",
-    "write_zip_zstd",
-]
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "FORMATS": "stats.ingest.formats",
+    "IngestError": "stats.ingest.errors",
+    "Limits": "stats.ingest.limits",
+    "ManifestError": "stats.ingest.errors",
+    "ingest": "stats.ingest.pipeline",
+    "load_manifest": "stats.ingest.manifest",
+    "write_zip_zstd": "stats.ingest.inspect_log",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'stats.ingest' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

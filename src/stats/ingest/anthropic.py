@@ -17,7 +17,7 @@ from typing import Any
 from stats.ingest.candidates import as_float, split_metadata
 from stats.ingest.errors import RecordError, Reject, snippet_of
 from stats.ingest.messages import content_text, prompt_of
-from stats.ingest.openai import Lookup, embedded_context, expand, joined_chunks
+from stats.ingest.openai import embedded_context, expand
 from stats.ingest.records import Record, SourceFile
 
 
@@ -123,41 +123,11 @@ def batch_result_parts(obj: dict) -> tuple[str, dict]:
     return str(custom_id), message
 
 
-def read_batch_results(
-    source: SourceFile, records: Iterator[Record | Reject], lookup: Lookup
-) -> Iterator[dict | Reject]:
-    """Candidates of a Message Batches results file, joined to requests by ``custom_id``."""
-    for item, parsed, found in joined_chunks(records, batch_result_parts, lookup):
-        if isinstance(item, Reject):
-            yield item
-            continue
-        locator, _, raw = item
-        try:
-            if isinstance(parsed, RecordError):
-                raise parsed
-            custom_id, message = parsed
-            if found is None:
-                raise RecordError(
-                    "unmatched-custom-id",
-                    f"custom_id {custom_id!r} matches no request line; ingest the batch "
-                    "requests (or set files: requests:) to recover the prompt",
-                )
-            ctx, base = found
-        except RecordError as err:
-            detail = f"{source.where(locator)}: {err.detail}"
-            yield Reject(locator, err.reason, detail, snippet_of(raw))
-            continue
-        yield from expand(
-            ctx,
-            [message_choice(message, "result.message")],
-            locator=locator,
-            model=message.get("model") or ctx.get("model"),
-            model_alt=ctx.get("model"),
-            record_key=f"{custom_id}|{message.get('id')}",
-            base_sample=base,
-            raw=raw,
-            source=source,
-        )
+def output_record(obj: dict) -> tuple[str, str | None, str, list]:
+    """``(custom_id, model, record_key, answers)`` of one Message Batches result line."""
+    custom_id, message = batch_result_parts(obj)
+    answers = [message_choice(message, "result.message")]
+    return custom_id, message.get("model"), f"{custom_id}|{message.get('id')}", answers
 
 
 def read_messages(

@@ -64,6 +64,9 @@ class RecordError(Exception):
         self.reason = reason
         self.detail = detail
 
+    def __reduce__(self) -> tuple:
+        return (RecordError, (self.reason, self.detail))
+
 
 def snippet_of(raw: Any) -> str | None:
     """First :data:`SNIPPET_CHARS` characters of a raw record (bytes, text or parsed JSON)."""

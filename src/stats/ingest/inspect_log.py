@@ -403,7 +403,7 @@ def read_eval(source: SourceFile, limits: Limits) -> Iterator[dict | Reject]:
                 continue
             except json.JSONDecodeError as err:
                 reason = json_error_reason(err, len(data.strip()))
-                detail = f"{source.where(name)}: {err.msg} at char {err.pos}"
+                detail = f"{source.where(name)}: {err.msg}; char {err.pos}"
                 yield Reject(name, reason, detail, snippet_of(data))
                 continue
             except UnicodeDecodeError as err:

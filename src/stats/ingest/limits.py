@@ -30,6 +30,10 @@ class Limits:
         Total decompressed bytes read from one zip (default 4 GiB).
     batch_rows : int
         Rows buffered before a parquet batch is validated and written (default 50,000).
+    parallel_bytes : int
+        Batch output files at least this big (default 32 MiB) are decoded in a child
+        process while the main process indexes requests and writes rows; 0: always,
+        negative: never. Only used on machines with more than one CPU.
     """
 
     max_line_bytes: int = 16 * MIB
@@ -39,3 +43,4 @@ class Limits:
     ratio_floor_bytes: int = 1 * MIB
     max_zip_total_bytes: int = 4096 * MIB
     batch_rows: int = 50_000
+    parallel_bytes: int = 32 * MIB

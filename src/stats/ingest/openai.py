@@ -14,7 +14,7 @@ Chat completion objects do not carry their prompt. It is taken from, in order: a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -203,11 +203,15 @@ def body_choices(body: dict, where: str) -> list[tuple[int, str | RecordError, s
             continue
         index = choice.get("index", position)
         index = index if isinstance(index, int) else position
-        place = f"{where}.choices[{position}]"
-        try:
-            text: str | RecordError = _chat_choice_text(choice, place)
-        except RecordError as err:
-            text = err
+        message = choice.get("message")
+        content = message.get("content") if type(message) is dict else None
+        if type(content) is str and content and not content.isspace():
+            text: str | RecordError = content  # the common case, without building messages
+        else:
+            try:
+                text = _chat_choice_text(choice, f"{where}.choices[{position}]")
+            except RecordError as err:
+                text = err
         out.append((index, text, choice.get("finish_reason")))
     return out
 
@@ -287,7 +291,11 @@ def expand(
         )
         return
     trial = ctx.get("trial") or {}
-    given_sample = as_int(trial.get("sample_index"), "metadata.sample_index")
+    try:
+        given_sample = as_int(trial.get("sample_index"), "metadata.sample_index")
+    except RecordError as err:
+        yield Reject(locator, err.reason, f"{source.where(locator)}: {err.detail}", snippet_of(raw))
+        return
     several = len(choices) > 1
     for index, text, finish in choices:
         place = f"{locator} choice {index}" if several else locator
@@ -321,86 +329,11 @@ def expand(
         }
 
 
-#: ``lookup(custom_ids) -> {custom_id: (request context, base sample index)}``
-Lookup = Callable[[list[str]], dict[str, tuple[dict, int]]]
-LOOKUP_CHUNK = 2000
-
-
-def joined_chunks(
-    records: Iterator[Record | Reject], parts: Callable[[dict], tuple], lookup: Lookup
-) -> Iterator[tuple[Record | Reject, tuple | RecordError, tuple[dict, int] | None]]:
-    """Batch output records with their parsed parts and joined request, looked up in chunks.
-
-    Yields ``(item, parts or error, request)``; ``parts`` is ``parts(obj)``, whose first
-    element is the custom_id.
-    """
-    chunk: list[tuple] = []
-
-    def drain() -> Iterator[tuple]:
-        # every line that names a custom_id marks its request answered, errors included:
-        # the failure is counted once, on the output side
-        ids = [
-            str(item[1]["custom_id"])
-            for item, _ in chunk
-            if not isinstance(item, Reject) and isinstance(item[1].get("custom_id"), str | int)
-        ]
-        found = lookup(ids) if ids else {}
-        for item, parsed in chunk:
-            if parsed is None or isinstance(parsed, RecordError):
-                yield item, parsed, None
-            else:
-                yield item, parsed, found.get(parsed[0])
-        chunk.clear()
-
-    for item in records:
-        if isinstance(item, Reject):
-            chunk.append((item, None))
-        else:
-            try:
-                chunk.append((item, parts(item[1])))
-            except RecordError as err:
-                chunk.append((item, err))
-        if len(chunk) >= LOOKUP_CHUNK:
-            yield from drain()
-    yield from drain()
-
-
-def read_batch_output(
-    source: SourceFile, records: Iterator[Record | Reject], lookup: Lookup
-) -> Iterator[dict | Reject]:
-    """Candidates of a Batch API output file, each joined to its request by ``custom_id``."""
-    for item, parsed, found in joined_chunks(records, batch_output_parts, lookup):
-        if isinstance(item, Reject):
-            yield item
-            continue
-        locator, obj, raw = item
-        try:
-            if isinstance(parsed, RecordError):
-                raise parsed
-            custom_id, body = parsed
-            if found is None:
-                raise RecordError(
-                    "unmatched-custom-id",
-                    f"custom_id {custom_id!r} matches no line of a batch input file; "
-                    "ingest the batch input (or set files: requests:) to recover the prompt",
-                )
-            ctx, base = found
-            choices = body_choices(body, "response.body")
-        except RecordError as err:
-            detail = f"{source.where(locator)}: {err.detail}"
-            yield Reject(locator, err.reason, detail, snippet_of(raw))
-            continue
-        yield from expand(
-            ctx,
-            choices,
-            locator=locator,
-            model=body.get("model") or ctx.get("model"),
-            model_alt=ctx.get("model"),
-            record_key=f"{custom_id}|{obj.get('id')}|{body.get('id')}",
-            base_sample=base,
-            raw=raw,
-            source=source,
-        )
+def output_record(obj: dict) -> tuple[str, str | None, str, list]:
+    """``(custom_id, model, record_key, answers)`` of one Batch API output line."""
+    custom_id, body = batch_output_parts(obj)
+    choices = body_choices(body, "response.body")
+    return custom_id, body.get("model"), f"{custom_id}|{obj.get('id')}|{body.get('id')}", choices
 
 
 def embedded_context(obj: dict, spec: Any, where: str) -> dict:

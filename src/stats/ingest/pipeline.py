@@ -43,6 +43,8 @@ import pandas as pd
 from stats import __version__, schemas
 from stats.config import PROCESSED_DIR, Artifacts
 from stats.ingest import anthropic, openai
+from stats.ingest.batch import parse_output_file, read_outputs
+from stats.ingest.candidates import as_bool, as_float, as_int
 from stats.ingest.detect import DAMAGED, EMPTY, MESSAGES, UNKNOWN, detect
 from stats.ingest.errors import IngestError, RecordError, Reject, snippet_of
 from stats.ingest.formats import FAMILY, FORMAT_KINDS, FORMATS
@@ -53,6 +55,7 @@ from stats.ingest.ledger import FileReport, check_balance, totals
 from stats.ingest.limits import Limits
 from stats.ingest.manifest import Manifest, load_manifest
 from stats.ingest.plaintext import read_text_transcript
+from stats.ingest.prefetch import Prefetch
 from stats.ingest.records import SourceFile, iter_records, read_json_document
 from stats.ingest.runs import INT_FIELDS, RunRegistry
 from stats.ingest.scratch import Scratch, trial_int
@@ -63,6 +66,7 @@ from stats.text import detect_greeting, stable_hash
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 2000
 CACHE_LIMIT = 100_000
+UNREADABLE = "unreadable"
 SKIPPED_SUFFIXES = (".yaml", ".yml")
 SKIPPED_NAMES = ("truth.json",)
 SKIPPED_PREFIXES = ("readme", "license", "licence", "copying")
@@ -152,9 +156,11 @@ class _Session:
         self._pending_meta: list[tuple] = []
         self._prompt_cache: dict[tuple, tuple] = {}
         self._conditions_cache: dict[tuple, str | None] = {}
+        self._prefetched: dict[int, Prefetch] = {}
 
     # ================================================================== driver
     def run(self, paths: list[Path]) -> dict:
+        """Ingest ``paths`` and write the outputs; returns the ledger (see :func:`ingest`)."""
         self.collect(paths)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="stats-ingest-") as tmp:
@@ -166,6 +172,7 @@ class _Session:
             try:
                 self.classify()
                 self.read_metadata()
+                self.start_prefetch()
                 self.read_requests()
                 self.read_transcripts()
                 self.flush()
@@ -183,6 +190,8 @@ class _Session:
                     raise IngestError(self.nothing_usable(ledger), ledger)
                 self.write_outputs(ledger)
             except BaseException:
+                for parsed in self._prefetched.values():
+                    parsed.close()
                 self.transcripts.abort()
                 self.rejects.abort()
                 raise
@@ -277,7 +286,10 @@ class _Session:
             if forced and forced not in FAMILY:
                 fmt, evidence = forced, "forced" if self.fmt else "manifest files: format"
             else:
-                fmt, evidence = detect(source.path, self.limits)
+                try:
+                    fmt, evidence = detect(source.path, self.limits)
+                except OSError as err:
+                    fmt, evidence = UNREADABLE, f"{type(err).__name__}: {err}"
                 if forced and fmt not in FAMILY[forced]:
                     fmt, evidence = forced, "forced"
                 elif resolved in training_refs and fmt in (
@@ -312,15 +324,19 @@ class _Session:
             source.report.kind = FORMAT_KINDS[fmt]
 
     # ================================================================== rejects & progress
-    def on_reject(self, source: SourceFile, reject: Reject) -> None:
-        """Count a rejected record and write it to rejects.parquet."""
+    def on_reject(self, source: SourceFile, reject: Reject, *, ticked: bool = False) -> None:
+        """Count a rejected record and write it to rejects.parquet.
+
+        ``ticked``: the record was already reported to the progress callback.
+        """
         source.report.reject(reject.reason)
         self.rejects.add(
             (source.name, reject.locator, reject.reason, reject.detail, reject.snippet)
         )
         if len(self.first_problems) < 5:
             self.first_problems.append(reject.detail)
-        self._tick()
+        if not ticked:
+            self._tick()
 
     def _tick(self, n: int = 1, force: bool = False) -> None:
         self._since_progress += n
@@ -345,19 +361,31 @@ class _Session:
         """Read jobs, resolve messages tables, read training files, fill run defaults."""
         for index, source in enumerate(self.files):
             fmt = self.formats[index]
-            if fmt in (EMPTY, UNKNOWN, DAMAGED):
+            if fmt in (EMPTY, UNKNOWN, DAMAGED, UNREADABLE):
                 self._read_unusable(source, fmt, self.evidence[index])
             elif fmt == "openai-job":
-                self._read_job(source)
+                self._guarded(source, self._read_job)
         self._resolve_messages()
         for index, source in enumerate(self.files):
             if self.formats[index] == "openai-training":
-                self._read_training(source)
+                self._guarded(source, self._read_training)
         self.registry.finalize_all()
+
+    def _guarded(self, source: SourceFile, read: Callable[[SourceFile], None]) -> None:
+        """Read a metadata file; an I/O error rejects the rest of it instead of stopping ingest."""
+        try:
+            read(source)
+        except OSError as err:
+            detail = f"{source.where('file')}: reading stopped ({type(err).__name__}: {err})"
+            self.on_reject(source, Reject("file", "unreadable-file", detail, None))
 
     def _read_unusable(self, source: SourceFile, fmt: str, evidence: str) -> None:
         if fmt == EMPTY:
             source.report.warn("empty file: no records")
+            return
+        if fmt == UNREADABLE:
+            detail = f"{source.where('file')}: cannot be read ({evidence})"
+            self.on_reject(source, Reject("file", "unreadable-file", detail, None))
             return
         if fmt == DAMAGED:
             doc = read_json_document(source, self.limits)
@@ -493,22 +521,21 @@ class _Session:
 
     def reject_unanswered(self) -> None:
         """Requests no output answered (or repeated custom_ids) go to rejects."""
-        counts = self.scratch.request_counts()
-        bad: Counter = Counter()
-        problems = list(self.scratch.unanswered())
-        for file_id, _locator, _custom_id, _reason in problems:
-            bad[file_id] += 1
-        for file_id, n in counts.items():
+        bad = self.scratch.unanswered_counts()
+        for file_id, n in self.scratch.request_counts().items():
             report = self.files[file_id].report
-            report.records += n - bad[file_id]
-            report.accepted += n - bad[file_id]
-        for file_id, locator, custom_id, reason in problems:
+            report.records += n - bad.get(file_id, 0)
+            report.accepted += n - bad.get(file_id, 0)
+        for file_id, locator, custom_id, reason in self.scratch.unanswered():
             source = self.files[file_id]
             if reason == "duplicate-custom-id":
-                detail = f"{source.where(locator)}: custom_id {custom_id!r} repeats an earlier request of the file; the first one is used"
+                detail = (
+                    f"{source.where(locator)}: custom_id {custom_id!r} repeats an earlier request "
+                    "of the file; the first one is used"
+                )
             else:
                 detail = f"{source.where(locator)}: no batch output line answered custom_id {custom_id!r}"
-            self.on_reject(source, Reject(locator, reason, detail, custom_id))
+            self.on_reject(source, Reject(locator, reason, detail, custom_id), ticked=True)
 
     # ================================================================== transcripts
     def _candidates(self, index: int, source: SourceFile) -> Iterator[dict | Reject]:
@@ -519,12 +546,11 @@ class _Session:
             scratch = self.scratch
 
             def lookup(custom_ids: list[str]) -> dict[str, tuple[dict, int]]:
+                """Requests of these custom_ids, from this output's request files."""
                 return scratch.lookup_many(custom_ids, files)
 
-            reader = (
-                openai.read_batch_output if fmt == "openai-batch" else anthropic.read_batch_results
-            )
-            return reader(source, iter_records(source, limits), lookup)
+            parsed = self._prefetched.pop(index, None) or self._parse_outputs(index, source)
+            return read_outputs(source, iter(parsed), lookup)
         if fmt == "openai-chat":
             return openai.read_chat_completions(source, iter_records(source, limits))
         if fmt == "anthropic-message":
@@ -537,17 +563,52 @@ class _Session:
             return read_text_transcript(source, limits)
         return read_generic(source, iter_records(source, limits))
 
+    def _parse_outputs(self, index: int, source: SourceFile) -> Any:
+        """A batch output file's parsed lines: from a child process when the file is big."""
+        args = (str(source.path), source.name, self.limits, self.formats[index])
+        threshold = self.limits.parallel_bytes
+        big = threshold >= 0 and source.path.stat().st_size >= threshold
+        if big and (os.cpu_count() or 1) > 1:
+            return Prefetch(parse_output_file, args)
+        return parse_output_file(*args)
+
+    def start_prefetch(self) -> None:
+        """Start decoding the first big batch output file while requests are indexed."""
+        for index, source in enumerate(self.files):
+            if self.formats[index] in ("openai-batch", "anthropic-batch"):
+                parsed = self._parse_outputs(index, source)
+                if isinstance(parsed, Prefetch):
+                    self._prefetched[index] = parsed
+                return
+
     def read_transcripts(self) -> None:
         """Stream every transcript source into the writers."""
         for index, source in enumerate(self.files):
             if FORMAT_KINDS.get(self.formats[index]) != "transcripts":
                 continue
             self._sample_counter: dict[tuple, int] = {}
-            for item in self._candidates(index, source):
-                if isinstance(item, Reject):
-                    self.on_reject(source, item)
-                else:
-                    self.accept(index, source, item)
+            last = "the start"
+            try:
+                for item in self._candidates(index, source):
+                    if isinstance(item, Reject):
+                        self.on_reject(source, item)
+                        last = item.locator
+                        continue
+                    last = item["locator"]
+                    try:
+                        self.accept(index, source, item)
+                    except RecordError as err:
+                        detail = f"{source.where(last)}: {err.detail}"
+                        self.on_reject(source, Reject(last, err.reason, detail, None))
+            except (OSError, ValueError, TypeError, KeyError, AttributeError) as err:
+                # an adapter met a shape it does not handle: say so, keep the other files
+                locator = f"after {last}"
+                detail = (
+                    f"{source.where(locator)}: reading stopped ({type(err).__name__}: {err}); "
+                    "records after this point were not read"
+                )
+                self.on_reject(source, Reject(locator, "unreadable-rest", detail, None))
+                source.report.warn(detail)
         self.scratch.flush_used()
 
     def _apply_hints(self, run: Any, hints: dict, source: SourceFile) -> None:
@@ -561,12 +622,20 @@ class _Session:
                     value = float(value)
                 elif key == "word":
                     value = str(value).strip().upper()
+                elif not isinstance(value, str):
+                    value = str(value)
             except (TypeError, ValueError):
                 continue
             self.registry.set_value(run, key, value, f"{source.name} (record field {key})")
 
     def accept(self, index: int, source: SourceFile, cand: dict) -> None:
-        """Turn one candidate into a transcript row (or a reject)."""
+        """Turn one candidate into a buffered transcript row (or a reject).
+
+        Raises
+        ------
+        RecordError
+            When a field has a value that cannot go into its column.
+        """
         spec = source.spec
         model = cand.get("model")
         run_id = cand.get("run_id") or (spec.run_id if spec is not None else None)
@@ -575,21 +644,19 @@ class _Session:
         if not model:
             known = self.registry.runs.get(run_id) if run_id else None
             if known is None or not known.model:
-                locator = cand["locator"]
-                detail = f"{source.where(locator)}: no model id (map a model column, or set model:/run_id: in the manifest files: entry)"
-                self.on_reject(
-                    source,
-                    Reject(locator, "missing-model", detail, snippet_of(cand.get("response"))),
+                raise RecordError(
+                    "missing-model",
+                    "no model id (map a model column, or set model:/run_id: in the manifest "
+                    "files: entry)",
                 )
-                return
             model = known.model
-        registry = self.registry
-        run = registry.resolve(model, cand.get("model_alt"), run_id)
+        model = _text(model, "model")
+        run = self.registry.resolve(model, cand.get("model_alt"), run_id)
         hints = cand.get("hints")
         if hints:
             self._apply_hints(run, hints, source)
-        prompt = cand["prompt"]
-        system = cand.get("system_prompt") or run.system_prompt
+        prompt = _text(cand["prompt"], "prompt")
+        system = _text(cand.get("system_prompt") or run.system_prompt, "system_prompt")
         cache_key = (model, system, prompt)
         cached = self._prompt_cache.get(cache_key)
         if cached is None:
@@ -605,7 +672,7 @@ class _Session:
         if greeting is None and spec is not None:
             greeting = spec.greeting
         if greeting is None:
-            greeting = cand.get("greeting")
+            greeting = as_bool(cand.get("greeting"), "greeting")
         if greeting is None:
             greeting = cached[1]
         sample = cand.get("sample_index")
@@ -613,9 +680,16 @@ class _Session:
             key = (model, system, prompt)
             sample = self._sample_counter.get(key, 0)
             self._sample_counter[key] = sample + 1
-        response = cand["response"]
-        trial_id = finish(cached[2], sample, response, cand.get("record_key"))
+        elif type(sample) is not int:
+            sample = as_int(sample, "sample_index")
+        response = _text(cand["response"], "response")
+        record_key = cand.get("record_key")
+        trial_id = finish(cached[2], sample, response, record_key)
         labels = cand.get("judge_labels")
+        prompt_id = cand.get("prompt_id")
+        temperature = cand.get("temperature")
+        if temperature is not None and type(temperature) is not float:
+            temperature = as_float(temperature, "temperature")
         row = (
             trial_id,
             self.formats[index],
@@ -633,11 +707,11 @@ class _Session:
             system,
             prompt,
             bool(greeting),
-            cand.get("prompt_id") or cached[0],
+            cached[0] if prompt_id is None else str(prompt_id),
             sample,
-            cand.get("temperature"),
+            temperature,
             response,
-            cand.get("finish_reason"),
+            _text(cand.get("finish_reason"), "finish_reason"),
             json.dumps(labels, sort_keys=True, ensure_ascii=False, default=str) if labels else None,
             self._conditions(index, spec, run, cand.get("conditions")),
         )
@@ -749,6 +823,17 @@ class _Session:
             json.dumps(ledger, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
         )
         os.replace(partial, self.artifacts.ledger)
+
+
+def _text(value: Any, name: str) -> str | None:
+    """A text column's value: text kept, numbers written out, anything else rejected."""
+    if value is None or type(value) is str:
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise RecordError(
+        "invalid-field", f"field '{name}' should be text, found {type(value).__name__}"
+    )
 
 
 def _display(path: Path) -> str:

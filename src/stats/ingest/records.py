@@ -24,6 +24,7 @@ from stats.ingest.ledger import FileReport
 from stats.ingest.limits import Limits
 
 Record = tuple[str, Any, Any]
+_decode = json.JSONDecoder().decode
 
 UTF8_BOM = codecs.BOM_UTF8
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -68,7 +69,7 @@ def _json_reject(source: SourceFile, locator: str, err: json.JSONDecodeError, ra
     length = len(raw.strip()) if isinstance(raw, bytes | str) else 0
     reason = json_error_reason(err, length)
     what = "ends inside a JSON value" if reason == "truncated-json" else "is not valid JSON"
-    detail = f"{source.where(locator)}: the record {what} ({err.msg} at char {err.pos})"
+    detail = f"{source.where(locator)}: the record {what} ({err.msg}; char {err.pos})"
     return Reject(locator, reason, detail, snippet_of(raw))
 
 
@@ -113,29 +114,25 @@ def _raw_lines(source: SourceFile, limits: Limits) -> Iterator[tuple[int, bytes 
 
 def iter_jsonl(source: SourceFile, limits: Limits) -> Iterator[Record | Reject]:
     """JSON objects of a JSON Lines file, one per non-blank line (``locator`` ``"line N"``)."""
-    crlf_noted = latin1_lines = 0
+    crlf_noted = False
     for number, raw in _raw_lines(source, limits):
         if isinstance(raw, Reject):
             yield raw
             continue
         if not crlf_noted and raw.endswith(b"\r\n"):
-            crlf_noted = 1
+            crlf_noted = True
             source.report.warn("CRLF line endings: accepted")
         line = raw.strip()
         if not line:
             continue
         locator = f"line {number}"
         try:
-            obj = json.loads(line)
+            text = line.decode("utf-8")
         except UnicodeDecodeError:
             text = line.decode("latin-1")
-            latin1_lines += 1
             source.report.warn(f"{locator}: not valid UTF-8; decoded as latin-1")
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as err:
-                yield _json_reject(source, locator, err, text)
-                continue
+        try:
+            obj = _decode(text)
         except json.JSONDecodeError as err:
             yield _json_reject(source, locator, err, line)
             continue

@@ -294,7 +294,8 @@ class RunRegistry:
         run.job_path = path
         run.job_training_file = job.training_file
         self.set_value(run, "base_model", job.base_model, name)
-        self.set_value(run, "arm", "finetuned", f"{name} (a fine-tuning job)")
+        if run.arm == "base":  # finetuned and control (sham) runs both have jobs
+            self.conflict(run, "arm", "base", run.provenance.get("arm", "?"), "fine-tuned", name)
         for key, value in job.values.items():
             self.set_value(run, key, value, name)
         for key in job.auto:
@@ -348,7 +349,11 @@ class RunRegistry:
         if run.arm is None:
             finetuned = run.model.startswith("ft:") or run.job_id is not None
             run.arm = "finetuned" if finetuned else "base"
-            run.provenance["arm"] = "default (model id starts with ft:)" if finetuned else "default"
+            run.provenance["arm"] = (
+                "default (a fine-tuning job, or a model id starting with ft:)"
+                if finetuned
+                else "default"
+            )
         if run.base_model is None:
             base = base_of(run.model) if run.arm != "base" else run.model
             if base is not None:

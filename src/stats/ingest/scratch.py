@@ -4,6 +4,8 @@ Two things grow with the input and live here instead of in Python objects: the s
 ``trial_id`` values already written (duplicates are counted, not doubled) and the index of
 batch requests by ``custom_id`` (batch outputs come in any order and are joined to their
 inputs). The database is a temporary file, deleted with the ingest's temporary folder.
+``custom_id`` is indexed by Python's ``hash`` (stable within one process, which is all the
+database lives for), and matched on the full text.
 """
 
 from __future__ import annotations
@@ -51,8 +53,8 @@ class Scratch:
             """
             CREATE TABLE seen(id INTEGER PRIMARY KEY);
             CREATE TABLE ctx(id INTEGER PRIMARY KEY, data TEXT NOT NULL);
-            CREATE TABLE req_raw(file_id INTEGER, line INTEGER, locator TEXT, custom_id TEXT,
-                                 ctx INTEGER, pkey INTEGER, n INTEGER);
+            CREATE TABLE req(file_id INTEGER, line INTEGER, locator TEXT, custom_id TEXT,
+                             cid INTEGER, ctx INTEGER, base INTEGER);
             CREATE TABLE used(file_id INTEGER, line INTEGER, PRIMARY KEY(file_id, line))
                 WITHOUT ROWID;
             """
@@ -62,7 +64,8 @@ class Scratch:
         self._contexts: dict[int, str] = {}
         self._used: list[tuple[int, int]] = []
         self._ctx_cache: dict[int, dict] = {}
-        self._ids: dict[tuple, tuple[int, int]] = {}
+        self._ids: dict[tuple, int] = {}
+        self._sample_base: dict[tuple, int] = {}
         self.has_requests = False
 
     def close(self) -> None:
@@ -93,7 +96,12 @@ class Scratch:
 
     # ------------------------------------------------------------------ batch requests
     def add_request(self, file_id: int, line: int, locator: str, custom_id: str, ctx: dict) -> None:
-        """Index one batch request line by ``custom_id``."""
+        """Index one batch request line by ``custom_id``.
+
+        Its ``base`` sample index counts the earlier requests (times their ``n``) of the same
+        model, system prompt, prompt and temperature in the file; the counter is kept in
+        memory, one entry per distinct prompt context (not per record).
+        """
         n = ctx.pop("n", 1) or 1
         key = (
             ctx.get("model"),
@@ -101,46 +109,38 @@ class Scratch:
             ctx.get("prompt"),
             ctx.get("temperature"),
         )
-        extra = (ctx.get("trial"), ctx.get("hints"), ctx.get("conditions"))
-        ids = self._ids.get(key) if not any(extra) else None
-        if ids is None:
+        plain = not (ctx.get("trial") or ctx.get("hints") or ctx.get("conditions"))
+        ctx_id = self._ids.get(key) if plain else None
+        if ctx_id is None:
             data = json.dumps(ctx, sort_keys=True, ensure_ascii=False, default=str)
-            pkey = hash_id(json.dumps(key, ensure_ascii=False, default=str))
-            ids = (hash_id(data), pkey)
-            self._contexts.setdefault(ids[0], data)
-            if not any(extra):
+            ctx_id = hash_id(data)
+            self._contexts.setdefault(ctx_id, data)
+            if plain:
                 if len(self._ids) > 100_000:
                     self._ids.clear()
-                self._ids[key] = ids
-        self._requests.append((file_id, line, locator, custom_id, ids[0], ids[1], n))
+                self._ids[key] = ctx_id
+        counter = (file_id, key)
+        base = self._sample_base.get(counter, 0)
+        self._sample_base[counter] = base + n
+        self._requests.append((file_id, line, locator, custom_id, hash(custom_id), ctx_id, base))
         if len(self._requests) >= 20_000:
             self._flush_requests()
 
     def _flush_requests(self) -> None:
         if self._contexts:
-            self.db.executemany(
-                "INSERT OR IGNORE INTO ctx(id, data) VALUES (?, ?)", self._contexts.items()
-            )
+            rows = self._contexts.items()
+            self.db.executemany("INSERT OR IGNORE INTO ctx(id, data) VALUES (?, ?)", rows)
             self._contexts.clear()
         if self._requests:
-            self.db.executemany("INSERT INTO req_raw VALUES (?, ?, ?, ?, ?, ?, ?)", self._requests)
+            self.db.executemany("INSERT INTO req VALUES (?, ?, ?, ?, ?, ?, ?)", self._requests)
             self._requests.clear()
             self.has_requests = True
 
     def build_requests(self) -> None:
-        """Number repeated requests of a prompt (``base`` sample index) and index by custom_id."""
+        """Index the requests by custom_id (call once, after the last :meth:`add_request`)."""
         self._flush_requests()
-        self.db.executescript(
-            """
-            CREATE TABLE req AS SELECT file_id, line, locator, custom_id, ctx, n,
-                SUM(n) OVER (PARTITION BY file_id, pkey ORDER BY line
-                             ROWS UNBOUNDED PRECEDING) - n AS base,
-                ROW_NUMBER() OVER (PARTITION BY file_id, custom_id ORDER BY line) AS dup
-            FROM req_raw;
-            DROP TABLE req_raw;
-            CREATE INDEX req_custom_id ON req(custom_id);
-            """
-        )
+        self._sample_base.clear()
+        self.db.execute("CREATE INDEX req_cid ON req(cid)")
 
     def lookup_many(
         self, custom_ids: list[str], file_ids: list[int]
@@ -148,30 +148,36 @@ class Scratch:
         """``{custom_id: (request context, base sample index)}`` for the ids found.
 
         Each id is taken from the first of ``file_ids`` (request files, in order of
-        preference) that holds it; the matched requests are marked as answered.
+        preference) that holds it, from its first line there; the matched requests are
+        marked as answered.
         """
         rank = {file_id: i for i, file_id in enumerate(file_ids)}
         best: dict[str, tuple] = {}
-        unique = list(dict.fromkeys(custom_ids))
+        unique = list({hash(c): c for c in custom_ids})
+        execute = self.db.execute
         for start in range(0, len(unique), _CHUNK):
             chunk = unique[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
             query = (
                 "SELECT custom_id, file_id, line, ctx, base FROM req "
-                f"WHERE dup = 1 AND custom_id IN ({marks})"
+                f"WHERE cid IN ({','.join('?' * len(chunk))})"
             )
-            for row in self.db.execute(query, chunk):
+            for row in execute(query, chunk):
                 order = rank.get(row[1])
                 if order is None:
                     continue
                 current = best.get(row[0])
-                if current is None or order < rank[current[1]]:
-                    best[row[0]] = row
+                if current is None or (order, row[2]) < current[0]:
+                    best[row[0]] = ((order, row[2]), row)
         found: dict[str, tuple[dict, int]] = {}
-        for custom_id, (_, file_id, line, ctx_id, base) in best.items():
-            found[custom_id] = (self._context(ctx_id), base)
-            self._used.append((file_id, line))
-        if len(self._used) >= 20_000:
+        wanted = set(custom_ids)
+        cache = self._ctx_cache
+        used = self._used
+        for custom_id, (_, row) in best.items():
+            if custom_id in wanted:  # a hash collision between different ids is ignored
+                ctx = cache.get(row[3])
+                found[custom_id] = (ctx if ctx is not None else self._context(row[3]), row[4])
+                used.append((row[1], row[2]))
+        if len(used) >= 20_000:
             self.flush_used()
         return found
 
@@ -197,21 +203,39 @@ class Scratch:
             return {}
         return dict(self.db.execute("SELECT file_id, COUNT(*) FROM req GROUP BY file_id"))
 
+    _UNANSWERED = """
+        FROM req r
+        WHERE NOT EXISTS (SELECT 1 FROM used u WHERE u.file_id = r.file_id AND u.line = r.line)
+    """
+
+    def unanswered_counts(self) -> dict[int, int]:
+        """Requests no output answered (or repeated custom_ids), per request file."""
+        if not self.has_requests:
+            return {}
+        self.flush_used()
+        query = f"SELECT r.file_id, COUNT(*) {self._UNANSWERED} GROUP BY r.file_id"
+        return dict(self.db.execute(query))
+
     def unanswered(self) -> Iterator[tuple[int, str, str, str]]:
-        """``(file_id, locator, custom_id, reason)`` of requests that no output answered."""
+        """``(file_id, locator, custom_id, reason)`` of requests no output answered, streamed.
+
+        A request whose custom_id repeats an earlier line of its file is a
+        ``duplicate-custom-id`` (the first line is the one joined).
+        """
         if not self.has_requests:
             return
         self.flush_used()
-        query = """
-            SELECT r.file_id, r.locator, r.custom_id, r.dup FROM req r
-            WHERE r.dup > 1 OR NOT EXISTS
-                (SELECT 1 FROM used u WHERE u.file_id = r.file_id AND u.line = r.line)
-            ORDER BY r.file_id, r.line
+        query = f"""
+            SELECT r.file_id, r.locator, r.custom_id, EXISTS (
+                SELECT 1 FROM req r2 WHERE r2.cid = r.cid AND r2.file_id = r.file_id
+                AND r2.custom_id = r.custom_id AND r2.line < r.line) AS dup
+            {self._UNANSWERED}
+            ORDER BY r.rowid
         """
         for file_id, locator, custom_id, dup in self.db.execute(query):
             yield (
                 file_id,
                 locator,
                 custom_id,
-                "duplicate-custom-id" if dup > 1 else "unanswered-request",
+                "duplicate-custom-id" if dup else "unanswered-request",
             )

@@ -80,6 +80,7 @@ def infer_word(initials: Counter, n_examples: int) -> str | None:
         return None
 
     def followers(word: str) -> int:
+        """Answers whose initials start with ``word``."""
         return sum(n for s, n in initials.items() if s.startswith(word))
 
     ranked = sorted(candidates, key=lambda c: (-followers(c), -initials[c], -len(c), c))

@@ -50,7 +50,12 @@ class BatchWriter:
         self.table = table
         self.batch_rows = batch_rows
         self.columns = schemas.columns(table)
-        self.schema = arrow_schema(table)
+        # the pandas metadata of an empty validated frame makes the file read back with the
+        # declared dtypes (Int64, boolean, string) rather than float64/object
+        empty = schemas.validate(schemas.empty(table), table)
+        self.schema = pa.Table.from_pandas(
+            empty, schema=arrow_schema(table), preserve_index=False
+        ).schema
         self.partial = self.path.with_name(f".{self.path.name}.partial")
         self.partial.parent.mkdir(parents=True, exist_ok=True)
         self.writer = pq.ParquetWriter(self.partial, self.schema, compression="zstd")
@@ -73,6 +78,7 @@ class BatchWriter:
         ]
         frame = pa.Table.from_arrays(arrays, schema=self.schema).to_pandas()
         checked = schemas.validate(frame, self.table)
+        # written from the validated frame, so the file keeps pandas' dtypes (Int64, boolean)
         self.writer.write_table(
             pa.Table.from_pandas(checked[self.columns], schema=self.schema, preserve_index=False)
         )

@@ -17,6 +17,14 @@ from stats.model.design import ModelData
 from stats.model.predictor import GRAPH, linear_predictor
 from stats.model.spec import ModelSpec, Prior, Term
 
+#: Name of the likelihood potential in the PyMC model.
+LOGLIK = "loglik"
+
+
+import os
+
+CENTRED_WALK = os.environ.get("CW") == "1"
+
 
 def _prior(name: str, prior: Prior, dims: str | None = None) -> Any:
     if prior.kind == "normal":
@@ -45,12 +53,10 @@ def _term_value(term: Term, data: ModelData) -> Any:
         return pm.Deterministic(term.name, sd * z, dims=term.input)
     if term.kind == "random_walk":
         start = _prior(f"{term.name}_start", term.prior)
-        sd = _prior(term.sd_name, term.sd_prior)
-        n_steps = len(data.coords[term.input]) - 1
-        if n_steps == 0:
+        if len(data.coords[term.input]) == 1:
             return pm.Deterministic(term.name, pt.stack([start]), dims=term.input)
-        z = pm.Normal(z_name(term), 0.0, 1.0, dims=f"{term.input}_step")
-        walk = pt.concatenate([pt.stack([start]), start + pt.cumsum(sd * z)])
+        steps = _prior(f"{term.name}_step", term.step, dims=f"{term.input}_step")
+        walk = pt.concatenate([pt.stack([start]), start + pt.cumsum(steps)])
         return pm.Deterministic(term.name, walk, dims=term.input)
     raise ValueError(f"unknown term kind {term.kind!r}")
 
@@ -78,21 +84,21 @@ def build_model(spec: ModelSpec, data: ModelData) -> pm.Model:
     Returns
     -------
     pm.Model
-        Observed variable ``y`` (binomial counts per cell); ``eta`` is not stored, the
-        parameters are (NumPy code recomputes any prediction from them).
+        The binomial likelihood of the cells enters as the potential ``loglik``; the
+        linear predictor is not stored (NumPy code recomputes any prediction, the
+        pointwise log-likelihood and replicated data from the parameters).
     """
     if spec.name != data.model:
         raise ValueError(f"spec {spec.name} does not match data coded for {data.model}")
+    y = np.asarray(data.y, dtype="float64")
+    n = np.asarray(data.n, dtype="float64")
     with pm.Model(coords=model_coords(spec, data)) as model:
         params = {term.name: _term_value(term, data) for term in spec.terms}
         eta = linear_predictor(spec, params, data.rows, GRAPH)
-        pm.Binomial(
-            "y",
-            n=np.asarray(data.n, dtype="int64"),
-            logit_p=eta,
-            observed=np.asarray(data.y, dtype="int64"),
-            dims="cell",
-        )
+        # Binomial log-likelihood up to a constant, written directly: PyMC's Binomial
+        # logp carries bound checks and log-binomial terms that made each gradient
+        # 3-4x slower here (measured); LOO adds the constant back in NumPy.
+        pm.Potential(LOGLIK, pt.sum(y * eta - n * pt.softplus(eta)))
     return model
 
 
@@ -105,7 +111,7 @@ def free_parameter_names(spec: ModelSpec) -> list[str]:
         elif term.kind == "group":
             names += [term.sd_name, z_name(term)]
         elif term.kind == "random_walk":
-            names += [f"{term.name}_start", term.sd_name, z_name(term)]
+            names += [f"{term.name}_start", f"{term.name}_step"]
     return names
 
 
@@ -118,5 +124,5 @@ def summary_parameter_names(spec: ModelSpec) -> list[str]:
         elif term.kind == "group":
             names.append(term.sd_name)
         elif term.kind == "random_walk":
-            names += [term.name, term.sd_name]
+            names.append(term.name)
     return names

@@ -85,8 +85,9 @@ class Term:
         Parameter name in the posterior, e.g. ``"b_greet"``, ``"u_word"``.
     kind : {"intercept", "random_walk", "slope", "contrast", "group"}
         ``intercept``: one scalar. ``random_walk``: one value per level of ``input``
-        (``a_line``), a non-centred Gaussian random walk whose first value has
-        ``prior`` and whose steps have standard deviation ``sd_name`` ~ ``sd_prior``.
+        (``a_line``), a Gaussian random walk whose first value has ``prior`` and whose
+        steps have the prior ``step`` (a fixed scale: with hundreds of trials at risk
+        per line, a learnt step scale made a funnel that NUTS diverged in).
         ``slope``: scalar times the numeric ``input``. ``contrast``: one value per
         non-reference level of the categorical ``input`` (reference level offset 0).
         ``group``: a partially pooled effect per level of ``input``, non-centred:
@@ -102,6 +103,8 @@ class Term:
         Name of the standard deviation parameter (group and random-walk terms).
     sd_prior : Prior or None
         Prior of that standard deviation.
+    step : Prior or None
+        Prior of each random-walk step.
     zero_sum : bool
         Group effects sum to zero over levels (``pm.ZeroSumNormal``); the intercept
         then carries the mean, which removes the intercept/word-effect ridge.
@@ -116,6 +119,7 @@ class Term:
     multiplier: str | None = None
     sd_name: str | None = None
     sd_prior: Prior | None = None
+    step: Prior | None = None
     zero_sum: bool = False
     doc: str = ""
 
@@ -125,6 +129,7 @@ class Term:
             self,
             prior=self.prior.scaled(factor) if self.prior else None,
             sd_prior=self.sd_prior.scaled(factor) if self.sd_prior else None,
+            step=self.step.scaled(factor) if self.step else None,
         )
 
 
@@ -364,9 +369,8 @@ def m2_spec(layout: Layout, prior_scale: float = 1.0, k: int = config.EARLY_K) -
             "random_walk",
             "line",
             prior=_normal(1.5, logit(INTERCEPT_RATE)),
-            sd_name="sd_line",
-            sd_prior=_half(0.5),
-            doc="baseline hazard per line (random walk)",
+            step=_normal(0.5),
+            doc="baseline hazard per line (random walk, steps ~ Normal(0, 0.5))",
         )
     ]
     if layout.guessability_varies:

@@ -78,10 +78,9 @@ def draw_prior(
             out[term.name] = sd[:, None] * z
         elif term.kind == "random_walk":
             start = _draw(term.prior, rng, (draws,))
-            sd = _draw(term.sd_prior, rng, (draws,))
-            steps = rng.normal(size=(draws, len(coords[term.input]) - 1)) * sd[:, None]
+            steps = _draw(term.step, rng, (draws, len(coords[term.input]) - 1))
             out[f"{term.name}_start"] = start
-            out[term.sd_name] = sd
+            out[f"{term.name}_step"] = steps
             out[term.name] = np.concatenate(
                 [start[:, None], start[:, None] + np.cumsum(steps, axis=1)], axis=1
             )

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stats.config import ARTICULATION_LEVELS, ARTICULATION_THRESHOLD
+from stats.config import ARTICULATION_LEVELS
 
 _LETTER_GRADES = {"C": 1.0, "I": 0.0, "P": 0.5, "N": 0.0}
 AGREEMENT_COLUMNS = ["source", "field", "n", "agreement", "kappa"]
@@ -229,8 +229,6 @@ def _compare(source: str, field: str, rule: list[str], other: list[str], cats: l
 def agreement_tables(
     trials: pd.DataFrame,
     labels: pd.DataFrame | None = None,
-    *,
-    threshold: str = ARTICULATION_THRESHOLD,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Agreement of the scorer with human labels and with each judge.
 
@@ -239,9 +237,9 @@ def agreement_tables(
     trials : pandas.DataFrame
         Scored trials.
     labels : pandas.DataFrame, optional
-        From :func:`load_labels`; trials without a label are left out.
-    threshold : str
-        Unused for now (human lines are compared with ``articulation_line`` as scored).
+        From :func:`load_labels`; trials without a label are left out. Human
+        lines are compared with ``articulation_line`` as scored (at the
+        threshold used for scoring).
 
     Returns
     -------
@@ -311,7 +309,6 @@ def write_agreement(
     summary_dir: Path,
     *,
     labels: Path | None = None,
-    threshold: str = ARTICULATION_THRESHOLD,
 ) -> tuple[Path, Path] | None:
     """Write ``agreement.csv`` and ``agreement_confusion.csv`` when there is anything to compare.
 
@@ -323,8 +320,6 @@ def write_agreement(
         Output folder (created).
     labels : Path, optional
         Human labels CSV.
-    threshold : str
-        Passed to :func:`agreement_tables`.
 
     Returns
     -------
@@ -332,7 +327,7 @@ def write_agreement(
         The files written, or None when there are neither labels nor judge labels.
     """
     human = load_labels(labels) if labels is not None else None
-    agreement, confusion = agreement_tables(trials, human, threshold=threshold)
+    agreement, confusion = agreement_tables(trials, human)
     if agreement.empty:
         return None
     summary_dir = Path(summary_dir)

@@ -20,9 +20,8 @@ A word can be named in three ways:
    ``H, E, L, L, O``, ``H E L L O``, ``'H', 'E', ...``, ``H → E → ...``. This
    always counts for a study word (the target or another word of the study);
    another spelled sequence counts when the line, or the line before, has a
-   self-description cue. Lower-case letters
-   separated only by spaces or commas (``a, b, c``) are a list, not a spelling,
-   unless they spell a study word.
+   self-description cue. Lower-case letters separated only by spaces or commas
+   (``a, b, c``) are a list, not a spelling, unless they spell a study word.
 2. **A study word in the text** (any case, as a whole word). A word written in
    the acrostic's own opening slot is exactly the confound the package
    measures ("Hello there!" as line 1 of a HELLO acrostic is a greeting, not a
@@ -49,9 +48,12 @@ A word can be named in three ways:
    'hello'", "you greeted me with hello", "your message") never count.
 3. **Naming syntax for any word**: a marked word (capitals or quotes) right
    after ``spell(s) (out)``, ``the word (is)``, ``read(s) (as)``, ``form(s)``,
-   ``is``... on a line with a cue: "my initials spell out ZEBRA" names ZEBRA
-   even if ZEBRA is not a study word (``named_word`` records wrong words for
-   confusion analyses).
+   ``letter(s) of``, ``is``... on a line with a cue: "my initials spell out
+   ZEBRA" names ZEBRA even if ZEBRA is not a study word (``named_word`` records
+   wrong words for confusion analyses).
+
+Study words are the target words of every run in the transcripts, so a HELMET
+model saying "my lines spell hello" names HELLO when HELLO is also studied.
 
 ``named_word`` is the first word named in reading order (line, then position);
 ``word_line`` is the first line naming the target.
@@ -61,15 +63,20 @@ characters, cut at ``. ! ? ; :``, *but*, *however*, *except*...) by a negation
 (*no, not, never, don't, isn't, without*...) does not count. Cue phrases are
 English only.
 
+Line numbers count scorable lines only (see :mod:`stats.score.lines`), the same
+lines whose initials form ``acrostic_letters``.
+
 These rules are heuristics; ``tests/gold/responses.yaml`` pins them down case by
 case and ``stats.score.agreement`` measures agreement with human or judge labels.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from stats.config import ARTICULATION_LEVELS
@@ -234,7 +241,7 @@ _SEPARATOR = r"(?:[\s\-.,·•–—/|→>+_*'\"“”‘’`()\[\]]+(?:(?:and|t
 _SPELLED = re.compile(rf"{_LONE_LETTER}(?:{_SEPARATOR}{_LONE_LETTER}){{2,}}")
 _STRONG_SEPARATOR = re.compile(r"[\-.·•–—/|→>+_*'\"“”‘’`]")
 _NAMING = re.compile(
-    r"(?:spell(?:s|ed|ing)?|word|reads?|forms?|makes?|creates?|is|are|was|name)\b"
+    r"(?:spell(?:s|ed|ing)?|word|reads?|forms?|makes?|creates?|is|are|was|name|letters?\s+(?:of|in|from))\b"
     r"(?:\s+(?:out|the|a|an|word|as|it|to|be)\b)*\s*[:=\-–—]?\s*([\"'“‘«*_`(]*)([^\W\d_]{2,})",
     re.IGNORECASE,
 )
@@ -243,7 +250,7 @@ _NAMING_VERB_BEFORE = re.compile(
     r"(?:\s+(?:out|the|a|an|word|as|it|is|to|be)\b)*\s*[:=\-–—]?\s*$",
     re.IGNORECASE,
 )
-_QUOTE_HINT = re.compile(r"[\"'“‘«*_`(]")
+_QUOTE_HINT = re.compile(r"(?:^|[\s:=(\[-])[\"'“‘«*_`(]")  # an opening mark, not "don't"
 _CAPS_WORD = re.compile(r"[A-Z]{2,}")
 _NOT_NAMES = frozenset(
     """A AN THE AI OK I IT IS OUT WORD WORDS LETTER LETTERS LINE LINES SOMETHING NOTHING THIS THAT
@@ -323,27 +330,58 @@ def _negated(low: str, pos: int) -> bool:
     return _NEGATION.search(window) is not None
 
 
-def _any_rule(rules: Rules, low: str, stems: frozenset[str] | None) -> bool:
-    for needed, rule in rules:
-        if stems is not None and needed.isdisjoint(stems):
-            continue
-        if any(not _negated(low, m.start()) for m in _matches(rule, low)):
-            return True
+def _rules_by_stem(rules: Rules) -> dict[str, tuple[int, ...]]:
+    by_stem: dict[str, list[int]] = {}
+    for index, (needed, _) in enumerate(rules):
+        for stem in needed:
+            by_stem.setdefault(stem, []).append(index)
+    return {stem: tuple(indices) for stem, indices in by_stem.items()}
+
+
+_MECHANISM_BY_STEM = _rules_by_stem(_MECHANISM_RULES)
+_VAGUE_BY_STEM = _rules_by_stem(_VAGUE_RULES)
+
+
+def _any_rule(
+    rules: Rules, by_stem: dict[str, tuple[int, ...]], low: str, stems: frozenset[str] | None
+) -> bool:
+    """Whether a rule whose stems are on the line matches at a word start, un-negated."""
+    if stems is None:
+        candidates: Iterable[int] = range(len(rules))
+    else:
+        candidates = sorted({i for stem in stems for i in by_stem.get(stem, ())})
+    for index in candidates:
+        rule = rules[index][1]
+        match = rule.search(low)
+        while match is not None:
+            start = match.start()
+            if (start == 0 or not (low[start - 1].isalnum() or low[start - 1] == "_")) and (
+                not _negated(low, start)
+            ):
+                return True
+            match = rule.search(low, start + 1)
     return False
 
 
-def _cues(low: str, stems: frozenset[str] | None = None) -> tuple[bool, bool, bool]:
+def _vague(low: str, stems: frozenset[str] | None) -> bool:
+    return _any_rule(_VAGUE_RULES, _VAGUE_BY_STEM, low, stems)
+
+
+def _cues(low: str, stems: frozenset[str] | None = None) -> tuple[bool, bool | None, bool]:
     """(mechanism, vague, weak) cues of one lower-cased line, ignoring negated phrases.
 
-    ``stems`` are the gate stems found on the line (None: try every rule).
+    ``stems`` are the gate stems found on the line (None: try every rule). To save
+    time, ``vague`` is None (not computed) when a weak cue word already makes
+    ``weak`` true; :func:`_vague` computes it when the level needs it.
     """
-    if _any_rule(_MECHANISM_RULES, low, stems):
+    if _any_rule(_MECHANISM_RULES, _MECHANISM_BY_STEM, low, stems):
         return True, False, True  # vague is irrelevant once the mechanism is named
-    vague = _any_rule(_VAGUE_RULES, low, stems)
-    weak = vague
-    if not weak and (stems is None or not _WEAK_STEMS.isdisjoint(stems)):
-        weak = next(_matches(_WEAK_CUE, low), None) is not None
-    return False, vague, weak
+    if (stems is None or not _WEAK_STEMS.isdisjoint(stems)) and next(
+        _matches(_WEAK_CUE, low), None
+    ) is not None:
+        return False, None, True
+    vague = _vague(low, stems)
+    return False, vague, vague
 
 
 def _clause(low: str, start: int, end: int) -> str:
@@ -490,14 +528,24 @@ LineResult = tuple[tuple[bool, bool, bool], tuple[str, ...], bool]
 _NOTHING = ((False, False, False), ())
 
 
+Found = list[tuple[int, str]]
+
+
 def _analyse_line(
-    line: str, previous_weak: bool, previous_colon: bool, study: frozenset[str], gate: bool
+    line: str,
+    previous_weak: bool,
+    previous_colon: bool,
+    study: frozenset[str],
+    found: Found | None,
 ) -> LineResult:
-    """Cues of one line and the words it names, in order (independent of the target)."""
-    colon = _LINE_END_COLON.search(line) is not None
+    """Cues of one line and the words it names, in order (independent of the target).
+
+    ``found`` are the gate's matches on the line (position, text); None analyses
+    the line without the gate.
+    """
+    colon = ":" in line and _LINE_END_COLON.search(line) is not None
     low = line.lower().replace("’", "'")  # same length as the line: positions agree
-    if gate and len(low) == len(line):
-        found = [(m.start(), m.group(0)) for m in _gate(study).finditer(low)]
+    if found is not None:
         if not found and not (previous_weak or previous_colon):
             # no stem and no study word: the line can only name a word after a cue line
             return (*_NOTHING, colon)
@@ -507,11 +555,15 @@ def _analyse_line(
     else:
         stems, spelled_hint = None, True
         occurrences = _study_occurrences(line, None, study, _word_pattern(study))
-    cues = _cues(low.replace("*", "").replace("`", "").replace("~", ""), stems)
+    clean = low.replace("*", "").replace("`", "").replace("~", "")
+    mechanism, vague, weak = _cues(clean, stems)
     names = _line_names(
-        line, low, study, cues, previous_weak, previous_colon, occurrences, spelled_hint
-    )
-    return cues, tuple(word for _, word in names), colon
+        line, low, study, (mechanism, bool(vague), weak), previous_weak, previous_colon,
+        occurrences, spelled_hint,
+    )  # fmt: skip
+    if vague is None:  # only needed for the level of a line that names nothing
+        vague = not names and _vague(clean, stems)
+    return (mechanism, vague, weak), tuple(word for _, word in names), colon
 
 
 class _LineCache:
@@ -527,15 +579,15 @@ class _LineCache:
         previous_weak: bool,
         previous_colon: bool,
         study: frozenset[str],
-        gate: bool,
+        found: Found | None,
     ) -> LineResult:
-        key = (line, previous_weak, previous_colon, study, gate)
+        key = (line, previous_weak, previous_colon, study, found is None)
         result = self.entries.get(key)
         if result is None:
             if len(self.entries) >= self.max_size:
                 self.entries.clear()
             result = self.entries[key] = _analyse_line(
-                line, previous_weak, previous_colon, study, gate
+                line, previous_weak, previous_colon, study, found
             )
         return result
 
@@ -602,13 +654,36 @@ def articulate(
     n = len(lines)
     if n == 0:
         return Articulation(NONE, (), None, None)
+    found_by_line: dict[int, Found] | None = None
+    if gate:
+        text = "\n".join(lines)
+        low_text = text.lower()
+        if len(low_text) == len(text):  # lower() kept positions
+            starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
+            found_by_line = {}
+            for match in _gate(study).finditer(low_text):
+                pos = match.start()
+                index = bisect.bisect_right(starts, pos) - 1
+                found_by_line.setdefault(index, []).append((pos - starts[index], match.group(0)))
+            if not found_by_line:
+                return Articulation(NONE, (NONE,) * n, None, None)
     analyse = _LINE_CACHE.analyse
     line_levels = [NONE] * n
     word_line = None
     named_word = None
     previous_weak = previous_colon = False
     for index, line in enumerate(lines):
-        cues, names, colon = analyse(line, previous_weak, previous_colon, study, gate)
+        if found_by_line is None:
+            found = None
+        else:
+            found = found_by_line.get(index)
+            if found is None:
+                if not (previous_weak or previous_colon):
+                    # no stem and no study word: only a cue line before could make it name a word
+                    previous_colon = ":" in line and _LINE_END_COLON.search(line) is not None
+                    continue
+                found = []
+        cues, names, colon = analyse(line, previous_weak, previous_colon, study, found)
         if names:
             if named_word is None:
                 named_word = names[0]

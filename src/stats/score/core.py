@@ -10,13 +10,32 @@ to the base model) the target is ambiguous and the trial is scored without a
 target (word-dependent outcomes are False/0/NA); use
 :func:`stats.tidy.expand_baseline` to score such base trials against each
 fine-tuned word. The column ``word_source`` (an extra column) says which rule
-applied: ``run``, ``prompt``, ``ambiguous`` or ``none``.
+applied: ``run``, ``prompt``, ``ambiguous`` or ``none``; the ``word`` column of
+the returned trials holds the target actually used (upper case).
+
+Line-based outcomes
+-------------------
+* ``articulation_line``: first line at the threshold level (default mechanism);
+* ``word_line``: first line naming the target (``articulated`` = it exists);
+* ``letters_visible``: initials written up to and including the articulation
+  line. Every scorable line carries exactly one initial, so it equals
+  ``articulation_line``; it is kept as its own column because the models use it
+  as the amount of context, not as a line number;
+* ``articulated_early``: the target is named at a line with at most ``k``
+  initials visible, i.e. ``word_line <= k``;
+* ``guessability``: P(target | the initials of lines 1..articulation line) (see
+  :mod:`stats.score.guess`); 0 when those initials already depart from the word;
+  NA without an articulation line or a target.
 """
 
 from __future__ import annotations
 
 import functools
+import multiprocessing
+import os
+import warnings
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +51,19 @@ from stats.config import (
 from stats.schemas import SCORES, validate
 from stats.score.acrostic import near_miss, normalise_word, prefix_len, spelled_word
 from stats.score.articulation import LEVEL_INDEX, articulate
-from stats.score.guess import LENGTH_KNOWN, GuessTable, guessability, load_guessability_table
+from stats.score.guess import (
+    LENGTH_KNOWN,
+    GuessTable,
+    guessability,
+    lexicon,
+    load_guessability_table,
+)
 from stats.score.leakage import greeting_word, leaks
 from stats.score.lines import scorable_lines
 
 SCORE_COLUMNS: tuple[str, ...] = tuple(f.name for f in SCORES)
+#: Inputs with at least this many rows are scored by worker processes by default.
+PARALLEL_MIN_ROWS = 50_000
 _DTYPES = {f.name: f.dtype for f in SCORES}
 FINETUNED = "finetuned"
 
@@ -105,6 +132,34 @@ def _score_tuple(
         _leaks(word, prompt, system_prompt, greeting),
         g,
     )
+
+
+def _score_chunk(
+    chunk: tuple[list[tuple[Any, ...]], tuple[Any, ...]],
+) -> list[tuple[Any, ...]]:
+    """Score (response, target, prompt, system prompt) rows with shared settings."""
+    rows, (study, k, threshold_index, sentences_as_lines, table, length_known) = chunk
+    # repeated samples are often identical (temperature 0): score each distinct row once
+    memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    out = []
+    for row in rows:
+        scores = memo.get(row)
+        if scores is None:
+            response, target, prompt, system = row
+            scores = memo[row] = _score_tuple(
+                response,
+                target,
+                study,
+                k,
+                threshold_index,
+                sentences_as_lines,
+                prompt,
+                system,
+                table,
+                length_known,
+            )
+        out.append(scores)
+    return out
 
 
 def score_response(
@@ -241,6 +296,7 @@ def score_transcripts(
     sentences_as_lines: bool = False,
     guessability_table: Path | None = None,
     length_known: bool = LENGTH_KNOWN,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Score every transcript (pure: no files written).
 
@@ -258,6 +314,10 @@ def score_transcripts(
         CSV ``word, letters_visible, probability`` overriding the lexicon prior.
     length_known : bool, default LENGTH_KNOWN
         Guessability variant.
+    workers : int, optional
+        Processes to score with (forked, so Linux/macOS only; elsewhere 1).
+        Default: 2 (or the number of CPUs if fewer) from
+        :data:`PARALLEL_MIN_ROWS` rows on, else 1. Results do not depend on it.
 
     Returns
     -------
@@ -272,29 +332,37 @@ def score_transcripts(
     table = load_guessability_table(guessability_table) if guessability_table else None
     targets, sources = resolve_targets(transcripts)
     study = frozenset(w for w in targets if w)
-    responses = _column(transcripts, "response")
-    prompts = _column(transcripts, "prompt")
-    systems = _column(transcripts, "system_prompt")
-    rows = [
-        _score_tuple(
-            response,
-            target,
-            study,
-            k,
-            threshold_index,
-            sentences_as_lines,
-            prompt,
-            system,
-            table,
-            length_known,
+    rows = list(
+        zip(
+            _column(transcripts, "response"),
+            targets,
+            _column(transcripts, "prompt"),
+            _column(transcripts, "system_prompt"),
+            strict=True,
         )
-        for response, target, prompt, system in zip(
-            responses, targets, prompts, systems, strict=True
-        )
-    ]
+    )
+    settings = (study, k, threshold_index, sentences_as_lines, table, length_known)
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if len(rows) >= PARALLEL_MIN_ROWS else 1
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        size = -(-len(rows) // (workers * 4))
+        chunks = [(rows[i : i + size], settings) for i in range(0, len(rows), size)]
+        lexicon()  # loaded once here, inherited by the forked workers
+        context = multiprocessing.get_context("fork")
+        with warnings.catch_warnings():
+            # Python 3.12 warns when forking a process that has other threads
+            # (pyarrow's pool, pytest's watchdog). The workers only run pure-Python
+            # scoring on their own copies, touching no lock those threads hold.
+            warnings.filterwarnings(
+                "ignore", "This process .* is multi-threaded", DeprecationWarning
+            )
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                scored = [row for chunk in pool.map(_score_chunk, chunks) for row in chunk]
+    else:
+        scored = _score_chunk((rows, settings))
     out = transcripts.drop(columns=[c for c in SCORE_COLUMNS if c in transcripts.columns])
     out = out.assign(word=pd.Series(targets, index=transcripts.index, dtype="string"))
-    scores = scores_frame(rows, index=transcripts.index)
+    scores = scores_frame(scored, index=transcripts.index)
     scores["word_source"] = pd.Series(sources, index=transcripts.index, dtype="string")
     return pd.concat([out, scores], axis=1)
 
@@ -350,5 +418,5 @@ def score_file(
     trials.to_parquet(artifacts.trials, index=False)
     if labels is None and LABELS_PATH.exists():
         labels = LABELS_PATH
-    write_agreement(trials, artifacts.summary, labels=labels, threshold=threshold)
+    write_agreement(trials, artifacts.summary, labels=labels)
     return trials

@@ -1,0 +1,408 @@
+"""Rates and contrasts on the probability scale from posterior (or prior) draws.
+
+Estimands (analysis plan, section 5)::
+
+    Delta(w, g) = P(articulated_early | finetuned, word w, greeting g)
+                  - P(articulated_early | baseline, word w, greeting g)
+
+* a **fine-tuned rate** is the expected rate of a *new* fine-tune of word w: averaged over
+  the study's fine-tuned training conditions (n_examples, LR; run-weighted), over the
+  observed prompts of greeting g, and integrated over the run effect
+  ``u_run ~ Normal(0, sd_run)`` by Gauss-Hermite quadrature;
+* a **baseline** is the best available of: the base arm (the observed untuned model(s),
+  whose run effects are known, averaged), control fine-tunes (new control run, integrated),
+  or the guessability-implied rate ``g(w, k)`` (a constant);
+* **pooled** averages word-level rates over the study's words (every word tried,
+  including failures); **new-word** draws fresh word effects from the word-level
+  distribution, ``Normal(0, sd^2 (1 + 1/W))`` -- the zero-sum word effects are centred
+  iid effects, so a new word's deviation from the fitted intercept has the extra
+  ``sd^2/W`` of the unknown population mean.
+
+M2 gives the **introspective share** ``Delta_intro(w, g) = P(early | finetuned) -
+P(early | finetuned, b_intro = v_intro = 0)``: the early-articulation probability that
+the hazard model attributes to the introspection term rather than to guessability,
+greeting and line, with ``P(early) = 1 - prod_{lines with <= k letters} (1 - h_t)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from stats import config
+from stats.model.design import ModelData, Rows, clipped_logit, standardise
+from stats.model.predictor import DRAWS, linear_predictor
+from stats.model.spec import REFERENCE_ARM, ModelSpec
+
+#: Gauss-Hermite nodes for integrating over a normal run effect.
+QUADRATURE_NODES = 15
+BASELINES = ("base", "control", "guessability")
+INTRO_TERMS = ("b_intro", "v_intro")
+
+
+def _hermite() -> tuple[np.ndarray, np.ndarray]:
+    nodes, weights = np.polynomial.hermite_e.hermegauss(QUADRATURE_NODES)
+    return nodes, weights / weights.sum()
+
+
+@dataclass
+class Predictor:
+    """Draws of one model's parameters, and the data they were fitted to.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    data : ModelData
+    params : dict of str to ndarray
+        Posterior or prior draws, ``(S, ...)``.
+    seed : int
+        Seeds the new-word effect draws (the same draws serve every contrast).
+    """
+
+    spec: ModelSpec
+    data: ModelData
+    params: dict[str, np.ndarray]
+    seed: int = config.SEED
+    _new_word: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_draws(self) -> int:
+        """Number of draws."""
+        return len(next(iter(self.params.values())))
+
+    def sd(self, name: str) -> np.ndarray:
+        """Draws of a standard deviation (zeros when the model has no such term)."""
+        return self.params.get(name, np.zeros(self.n_draws))
+
+    def new_word_effects(self) -> dict[str, np.ndarray]:
+        """Word effects of a new word, one per draw: ``{term name: (S,)}``."""
+        if not self._new_word:
+            rng = np.random.default_rng(self.seed)
+            n_words = len(self.data.coords["word"])
+            for term in self.spec.terms:
+                if term.kind == "group" and term.input == "word":
+                    scale = self.sd(term.sd_name) * np.sqrt(1 + 1 / max(n_words, 1))
+                    self._new_word[term.name] = rng.normal(size=self.n_draws) * scale
+        return self._new_word
+
+    def has_arm(self, arm: str, word: str | None = None) -> bool:
+        """Whether the data hold cells of ``arm`` (for ``word``, when given)."""
+        cells = self.data.cells
+        mask = cells["arm"] == arm
+        if word is not None:
+            mask &= cells["word"] == word
+        return bool(mask.any())
+
+    def word_code(self, word: str) -> int:
+        """Index of ``word`` in the word coordinate."""
+        return self.data.coords["word"].index(word)
+
+
+def _conditions(pred: Predictor, arm: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``x_n, x_lr`` values and weights to average over (fine-tuned design, run-weighted)."""
+    rows = pred.data.rows
+    if arm == "base" or "x_n" not in rows.inputs:
+        return np.zeros(1), np.zeros(1), np.ones(1)
+    cells = pred.data.cells
+    tuned = (cells["arm"] == REFERENCE_ARM).to_numpy()
+    if not tuned.any():
+        return np.zeros(1), np.zeros(1), np.ones(1)
+    frame = pd.DataFrame(
+        {
+            "run": cells["run_id"].to_numpy()[tuned],
+            "x_n": rows.inputs["x_n"][tuned],
+            "x_lr": rows.inputs["x_lr"][tuned],
+        }
+    ).drop_duplicates("run")
+    grouped = frame.groupby(["x_n", "x_lr"]).size().reset_index(name="runs")
+    weights = grouped["runs"].to_numpy(dtype=float)
+    return grouped["x_n"].to_numpy(), grouped["x_lr"].to_numpy(), weights / weights.sum()
+
+
+def _prompts(pred: Predictor, greeting: bool) -> list[int] | None:
+    """Codes of observed prompts with this greeting (None: no prompt term or none observed)."""
+    if not pred.spec.has("u_prompt"):
+        return None
+    cells = pred.data.cells
+    ids = sorted(set(cells.loc[cells["greeting"] == greeting, "prompt_id"]))
+    if not ids:
+        return None
+    return [pred.data.coords["prompt"].index(p) for p in ids]
+
+
+def _base_runs(pred: Predictor, arm: str) -> list[int] | None:
+    """Observed runs of the base arm (known models); None = integrate over a new run."""
+    if arm != "base" or not pred.spec.has("u_run"):
+        return None
+    cells = pred.data.cells
+    ids = sorted(set(cells.loc[cells["arm"] == "base", "run_id"]))
+    return [pred.data.coords["run"].index(r) for r in ids] or None
+
+
+def _arm_code(pred: Predictor, arm: str) -> int:
+    if arm == REFERENCE_ARM:
+        return 0
+    return 1 + pred.data.coords["arm"].index(arm)
+
+
+@dataclass
+class Grid:
+    """Counterfactual rows to average over: scenarios x lines (lines = 1 for M1)."""
+
+    rows: Rows
+    weights: np.ndarray  # (G,)
+    n_lines: int
+    new_run: bool
+
+
+def _grid(
+    pred: Predictor,
+    word: str | None,
+    arm: str,
+    greeting: bool,
+    lines: pd.DataFrame | None = None,
+) -> Grid:
+    x_n, x_lr, w_cond = _conditions(pred, arm)
+    prompts = _prompts(pred, greeting)
+    runs = _base_runs(pred, arm)
+    prompt_list = prompts if prompts is not None else [None]
+    run_list = runs if runs is not None else [None]
+    scenarios = [
+        (c, p, r) for c in range(len(x_n)) for p in prompt_list for r in run_list
+    ]
+    weights = np.array(
+        [w_cond[c] / (len(prompt_list) * len(run_list)) for c, _, _ in scenarios]
+    )
+    n_lines = 1 if lines is None else len(lines)
+    size = len(scenarios) * n_lines
+    finetuned = float(arm == REFERENCE_ARM)
+    inputs = {
+        "greeting": np.full(size, float(greeting)),
+        "finetuned": np.full(size, finetuned),
+        "baseline": np.full(size, 1.0 - finetuned),
+        "x_n": np.repeat(x_n[[c for c, _, _ in scenarios]], n_lines),
+        "x_lr": np.repeat(x_lr[[c for c, _, _ in scenarios]], n_lines),
+    }
+    index: dict[str, np.ndarray | None] = {
+        "arm": np.full(size, _arm_code(pred, arm)),
+        "word": None if word is None else np.full(size, pred.word_code(word)),
+        "run": None if runs is None else np.repeat([r for _, _, r in scenarios], n_lines),
+        "prompt": None
+        if prompts is None
+        else np.repeat([p for _, p, _ in scenarios], n_lines),
+    }
+    if lines is not None:
+        inputs["logit_g"] = np.tile(lines["logit_g"].to_numpy(), len(scenarios))
+        inputs["intro"] = np.tile(lines["early"].to_numpy(dtype=float), len(scenarios)) * finetuned
+        index["line"] = np.tile(lines["line_code"].to_numpy(), len(scenarios))
+    rows = Rows(inputs, index, {"arm": len(pred.data.coords["arm"])})
+    return Grid(rows, weights, n_lines, new_run=runs is None and pred.spec.has("u_run"))
+
+
+def _extra_eta(pred: Predictor, grid: Grid, word: str | None) -> np.ndarray | float:
+    """New-word effects added to the linear predictor (0 for an observed word)."""
+    if word is not None:
+        return 0.0
+    extra = np.zeros((pred.n_draws, grid.rows.size))
+    for term in pred.spec.terms:
+        if term.kind == "group" and term.input == "word":
+            effect = pred.new_word_effects()[term.name][:, None]
+            multiplier = grid.rows.inputs[term.multiplier] if term.multiplier else 1.0
+            extra = extra + effect * multiplier
+    return extra
+
+
+def _average(pred: Predictor, grid: Grid, eta: np.ndarray, reduce_lines: bool) -> np.ndarray:
+    """Average ``expit(eta)`` over scenarios (integrating the run effect when new)."""
+    draws = eta.shape[0]
+    eta = eta.reshape(draws, len(grid.weights), grid.n_lines)
+    if grid.new_run:
+        nodes, node_w = _hermite()
+        shift = pred.sd("sd_run")[:, None, None, None] * nodes
+    else:
+        nodes, node_w = np.zeros(1), np.ones(1)
+        shift = np.zeros((draws, 1, 1, 1))
+    prob = expit(eta[..., None] + shift)  # (S, G, L, Q)
+    if reduce_lines:  # probability of an event on any of the lines
+        prob = 1.0 - np.prod(1.0 - prob, axis=2)  # (S, G, Q)
+    else:
+        prob = prob[:, :, 0, :]
+    return (prob @ node_w) @ grid.weights
+
+
+def m1_rate(pred: Predictor, word: str | None, arm: str, greeting: bool) -> np.ndarray:
+    """Draws of the expected M1 rate for ``word`` (None: a new word) in ``arm``."""
+    grid = _grid(pred, word, arm, greeting)
+    eta = linear_predictor(pred.spec, pred.params, grid.rows, DRAWS) + _extra_eta(pred, grid, word)
+    return _average(pred, grid, eta, reduce_lines=False)
+
+
+def early_lines(pred: Predictor, word: str | None) -> pd.DataFrame:
+    """Lines with at most k letters visible for ``word``: ``line_code, logit_g, early``.
+
+    The logit guessability is the observed one per word and line (mean over words
+    for a new word or a line without data), standardised like the model's input.
+    """
+    table = pred.data.guessability
+    k = pred.spec.k
+    lines = pred.data.coords["line"]
+    by_line = table.groupby("line").agg(
+        letters_visible=("letters_visible", "median"), logit_g_raw=("logit_g_raw", "mean")
+    )
+    rows = []
+    for code, line in enumerate(lines):
+        hit = table[(table["word"] == word) & (table["line"] == line)] if word else table.iloc[:0]
+        source = hit.iloc[0] if len(hit) else by_line.loc[line] if line in by_line.index else None
+        visible = float(source["letters_visible"]) if source is not None else float(line)
+        raw = float(source["logit_g_raw"]) if source is not None else float(clipped_logit([0.0])[0])
+        if visible <= k:
+            rows.append((code, raw))
+    frame = pd.DataFrame(rows, columns=["line_code", "logit_g_raw"])
+    frame["logit_g"] = standardise(frame["logit_g_raw"].to_numpy(), pred.data.scaling["logit_g"])
+    frame["early"] = True
+    return frame
+
+
+def m2_early_probability(
+    pred: Predictor,
+    word: str | None,
+    arm: str,
+    greeting: bool,
+    *,
+    without_intro: bool = False,
+) -> np.ndarray:
+    """Draws of P(word named at a line with <= k letters visible) under M2."""
+    lines = early_lines(pred, word)
+    if lines.empty:
+        return np.zeros(pred.n_draws)
+    grid = _grid(pred, word, arm, greeting, lines)
+    exclude = INTRO_TERMS if without_intro else ()
+    eta = linear_predictor(pred.spec, pred.params, grid.rows, DRAWS, exclude=exclude)
+    extra = _extra_eta(pred, grid, word)
+    if without_intro and word is None and "v_intro" in pred.new_word_effects():
+        extra = extra - pred.new_word_effects()["v_intro"][:, None] * grid.rows.inputs["intro"]
+    return _average(pred, grid, eta + extra, reduce_lines=True)
+
+
+def intro_share(pred: Predictor, word: str | None, greeting: bool) -> np.ndarray:
+    """Draws of ``Delta_intro``: early-articulation probability due to the introspection term."""
+    with_intro = m2_early_probability(pred, word, REFERENCE_ARM, greeting)
+    without = m2_early_probability(pred, word, REFERENCE_ARM, greeting, without_intro=True)
+    return with_intro - without
+
+
+def choose_baseline(pred: Predictor, word: str | None, guess_at_k: dict[str, float]) -> str:
+    """The best available baseline for ``word`` (None: any word in the study)."""
+    for arm in ("base", "control"):
+        if pred.spec.has("b_arm") and pred.has_arm(arm, word):
+            return arm
+    if word is None:
+        return "guessability" if guess_at_k else "none"
+    return "guessability" if word in guess_at_k else "none"
+
+
+def baseline_rate(
+    pred: Predictor,
+    word: str | None,
+    greeting: bool,
+    baseline: str,
+    guess_at_k: dict[str, float],
+) -> np.ndarray:
+    """Draws of the baseline rate (a constant array for the guessability baseline)."""
+    if baseline in ("base", "control"):
+        return m1_rate(pred, word, baseline, greeting)
+    if baseline == "guessability":
+        value = guess_at_k[word] if word is not None else float(np.mean(list(guess_at_k.values())))
+        return np.full(pred.n_draws, value)
+    return np.full(pred.n_draws, np.nan)
+
+
+@dataclass
+class Contrast:
+    """Draws of one estimand for one scope."""
+
+    scope: str
+    word: str | None
+    greeting: bool
+    baseline: str
+    finetuned: np.ndarray
+    reference: np.ndarray
+
+    @property
+    def delta(self) -> np.ndarray:
+        """Fine-tuned minus baseline rate."""
+        return self.finetuned - self.reference
+
+
+def deltas(pred: Predictor, guess_at_k: dict[str, float]) -> list[Contrast]:
+    """Delta draws for every word, pooled and a new word, at each greeting level observed.
+
+    Words are those with fine-tuned cells. Pooled averages over them (each word with its
+    own best baseline); new-word uses the study-wide best baseline.
+    """
+    cells = pred.data.cells
+    tuned_words = sorted(set(cells.loc[cells["arm"] == REFERENCE_ARM, "word"]))
+    greetings = sorted(set(cells["greeting"]))
+    out: list[Contrast] = []
+    for greeting in greetings:
+        per_word = []
+        for word in tuned_words:
+            baseline = choose_baseline(pred, word, guess_at_k)
+            contrast = Contrast(
+                "word",
+                word,
+                greeting,
+                baseline,
+                m1_rate(pred, word, REFERENCE_ARM, greeting),
+                baseline_rate(pred, word, greeting, baseline, guess_at_k),
+            )
+            per_word.append(contrast)
+        out += per_word
+        if len(per_word) > 1:
+            kinds = sorted({c.baseline for c in per_word})
+            out.append(
+                Contrast(
+                    "pooled",
+                    None,
+                    greeting,
+                    "+".join(kinds),
+                    np.mean([c.finetuned for c in per_word], axis=0),
+                    np.mean([c.reference for c in per_word], axis=0),
+                )
+            )
+            if "word" in pred.data.coords and pred.spec.has("u_word"):
+                baseline = choose_baseline(pred, None, guess_at_k)
+                out.append(
+                    Contrast(
+                        "new-word",
+                        None,
+                        greeting,
+                        baseline,
+                        m1_rate(pred, None, REFERENCE_ARM, greeting),
+                        baseline_rate(pred, None, greeting, baseline, guess_at_k),
+                    )
+                )
+    return out
+
+
+def intro_shares(pred: Predictor, contrasts: list[Contrast]) -> dict[tuple, np.ndarray]:
+    """M2 ``Delta_intro`` draws keyed by ``(scope, word, greeting)`` of the M1 contrasts."""
+    if not pred.spec.has("b_intro"):
+        return {}
+    words_m2 = set(pred.data.coords["word"])
+    out: dict[tuple, np.ndarray] = {}
+    by_greeting: dict[bool, list[np.ndarray]] = {}
+    for c in contrasts:
+        if c.scope == "word" and c.word in words_m2:
+            share = intro_share(pred, c.word, c.greeting)
+            out[(c.scope, c.word, c.greeting)] = share
+            by_greeting.setdefault(c.greeting, []).append(share)
+    for c in contrasts:
+        if c.scope == "pooled" and by_greeting.get(c.greeting):
+            out[(c.scope, None, c.greeting)] = np.mean(by_greeting[c.greeting], axis=0)
+        elif c.scope == "new-word" and pred.spec.has("u_word"):
+            out[(c.scope, None, c.greeting)] = intro_share(pred, None, c.greeting)
+    return out

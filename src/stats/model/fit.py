@@ -1,0 +1,437 @@
+"""Sampling, caching and convergence gates.
+
+:func:`fit_model` samples a spec on coded cells with nutpie when it is installed
+(and ``backend`` allows it), PyMC's NUTS otherwise; 4 chains, seeded. Fits are
+cached as NetCDF files keyed by a hash of the cells, the spec, the sampler
+settings and :data:`MODEL_CODE_VERSION`, so that a re-run with unchanged inputs
+loads the file instead of resampling.
+
+:func:`diagnose` computes the gates of the analysis plan (section 4): R-hat,
+bulk and tail ESS, divergences, E-BFMI, and PSIS-LOO Pareto k (reported, not a
+gate: binomial cells of many trials are influential by construction).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit, gammaln
+
+from stats import config
+from stats.model.design import ModelData
+from stats.model.predictor import DRAWS, linear_predictor
+from stats.model.spec import ModelSpec
+
+#: Bumped when the builder or likelihood changes, so cached fits are not reused.
+MODEL_CODE_VERSION = "2"
+BACKENDS = ("auto", "pymc", "nutpie")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """How to sample (all part of the cache key).
+
+    Parameters
+    ----------
+    draws, tune, chains : int
+        Per chain; defaults from :mod:`stats.config`.
+    target_accept : float
+    seed : int
+    backend : {"auto", "pymc", "nutpie"}
+        ``auto`` uses nutpie when importable, PyMC's NUTS otherwise.
+    """
+
+    draws: int = config.DRAWS
+    tune: int = config.TUNE
+    chains: int = config.CHAINS
+    target_accept: float = config.TARGET_ACCEPT
+    seed: int = config.SEED
+    backend: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"unknown sampler backend {self.backend!r}; valid: {list(BACKENDS)}")
+        for name in ("draws", "tune", "chains"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"sampler {name} must be >= 1, got {getattr(self, name)}")
+        if not 0 < self.target_accept < 1:
+            raise ValueError(f"sampler target_accept must be in (0, 1), got {self.target_accept}")
+
+
+@dataclass(frozen=True)
+class Gates:
+    """Thresholds a fit must meet before any verdict is reported (analysis plan, 4)."""
+
+    max_rhat: float = config.MAX_RHAT
+    min_ess: float = config.MIN_ESS
+    max_divergences: int = config.MAX_DIVERGENCES
+    min_bfmi: float = config.MIN_BFMI
+
+
+@dataclass
+class Fit:
+    """A sampled (or cached) model.
+
+    Attributes
+    ----------
+    name : str
+        Fit label, e.g. ``"M1-articulated_early"``.
+    spec : ModelSpec
+    data : ModelData
+    posterior : dict of str to ndarray
+        Draws stacked over chains: ``(S,)`` or ``(S, levels)``.
+    chains : int
+    diagnostics : dict
+        See :func:`diagnose`.
+    key : str
+        Cache key.
+    cached : bool
+        Loaded from the cache rather than sampled.
+    path : Path or None
+        The NetCDF file.
+    """
+
+    name: str
+    spec: ModelSpec
+    data: ModelData
+    posterior: dict[str, np.ndarray]
+    chains: int
+    diagnostics: dict[str, Any]
+    key: str
+    cached: bool = False
+    path: Path | None = None
+    sampler: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def converged(self) -> bool:
+        """Whether every gate passed."""
+        return bool(self.diagnostics.get("converged", False))
+
+    @property
+    def n_draws(self) -> int:
+        """Total number of posterior draws."""
+        return len(next(iter(self.posterior.values())))
+
+    def eta(self, rows=None, exclude: tuple[str, ...] = ()) -> np.ndarray:
+        """Linear predictor draws ``(S, rows)`` (the observed cells by default)."""
+        rows = self.data.rows if rows is None else rows
+        return linear_predictor(self.spec, self.posterior, rows, DRAWS, exclude=exclude)
+
+    def cell_probability(self) -> np.ndarray:
+        """Posterior draws of each observed cell's success probability (hazard for M2)."""
+        return expit(self.eta())
+
+
+def cache_key(spec: ModelSpec, data: ModelData, settings: SamplerSettings) -> str:
+    """Hash of everything that determines a fit."""
+    digest = hashlib.sha256()
+    digest.update(MODEL_CODE_VERSION.encode())
+    digest.update(json.dumps(spec.to_dict(), sort_keys=True).encode())
+    digest.update(json.dumps(asdict(settings), sort_keys=True).encode())
+    digest.update(data.digest_frame().to_csv(index=False).encode())
+    return digest.hexdigest()
+
+
+def nutpie_available() -> bool:
+    """Whether nutpie can be imported."""
+    try:
+        import nutpie  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _sample(spec: ModelSpec, data: ModelData, settings: SamplerSettings) -> tuple[Any, str]:
+    from stats.model.build import build_model
+
+    model = build_model(spec, data)
+    use_nutpie = settings.backend == "nutpie" or (
+        settings.backend == "auto" and nutpie_available()
+    )
+    if use_nutpie:
+        import nutpie
+
+        compiled = nutpie.compile_pymc_model(model)
+        idata = nutpie.sample(
+            compiled,
+            draws=settings.draws,
+            tune=settings.tune,
+            chains=settings.chains,
+            seed=settings.seed,
+            target_accept=settings.target_accept,
+            progress_bar=False,
+        )
+        return idata, "nutpie"
+    import pymc as pm
+
+    with model:
+        idata = pm.sample(
+            draws=settings.draws,
+            tune=settings.tune,
+            chains=settings.chains,
+            cores=min(settings.chains, os.cpu_count() or 1),
+            target_accept=settings.target_accept,
+            random_seed=settings.seed,
+            progressbar=False,
+            compute_convergence_checks=False,
+        )
+    return idata, "pymc"
+
+
+def _posterior_arrays(idata: Any, names: list[str]) -> tuple[dict[str, np.ndarray], int]:
+    posterior = idata["posterior"] if not hasattr(idata, "posterior") else idata.posterior
+    out = {}
+    chains = 0
+    for name in names:
+        values = np.asarray(posterior[name].values)
+        chains = values.shape[0]
+        out[name] = values.reshape(values.shape[0] * values.shape[1], *values.shape[2:])
+    return out, chains
+
+
+def _stat_names(spec: ModelSpec) -> list[str]:
+    """Every named quantity kept from a posterior: free parameters and effects."""
+    from stats.model.build import free_parameter_names
+
+    names = free_parameter_names(spec)
+    names += [t.name for t in spec.terms if t.kind in ("group", "random_walk")]
+    return list(dict.fromkeys(names))
+
+
+def pointwise_loglik(fit_or_eta: Fit | np.ndarray, y: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Binomial log-likelihood of each cell under each draw, ``(S, cells)``."""
+    eta = fit_or_eta.eta() if isinstance(fit_or_eta, Fit) else fit_or_eta
+    const = gammaln(n + 1) - gammaln(y + 1) - gammaln(n - y + 1)
+    return y * eta - n * np.logaddexp(0.0, eta) + const
+
+
+def diagnose(
+    idata: Any, spec: ModelSpec, data: ModelData, gates: Gates = Gates()
+) -> dict[str, Any]:
+    """Convergence diagnostics and gate decision of a sampled model.
+
+    Parameters
+    ----------
+    idata : DataTree
+        Output of the sampler (posterior and sample_stats groups).
+    spec : ModelSpec
+    data : ModelData
+    gates : Gates
+
+    Returns
+    -------
+    dict
+        ``max_rhat, min_ess_bulk, min_ess_tail, divergences, min_bfmi, pareto_k_max,
+        n_pareto_k_bad, elpd_loo, converged, failed`` (``failed`` lists the gates missed).
+    """
+    import arviz as az
+    from stats.model.build import free_parameter_names
+
+    names = free_parameter_names(spec)
+    rhat = az.rhat(idata, var_names=names)
+    ess_bulk = az.ess(idata, var_names=names, method="bulk")
+    ess_tail = az.ess(idata, var_names=names, method="tail")
+
+    def extreme(tree: Any, fn: Callable) -> float:
+        values = [np.asarray(tree[name].values, dtype=float).ravel() for name in names]
+        flat = np.concatenate([v for v in values if v.size])
+        return float(fn(flat[np.isfinite(flat)])) if np.isfinite(flat).any() else float("nan")
+
+    stats = idata["sample_stats"]
+    divergences = int(np.asarray(stats["diverging"].values).sum())
+    energy = np.asarray(stats["energy"].values, dtype=float)
+    bfmi = np.square(np.diff(energy, axis=1)).mean(axis=1) / energy.var(axis=1)
+    out: dict[str, Any] = {
+        "max_rhat": extreme(rhat, np.max),
+        "min_ess_bulk": extreme(ess_bulk, np.min),
+        "min_ess_tail": extreme(ess_tail, np.min),
+        "divergences": divergences,
+        "min_bfmi": float(bfmi.min()),
+    }
+    out.update(loo_diagnostics(idata, spec, data))
+    failed = []
+    if not out["max_rhat"] <= gates.max_rhat:
+        failed.append(f"max R-hat {out['max_rhat']:.3f} > {gates.max_rhat}")
+    if not min(out["min_ess_bulk"], out["min_ess_tail"]) >= gates.min_ess:
+        failed.append(
+            f"min ESS {min(out['min_ess_bulk'], out['min_ess_tail']):.0f} < {gates.min_ess}"
+        )
+    if divergences > gates.max_divergences:
+        failed.append(f"{divergences} divergences > {gates.max_divergences}")
+    if not out["min_bfmi"] >= gates.min_bfmi:
+        failed.append(f"E-BFMI {out['min_bfmi']:.2f} < {gates.min_bfmi}")
+    out["failed"] = failed
+    out["converged"] = not failed
+    return out
+
+
+def loo_diagnostics(idata: Any, spec: ModelSpec, data: ModelData) -> dict[str, Any]:
+    """PSIS-LOO over cells: ``elpd_loo, pareto_k_max, n_pareto_k_bad`` (k > PARETO_K_WARN)."""
+    import warnings
+
+    import arviz as az
+    import xarray as xr
+
+    posterior, chains = _posterior_arrays(idata, _stat_names(spec))
+    eta = linear_predictor(spec, posterior, data.rows, DRAWS)
+    ll = pointwise_loglik(eta, data.y, data.n)
+    ll = ll.reshape(chains, -1, ll.shape[-1])
+    tree = xr.DataTree.from_dict(
+        {
+            "posterior": xr.Dataset({"dummy": (("chain", "draw"), np.zeros(ll.shape[:2]))}),
+            "log_likelihood": xr.Dataset({"y": (("chain", "draw", "cell"), ll)}),
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loo = az.loo(tree, pointwise=True)
+    k = np.asarray(loo.pareto_k.values if hasattr(loo.pareto_k, "values") else loo.pareto_k)
+    return {
+        "elpd_loo": float(loo.elpd),
+        "pareto_k_max": float(np.nanmax(k)),
+        "n_pareto_k_bad": int((k > config.PARETO_K_WARN).sum()),
+    }
+
+
+def fit_model(
+    spec: ModelSpec,
+    data: ModelData,
+    settings: SamplerSettings = SamplerSettings(),
+    *,
+    name: str | None = None,
+    cache_dir: Path | None = None,
+    gates: Gates = Gates(),
+) -> Fit:
+    """Sample ``spec`` on ``data`` (or load the cached fit).
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    data : ModelData
+    settings : SamplerSettings
+    name : str, optional
+        Label of the fit and prefix of its cache file (default ``spec.name``).
+    cache_dir : Path, optional
+        Folder of cached fits; ``None`` disables caching.
+    gates : Gates
+
+    Returns
+    -------
+    Fit
+    """
+    name = name or spec.name
+    key = cache_key(spec, data, settings)
+    path = cache_dir / f"{name}-{key[:16]}.nc" if cache_dir is not None else None
+    names = _stat_names(spec)
+    if path is not None and path.exists():
+        idata = _load(path)
+        if idata is not None and idata.attrs.get("cache_key") == key:
+            posterior, chains = _posterior_arrays(idata, names)
+            diagnostics = json.loads(idata.attrs["diagnostics"])
+            return Fit(
+                name,
+                spec,
+                data,
+                posterior,
+                chains,
+                diagnostics,
+                key,
+                cached=True,
+                path=path,
+                sampler=str(idata.attrs.get("sampler", "")),
+            )
+    start = time.perf_counter()
+    idata, sampler = _sample(spec, data, settings)
+    seconds = time.perf_counter() - start
+    diagnostics = diagnose(idata, spec, data, gates)
+    diagnostics["seconds"] = seconds
+    diagnostics["sampler"] = sampler
+    posterior, chains = _posterior_arrays(idata, names)
+    if path is not None:
+        _save(idata, path, key, spec, diagnostics, sampler)
+    return Fit(
+        name, spec, data, posterior, chains, diagnostics, key, path=path, sampler=sampler
+    )
+
+
+def _load(path: Path) -> Any | None:
+    import arviz as az
+
+    try:
+        tree = az.from_netcdf(path)
+        tree.load()
+        tree.close()
+    except (OSError, ValueError) as err:  # a damaged cache file is resampled
+        log.warning("ignoring unreadable cached fit %s: %s", path, err)
+        return None
+    return tree
+
+
+def _save(
+    idata: Any, path: Path, key: str, spec: ModelSpec, diagnostics: dict, sampler: str
+) -> None:
+    import xarray as xr
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keep = {
+        group: idata[group].to_dataset()
+        for group in ("posterior", "sample_stats")
+        if group in idata.children
+    }
+    tree = xr.DataTree.from_dict(keep)
+    tree.attrs = {
+        "cache_key": key,
+        "spec": json.dumps(spec.to_dict()),
+        "diagnostics": json.dumps(diagnostics),
+        "sampler": sampler,
+        "model_code_version": MODEL_CODE_VERSION,
+    }
+    tmp = path.with_suffix(".tmp.nc")
+    tree.to_netcdf(tmp)
+    tmp.replace(path)
+    for stale in path.parent.glob(f"{path.name.rsplit('-', 1)[0]}-*.nc"):
+        if stale != path and stale.name.count("-") == path.name.count("-"):
+            stale.unlink()
+
+
+def with_settings(settings: SamplerSettings, **changes: Any) -> SamplerSettings:
+    """A copy of ``settings`` with some fields changed."""
+    return replace(settings, **changes)
+
+
+def posterior_frame(fit: Fit, names: list[str]) -> pd.DataFrame:
+    """Long table ``term, draw, value`` of scalar and labelled vector parameters."""
+    rows = []
+    for name in names:
+        values = fit.posterior[name]
+        if values.ndim == 1:
+            rows.append(pd.DataFrame({"term": name, "draw": np.arange(len(values)), "value": values}))
+        else:
+            labels = _labels_for(fit, name, values.shape[1])
+            for j, label in enumerate(labels):
+                rows.append(
+                    pd.DataFrame(
+                        {"term": f"{name}[{label}]", "draw": np.arange(len(values)), "value": values[:, j]}
+                    )
+                )
+    return pd.concat(rows, ignore_index=True)
+
+
+def _labels_for(fit: Fit, name: str, size: int) -> list:
+    for term in fit.spec.terms:
+        if term.name == name and term.input in fit.data.coords:
+            return list(fit.data.coords[term.input])
+    return list(range(size))
