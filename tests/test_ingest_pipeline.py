@@ -443,3 +443,23 @@ def test_a_sham_fine_tune_is_a_control_run_with_a_job(tmp_path):
     assert result.runs.set_index("run_id").loc[FT_SHINE, "arm"] == "control"
     conflicts = result.ledger["conflicts"]
     assert [(c["run_id"], c["field"], c["used"]) for c in conflicts] == [(BASE, "arm", "base")]
+
+
+def test_a_copied_training_file_counts_duplicates_but_still_informs_its_run(tmp_path):
+    training_file(tmp_path / "ft" / "train-a.jsonl", "HELLO", 4)
+    shutil.copy(tmp_path / "ft" / "train-a.jsonl", tmp_path / "ft" / "train-b.jsonl")
+    _chat_file(tmp_path / "chat.jsonl", FT_SHINE, 1)
+    manifest = write_yaml(
+        tmp_path / "runs.yaml",
+        {
+            "root": ".",
+            "runs": [
+                {"model": FT_HELLO, "training_file": "ft/train-a.jsonl"},
+                {"model": FT_SHINE, "training_file": "ft/train-b.jsonl"},
+            ],
+        },
+    )
+    result = run_ingest([tmp_path], tmp_path / "out", manifest)
+    copy = result.ledger["files"][str(tmp_path / "ft" / "train-b.jsonl")]
+    assert (copy["records"], copy["accepted"], copy["duplicates"]) == (4, 0, 4)
+    assert result.runs.set_index("run_id").loc[FT_SHINE, "word"] == "HELLO"

@@ -197,6 +197,9 @@ def run(
 def report(
     reports: Annotated[Path, typer.Option(help="Quarto project folder.")] = config.REPORTS_DIR,
     data: DataOpt = config.PROCESSED_DIR,
+    word: Annotated[str | None, typer.Option(help="Word the pages focus on.")] = None,
+    rope: Annotated[float | None, typer.Option(help="ROPE half-width shown.")] = None,
+    k: Annotated[int | None, typer.Option(help="'Early' cut-off shown.")] = None,
     quarto: Annotated[
         bool | None,
         typer.Option("--quarto/--no-quarto", help="Force or forbid Quarto (default: if on PATH)."),
@@ -207,7 +210,15 @@ def report(
         _require(config.Artifacts(data).verdicts, "stats run")
         from stats.render import render_site
 
-        index = render_site(reports, params={"data_dir": str(data.resolve())}, use_quarto=quarto)
+        params: dict[str, object] = {"data_dir": str(data.resolve())}
+        params.update(
+            {
+                key: value
+                for key, value in (("word", word), ("rope", rope), ("k", k))
+                if value is not None
+            }
+        )
+        index = render_site(reports, params=params, use_quarto=quarto)
     console.print(f"site: {index}")
 
 

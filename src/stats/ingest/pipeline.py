@@ -425,20 +425,20 @@ class _Session:
                 continue
             source.report.records += 1
             self._tick()
+            # a copy of a job already read is counted as duplicates, but still links its runs
+            self.registry.add_job(job, source.path, source.name)
             if duplicate:
                 source.report.duplicates += 1
-                continue
-            self.registry.add_job(job, source.path, source.name)
-            source.report.accepted += 1
+            else:
+                source.report.accepted += 1
 
     def _read_training(self, source: SourceFile) -> None:
         duplicate = self._duplicate_content(source)
         summary = read_training(source, self.limits, self.on_reject)
         self._tick(summary.n_examples)
-        if duplicate:
+        if duplicate:  # a copy of a training file already read: its records are duplicates
             source.report.duplicates += source.report.accepted
             source.report.accepted = 0
-            return
         runs = self.registry.runs_for_training(source.path)
         word = summary.word
         self.training_files[source.name] = {
