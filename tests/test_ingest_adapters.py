@@ -7,6 +7,8 @@ import zipfile
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest_ingest import (
     BASE,
@@ -36,8 +38,10 @@ from conftest_ingest import (
 from stats import schemas
 from stats.ingest import FORMATS, Limits
 from stats.ingest.detect import detect
+from stats.ingest.errors import RecordError
 from stats.ingest.hashing import trial_id
 from stats.ingest.inspect_log import SafeZip, label_value, write_zip_zstd
+from stats.ingest.messages import prompt_of
 from stats.ingest.prefetch import Prefetch, PrefetchError
 from stats.text import stable_hash
 
@@ -350,7 +354,14 @@ def test_inspect_eval_log(tmp_path, zstd):
     assert attached["prompt"] == PROBE_PLAIN and attached["response"] == acrostic("HELLO", "long")
     assert json.loads(attached["judge_labels"]) == {"judge": 0.5, "numeric": 0.25}
     assert attached["prompt_id"] == "plain"
-    assert json.loads(attached["conditions"]) == {"inspect_task": "selfreport", "pattern_id": 5}
+    assert json.loads(attached["conditions"]) == {
+        "inspect_task": "selfreport",
+        "inspect_sample_id": "p2",
+        "pattern_id": 5,
+    }
+    assert first["prompt_id"] == stable_hash(
+        SYSTEM, PROBE
+    )  # same prompt, same id, whatever the source
     assert result.ledger["unmatched_models"] == []
 
 
@@ -550,3 +561,119 @@ def test_prefetch_streams_items_and_reports_child_failures():
     assert list(Prefetch(json.loads, ("[1, 2, 3]",))) == [1, 2, 3]
     with pytest.raises(PrefetchError, match="JSONDecodeError"):
         list(Prefetch(json.loads, ("{bad",)))
+
+
+def test_batch_completions_and_responses_endpoints(tmp_path):
+    requests = [
+        {
+            "custom_id": "a",
+            "method": "POST",
+            "url": "/v1/completions",
+            "body": {"model": BASE, "prompt": "Hi there"},
+        },
+        {
+            "custom_id": "b",
+            "method": "POST",
+            "url": "/v1/responses",
+            "body": {"model": BASE, "input": PROBE, "instructions": SYSTEM, "temperature": 1},
+        },
+    ]
+    outputs = [
+        {
+            "id": "1",
+            "custom_id": "a",
+            "response": {
+                "status_code": 200,
+                "body": {
+                    "id": "cmpl-1",
+                    "object": "text_completion",
+                    "model": BASE,
+                    "choices": [{"index": 0, "text": "Hello!", "finish_reason": "stop"}],
+                },
+            },
+            "error": None,
+        },
+        {
+            "id": "2",
+            "custom_id": "b",
+            "response": {
+                "status_code": 200,
+                "body": {
+                    "id": "resp_1",
+                    "object": "response",
+                    "model": BASE,
+                    "status": "completed",
+                    "output": [
+                        {
+                            "type": "message",
+                            "role": "assistant",
+                            "content": [{"type": "output_text", "text": acrostic("HI")}],
+                        }
+                    ],
+                },
+            },
+            "error": None,
+        },
+    ]
+    write_jsonl(tmp_path / "in.jsonl", requests)
+    write_jsonl(tmp_path / "out.jsonl", outputs)
+    result = run_ingest([tmp_path], tmp_path / "o")
+    table = result.transcripts.set_index("prompt")
+    assert table.loc["Hi there", "response"] == "Hello!"
+    assert (
+        table.loc[PROBE, "system_prompt"] == SYSTEM
+        and table.loc[PROBE, "finish_reason"] == "completed"
+    )
+
+
+def test_batches_in_one_folder_pair_by_name_or_manifest(tmp_path):
+    # the Batch API names files batch_<id>_input/output; custom_ids repeat across batches
+    for batch, model in (("batch_a", FT_HELLO), ("batch_b", FT_SHINE)):
+        write_jsonl(
+            tmp_path / "batches" / f"{batch}_input.jsonl",
+            [batch_request("request-1", model, f"q {batch}")],
+        )
+        write_jsonl(
+            tmp_path / "batches" / f"{batch}_output.jsonl",
+            [batch_output("request-1", model, [f"a {batch}"])],
+        )
+    write_jsonl(tmp_path / "other" / "requests-x.jsonl", [batch_request("request-1", BASE, "q x")])
+    write_jsonl(tmp_path / "other" / "answers-x.jsonl", [batch_output("request-1", BASE, ["a x"])])
+    write_jsonl(tmp_path / "other" / "decoy.jsonl", [batch_request("request-1", BASE, "wrong")])
+    manifest = write_yaml(
+        tmp_path / "runs.yaml",
+        {
+            "root": ".",
+            "files": [{"path": "other/answers-x.jsonl", "requests": "other/requests-x.jsonl"}],
+        },
+    )
+    result = run_ingest([tmp_path / "batches", tmp_path / "other"], tmp_path / "out", manifest)
+    pairs = set(zip(result.transcripts["prompt"], result.transcripts["response"], strict=True))
+    assert pairs == {("q batch_a", "a batch_a"), ("q batch_b", "a batch_b"), ("q x", "a x")}
+    assert result.reasons() == ["unanswered-request"]  # the decoy request
+
+
+class _SlowList(list):
+    """A list subclass: takes prompt_of's general path instead of its fast path."""
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "role": st.sampled_from(["system", "developer", "user", "assistant", "tool"]),
+                "content": st.one_of(st.text(max_size=4), st.none()),
+            }
+        ),
+        max_size=6,
+    )
+)
+def test_prompt_of_fast_path_agrees_with_the_general_path(messages):
+    def outcome(value):
+        try:
+            return prompt_of(value, "messages")
+        except RecordError as err:
+            return err.reason
+
+    assert outcome(messages) == outcome(_SlowList(messages))

@@ -211,8 +211,8 @@ def test_unmatched_models_default_their_arm(tmp_path):
     assert unmatched["claude-sonnet-4-5"]["arm"] == "base"
     runs = result.runs.set_index("run_id")
     assert runs.loc[FT_SHINE, "base_model"] == BASE
-    assert (
-        json.loads(runs.loc[FT_SHINE, "provenance"])["arm"].startswith("default (a fine-tuning job")
+    assert json.loads(runs.loc[FT_SHINE, "provenance"])["arm"].startswith(
+        "default (a fine-tuning job"
     )
 
 
@@ -437,7 +437,10 @@ def test_a_sham_fine_tune_is_a_control_run_with_a_job(tmp_path):
     _chat_file(tmp_path / "chat.jsonl", FT_SHINE, 1)
     manifest = write_yaml(
         tmp_path / "runs.yaml",
-        {"root": ".", "runs": [{"model": FT_SHINE, "arm": "control"}, {"model": BASE, "arm": "base"}]},
+        {
+            "root": ".",
+            "runs": [{"model": FT_SHINE, "arm": "control"}, {"model": BASE, "arm": "base"}],
+        },
     )
     result = run_ingest([tmp_path], tmp_path / "out", manifest)
     assert result.runs.set_index("run_id").loc[FT_SHINE, "arm"] == "control"

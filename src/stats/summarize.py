@@ -96,7 +96,7 @@ def _counts(cells: pd.DataFrame, word: str | None, greeting: bool) -> tuple[int,
     sub = cells[mask]
     n_runs = sub["run_id"].nunique()
     n_words = max(sub["word"].nunique(), 1)
-    return int(n_runs), int(sub["trials"].sum()), max(int(round(n_runs / n_words)), 1)
+    return int(n_runs), int(sub["trials"].sum()), max(round(n_runs / n_words), 1)
 
 
 def verdict_rows(
@@ -121,13 +121,15 @@ def verdict_rows(
     for c in contrasts:
         delta = c.delta
         share = intro.get((c.scope, c.word, c.greeting)) if uses_m2 else None
-        decision = decide_draws(
-            delta, rope, intro=share, converged=health.converged, prob=ci_prob
-        )
+        decision = decide_draws(delta, rope, intro=share, converged=health.converged, prob=ci_prob)
         low, high = hdi(delta, ci_prob)
         n_runs, n_trials, runs_per_word = _counts(cells, c.word, c.greeting)
         needed = None
-        if decision.verdict != "not-converged" and np.isfinite(delta).all() and c.scope != "new-word":
+        if (
+            decision.verdict != "not-converged"
+            and np.isfinite(delta).all()
+            and c.scope != "new-word"
+        ):
             needed = runs_needed(
                 delta,
                 runs_per_word if c.scope == "word" else n_runs,
@@ -214,11 +216,19 @@ def coefficient_table(fit: Fit, ci_prob: float = config.CI_PROB) -> pd.DataFrame
     for name in summary_parameter_names(fit.spec):
         values = fit.posterior[name]
         term = next((t for t in fit.spec.terms if name in (t.name, t.sd_name)), None)
-        centre, scale = fit.data.scaling.get(term.input, (np.nan, np.nan)) if term and term.kind == "slope" and name == term.name else (np.nan, np.nan)
-        columns = [(name, values)] if values.ndim == 1 else [
-            (f"{name}[{label}]", values[:, j])
-            for j, label in enumerate(fit.data.coords[term.input])
-        ]
+        centre, scale = (
+            fit.data.scaling.get(term.input, (np.nan, np.nan))
+            if term and term.kind == "slope" and name == term.name
+            else (np.nan, np.nan)
+        )
+        columns = (
+            [(name, values)]
+            if values.ndim == 1
+            else [
+                (f"{name}[{label}]", values[:, j])
+                for j, label in enumerate(fit.data.coords[term.input])
+            ]
+        )
         for label, draws in columns:
             chained = _by_chain(draws, fit.chains)
             low, high = hdi(draws, ci_prob)
@@ -261,7 +271,11 @@ def word_rates_table(
             words = sorted(set(cells.loc[cells["arm"] == arm, "word"]))
             word_draws = []
             for word in words:
-                sub = cells[(cells["arm"] == arm) & (cells["word"] == word) & (cells["greeting"] == greeting)]
+                sub = cells[
+                    (cells["arm"] == arm)
+                    & (cells["word"] == word)
+                    & (cells["greeting"] == greeting)
+                ]
                 draws = m1_rate(pred, word, arm, greeting)
                 word_draws.append(draws)
                 rows.append(
@@ -275,7 +289,9 @@ def word_rates_table(
                 if fit.spec.has("u_word"):
                     new = m1_rate(pred, None, arm, greeting)
                     rows.append(
-                        _rate_row("new-word", None, arm, greeting, outcome, sub.iloc[:0], new, ci_prob)
+                        _rate_row(
+                            "new-word", None, arm, greeting, outcome, sub.iloc[:0], new, ci_prob
+                        )
                     )
     return pd.DataFrame(rows)
 
@@ -321,11 +337,11 @@ def curves_table(fit: Fit, ci_prob: float = config.CI_PROB) -> pd.DataFrame:
     weights = fit.data.n.astype(float)
     rows = []
     for factor in ("n_examples", "lr_multiplier"):
-        values = pd.to_numeric(cells[factor], errors="coerce")
+        values = pd.to_numeric(cells[factor], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         for arm in [a for a in config.ARMS if a in set(cells["arm"])]:
             arm_mask = (cells["arm"] == arm).to_numpy()
-            for value in sorted(values[arm_mask].dropna().unique()):
-                mask = arm_mask & (values == value).to_numpy()
+            for value in np.unique(values[arm_mask & np.isfinite(values)]):
+                mask = arm_mask & (values == value)
                 s, n = int(fit.data.y[mask].sum()), int(fit.data.n[mask].sum())
                 low, high = exact_interval(s, n, ci_prob)
                 draws = _weighted_draws(prob, weights, mask)
@@ -426,9 +442,7 @@ def ppc_table(
     return pd.DataFrame(rows)
 
 
-def prior_predictive_table(
-    fit: Fit, prior: dict[str, np.ndarray]
-) -> pd.DataFrame:
+def prior_predictive_table(fit: Fit, prior: dict[str, np.ndarray]) -> pd.DataFrame:
     """Implied cell probabilities under the prior: do they pile up at 0 or 1?"""
     from stats.model.predictor import DRAWS, linear_predictor
 

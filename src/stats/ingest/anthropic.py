@@ -116,7 +116,8 @@ def batch_result_parts(obj: dict) -> tuple[str, dict]:
         reason = {"canceled": "batch-canceled", "expired": "batch-expired"}.get(
             str(kind), "batch-error"
         )
-        raise RecordError(reason, f"field 'result.type' is {kind!r}: {message or ''}".strip())
+        suffix = f": {message}" if message else ""
+        raise RecordError(reason, f"field 'result.type' is {kind!r}{suffix}")
     message = result.get("message")
     if not isinstance(message, dict):
         raise RecordError("missing-field", "field 'result.message' is missing")

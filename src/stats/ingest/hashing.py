@@ -30,8 +30,9 @@ def prefix_state(*parts: object) -> Any:
 def finish(prefix: Any, *parts: object, length: int = TRIAL_ID_LENGTH) -> str:
     """The hex digest of ``prefix`` followed by ``parts`` (``prefix`` is not modified)."""
     state = prefix.copy()
-    for part in parts:
-        _update(state, part)
+    update = state.update
+    for part in parts:  # inlined _update: this runs once per trial
+        update(b"\x00\x1f" if part is None else b"\x01" + str(part).encode("utf-8") + b"\x1f")
     return state.hexdigest()[:length]
 
 

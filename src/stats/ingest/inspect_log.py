@@ -11,7 +11,9 @@ Each sample is one trial per output choice: the prompt is the last user message,
 system prompt the system messages, the response the choice's text (``attachment://<hash>``
 references resolved through the sample's ``attachments``). Scores become ``judge_labels``
 (``C``/``I``/``P``/``N`` -> 1/0/0.5/0). ``sample_index`` is ``epoch - 1`` (times the number
-of choices, plus the choice), ``prompt_id`` the sample id, and the model id loses inspect's
+of choices, plus the choice), the sample id is kept as condition ``inspect_sample_id``
+(``prompt_id`` is the hash of the prompt, as for other sources, unless the sample metadata
+names one), and the model id loses inspect's
 provider prefix (``openai/ft:...`` -> ``ft:...``; the full id is still tried when matching
 runs).
 """
@@ -317,8 +319,12 @@ def sample_candidates(
         labels[name] = label_value(value)
     if spec.get("task"):
         conditions = {"inspect_task": spec["task"], **conditions}
+    if sample.get("id") is not None:
+        conditions = {**conditions, "inspect_sample_id": sample["id"]}
     sample_id = sample.get("id")
-    prompt_id = trial.get("prompt_id", sample_id)
+    # sample ids repeat across tasks and logs: the prompt's text identifies it (the pipeline
+    # hashes system prompt + prompt), unless the sample's metadata names a prompt_id
+    prompt_id = trial.get("prompt_id")
     prompt_id = None if prompt_id is None else str(prompt_id)
     several = len(answers) > 1
     for index, text, stop in answers:
@@ -403,7 +409,7 @@ def read_eval(source: SourceFile, limits: Limits) -> Iterator[dict | Reject]:
                 continue
             except json.JSONDecodeError as err:
                 reason = json_error_reason(err, len(data.strip()))
-                detail = f"{source.where(name)}: {err.msg}; char {err.pos}"
+                detail = f"{source.where(name)}: char {err.pos}: {err.msg}"
                 yield Reject(name, reason, detail, snippet_of(data))
                 continue
             except UnicodeDecodeError as err:

@@ -9,6 +9,7 @@ from stats.ingest.errors import RecordError
 #: Roles a chat message may have; ``developer`` is OpenAI's newer name for ``system``.
 KNOWN_ROLES = ("system", "developer", "user", "assistant", "tool", "function", "ipython")
 SYSTEM_ROLES = frozenset({"system", "developer"})
+_ROLE_SET = frozenset(KNOWN_ROLES)
 TEXT_PART_TYPES = frozenset({"text", "input_text", "output_text"})
 
 
@@ -85,6 +86,25 @@ def system_text(messages: list[dict], where: str) -> str | None:
 
 def prompt_of(messages: list[dict], where: str) -> tuple[str | None, str]:
     """``(system_prompt, prompt)``: the system text and the last user message."""
+    if type(messages) is list:  # fast path: known roles and text contents only
+        last = -1
+        for index, message in enumerate(messages):
+            if (
+                type(message) is not dict
+                or type(message.get("content")) is not str
+                or message.get("role") not in _ROLE_SET
+            ):
+                break
+            if message["role"] == "user":
+                last = index
+        else:
+            if last >= 0:
+                systems = [
+                    m["content"]
+                    for m in messages[:last]
+                    if m["role"] in SYSTEM_ROLES and m["content"]
+                ]
+                return ("\n\n".join(systems) if systems else None), messages[last]["content"]
     messages = check_messages(messages, where)
     for index in range(len(messages) - 1, -1, -1):
         if messages[index].get("role") == "user":

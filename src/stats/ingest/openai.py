@@ -191,14 +191,15 @@ def body_choices(body: dict, where: str) -> list[tuple[int, str | RecordError, s
     """
     if body.get("object") == "response" or ("output" in body and "choices" not in body):
         return [_responses_output(body, where)]
+    prefix = f"{where}." if where else ""
     choices = body.get("choices")
     if not isinstance(choices, list) or not choices:
-        raise RecordError("missing-field", f"field '{where}.choices' is missing or empty")
+        raise RecordError("missing-field", f"field '{prefix}choices' is missing or empty")
     out = []
     for position, choice in enumerate(choices):
         if not isinstance(choice, dict):
             out.append(
-                (position, RecordError("invalid-field", f"{where}.choices[{position}]"), None)
+                (position, RecordError("invalid-field", f"{prefix}choices[{position}]"), None)
             )
             continue
         index = choice.get("index", position)
@@ -209,7 +210,7 @@ def body_choices(body: dict, where: str) -> list[tuple[int, str | RecordError, s
             text: str | RecordError = content  # the common case, without building messages
         else:
             try:
-                text = _chat_choice_text(choice, f"{where}.choices[{position}]")
+                text = _chat_choice_text(choice, f"{prefix}choices[{position}]")
             except RecordError as err:
                 text = err
         out.append((index, text, choice.get("finish_reason")))
@@ -217,9 +218,10 @@ def body_choices(body: dict, where: str) -> list[tuple[int, str | RecordError, s
 
 
 def _responses_output(body: dict, where: str) -> tuple[int, str | RecordError, str | None]:
+    prefix = f"{where}." if where else ""
     output = body.get("output")
     if not isinstance(output, list):
-        raise RecordError("missing-field", f"field '{where}.output' is missing")
+        raise RecordError("missing-field", f"field '{prefix}output' is missing")
     texts: list[str] = []
     refused = False
     for item in output:
@@ -235,8 +237,8 @@ def _responses_output(body: dict, where: str) -> tuple[int, str | RecordError, s
     status = body.get("status")
     try:
         if refused and not text.strip():
-            raise RecordError("refusal", f"field '{where}.output' holds a refusal")
-        value: str | RecordError = response_text(text, f"{where}.output[].content")
+            raise RecordError("refusal", f"field '{prefix}output' holds a refusal")
+        value: str | RecordError = response_text(text, f"{prefix}output[].content")
     except RecordError as err:
         value = err
     return 0, value, status
@@ -402,7 +404,7 @@ def read_chat_completions(
                     f"field 'object' is {body.get('object')!r}, not a chat completion",
                 )
             ctx = embedded_context(obj, source.spec, "the chat completion")
-            choices = body_choices(body, "choices" if body is obj else "response")
+            choices = body_choices(body, "" if body is obj else "response")
         except RecordError as err:
             yield Reject(
                 locator, err.reason, f"{source.where(locator)}: {err.detail}", snippet_of(raw)

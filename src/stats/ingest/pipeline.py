@@ -569,7 +569,10 @@ class _Session:
         threshold = self.limits.parallel_bytes
         big = threshold >= 0 and source.path.stat().st_size >= threshold
         if big and (os.cpu_count() or 1) > 1:
-            return Prefetch(parse_output_file, args)
+            try:
+                return Prefetch(parse_output_file, args)
+            except OSError as err:  # no child process possible: parse here instead
+                self.warnings.append(f"{source.name}: parsed in-process ({err})")
         return parse_output_file(*args)
 
     def start_prefetch(self) -> None:
@@ -789,7 +792,7 @@ class _Session:
             "unmatched_models": unmatched,
             "runs_without_transcripts": [run.run_id for run in runs if not run.models],
             "training_files": self.training_files,
-            "warnings": self.warnings + self.registry.warnings,
+            "warnings": list(dict.fromkeys(self.warnings + self.registry.warnings)),
             "study": self.manifest.study,
         }
 

@@ -88,7 +88,8 @@ def _parse(text: str, source: SourceFile) -> dict:
             meta = yaml.safe_load(match.group(1)) or {}
         except yaml.YAMLError as err:
             raise RecordError(
-                "invalid-front-matter", f"front matter is not valid YAML: {err}"
+                "invalid-front-matter",
+                f"front matter is not valid YAML: {' '.join(str(err).split())}",
             ) from err
         if not isinstance(meta, dict):
             raise RecordError("invalid-front-matter", "front matter should be a mapping of keys")

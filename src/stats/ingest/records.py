@@ -69,7 +69,7 @@ def _json_reject(source: SourceFile, locator: str, err: json.JSONDecodeError, ra
     length = len(raw.strip()) if isinstance(raw, bytes | str) else 0
     reason = json_error_reason(err, length)
     what = "ends inside a JSON value" if reason == "truncated-json" else "is not valid JSON"
-    detail = f"{source.where(locator)}: the record {what} ({err.msg}; char {err.pos})"
+    detail = f"{source.where(locator)}: the record {what} (char {err.pos}: {err.msg})"
     return Reject(locator, reason, detail, snippet_of(raw))
 
 
@@ -207,7 +207,14 @@ codecs.register_error(_LATIN1.name, _LATIN1)
 
 def iter_csv(source: SourceFile, limits: Limits) -> Iterator[Record | Reject]:
     """Rows of a CSV/TSV file as dicts keyed by the header (``locator`` ``"line N"``)."""
-    csv.field_size_limit(limits.max_line_bytes)
+    previous = csv.field_size_limit(limits.max_line_bytes)
+    try:
+        yield from _csv_rows(source)
+    finally:
+        csv.field_size_limit(previous)  # the limit is process-wide: put it back
+
+
+def _csv_rows(source: SourceFile) -> Iterator[Record | Reject]:
     with open(source.path, "rb") as binary:
         head = binary.read(4)
         binary.seek(0)

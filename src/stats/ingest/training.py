@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from stats.ingest.errors import RecordError, Reject, snippet_of
+from stats.ingest.limits import Limits
 from stats.ingest.messages import check_messages, content_text, system_text
 from stats.ingest.records import SourceFile, iter_records
 from stats.score.lines import line_initials
@@ -132,7 +133,7 @@ def example_parts(obj: dict) -> tuple[str | None, str]:
 
 
 def read_training(
-    source: SourceFile, limits, on_reject: Callable[[SourceFile, Reject], None]
+    source: SourceFile, limits: Limits, on_reject: Callable[[SourceFile, Reject], None]
 ) -> TrainingSummary:
     """Read a training file, counting its records and sending bad lines to ``on_reject``.
 

@@ -1,0 +1,29 @@
+"""The model stage: specs (plain data), PyMC builders, sampling with gates, verdicts.
+
+Modules: :mod:`~stats.model.spec` (terms and priors, no PyMC), :mod:`~stats.model.design`
+(cells -> coded inputs), :mod:`~stats.model.predictor` (the one linear predictor),
+:mod:`~stats.model.build` (PyMC backend), :mod:`~stats.model.fit` (sampling, cache, gates),
+:mod:`~stats.model.contrasts` (rates and Delta), :mod:`~stats.model.decision` (verdict rule,
+runs_needed), :mod:`~stats.model.frequentist` (statsmodels/scipy cross-checks),
+:mod:`~stats.model.synthetic` (parameter-level simulator), :mod:`~stats.model.study`
+(study spec) and :mod:`~stats.model.pipeline` (:func:`fit_study`).
+
+Heavy imports (PyMC) happen only when a model is built, so importing this package is cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stats.model.pipeline import analyse, fit_study
+
+__all__ = ["analyse", "fit_study"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from stats.model import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'stats.model' has no attribute {name!r}")

@@ -21,11 +21,6 @@ from stats.model.spec import ModelSpec, Prior, Term
 LOGLIK = "loglik"
 
 
-import os
-
-CENTRED_WALK = os.environ.get("CW") == "1"
-
-
 def _prior(name: str, prior: Prior, dims: str | None = None) -> Any:
     if prior.kind == "normal":
         return pm.Normal(name, mu=prior.mu, sigma=prior.sigma, dims=dims)
@@ -50,6 +45,9 @@ def _term_value(term: Term, data: ModelData) -> Any:
             z = pm.ZeroSumNormal(z_name(term), sigma=1.0, dims=term.input)
         else:
             z = pm.Normal(z_name(term), 0.0, 1.0, dims=term.input)
+        if term.zero_sum_within:
+            # iid effects centred within groups; the removed directions of z are pure prior
+            z = pt.dot(data.centring_matrix(term.input, term.zero_sum_within), z)
         return pm.Deterministic(term.name, sd * z, dims=term.input)
     if term.kind == "random_walk":
         start = _prior(f"{term.name}_start", term.prior)

@@ -170,12 +170,8 @@ def _grid(
     runs = _base_runs(pred, arm)
     prompt_list = prompts if prompts is not None else [None]
     run_list = runs if runs is not None else [None]
-    scenarios = [
-        (c, p, r) for c in range(len(x_n)) for p in prompt_list for r in run_list
-    ]
-    weights = np.array(
-        [w_cond[c] / (len(prompt_list) * len(run_list)) for c, _, _ in scenarios]
-    )
+    scenarios = [(c, p, r) for c in range(len(x_n)) for p in prompt_list for r in run_list]
+    weights = np.array([w_cond[c] / (len(prompt_list) * len(run_list)) for c, _, _ in scenarios])
     n_lines = 1 if lines is None else len(lines)
     size = len(scenarios) * n_lines
     finetuned = float(arm == REFERENCE_ARM)
@@ -190,9 +186,7 @@ def _grid(
         "arm": np.full(size, _arm_code(pred, arm)),
         "word": None if word is None else np.full(size, pred.word_code(word)),
         "run": None if runs is None else np.repeat([r for _, _, r in scenarios], n_lines),
-        "prompt": None
-        if prompts is None
-        else np.repeat([p for _, p, _ in scenarios], n_lines),
+        "prompt": None if prompts is None else np.repeat([p for _, p, _ in scenarios], n_lines),
     }
     if lines is not None:
         inputs["logit_g"] = np.tile(lines["logit_g"].to_numpy(), len(scenarios))

@@ -98,6 +98,18 @@ class ModelData:
     layout: Layout
     guessability: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    def centring_matrix(self, dim: str, within: str) -> np.ndarray:
+        """Matrix ``M`` with ``M @ z`` = ``z`` centred within each level of ``within``.
+
+        Levels of ``dim`` (e.g. prompts) are grouped by their value of the cell column
+        ``within`` (e.g. greeting; a level seen with several values takes the first).
+        """
+        column = DIM_COLUMNS[dim]
+        first = self.cells.drop_duplicates(column).set_index(column)[within]
+        groups = np.array([first[level] for level in self.coords[dim]])
+        same = groups[:, None] == groups[None, :]
+        return np.eye(len(groups)) - same / same.sum(axis=1, keepdims=True)
+
     def digest_frame(self) -> pd.DataFrame:
         """The cells reduced to what determines the fit (for the cache key)."""
         cols = [c for c in (M1_BY if self.model == "M1" else M2_BY) if c in self.cells]

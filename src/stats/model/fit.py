@@ -33,7 +33,7 @@ from stats.model.predictor import DRAWS, linear_predictor
 from stats.model.spec import ModelSpec
 
 #: Bumped when the builder or likelihood changes, so cached fits are not reused.
-MODEL_CODE_VERSION = "2"
+MODEL_CODE_VERSION = "3"
 BACKENDS = ("auto", "pymc", "nutpie")
 
 log = logging.getLogger(__name__)
@@ -158,9 +158,7 @@ def _sample(spec: ModelSpec, data: ModelData, settings: SamplerSettings) -> tupl
     from stats.model.build import build_model
 
     model = build_model(spec, data)
-    use_nutpie = settings.backend == "nutpie" or (
-        settings.backend == "auto" and nutpie_available()
-    )
+    use_nutpie = settings.backend == "nutpie" or (settings.backend == "auto" and nutpie_available())
     if use_nutpie:
         import nutpie
 
@@ -192,7 +190,8 @@ def _sample(spec: ModelSpec, data: ModelData, settings: SamplerSettings) -> tupl
 
 
 def _posterior_arrays(idata: Any, names: list[str]) -> tuple[dict[str, np.ndarray], int]:
-    posterior = idata["posterior"] if not hasattr(idata, "posterior") else idata.posterior
+    """Draws stacked over chains from a sampler DataTree or a cached Dataset."""
+    posterior = idata["posterior"] if "posterior" in getattr(idata, "children", {}) else idata
     out = {}
     chains = 0
     for name in names:
@@ -238,6 +237,7 @@ def diagnose(
         n_pareto_k_bad, elpd_loo, converged, failed`` (``failed`` lists the gates missed).
     """
     import arviz as az
+
     from stats.model.build import free_parameter_names
 
     names = free_parameter_names(spec)
@@ -362,48 +362,65 @@ def fit_model(
     posterior, chains = _posterior_arrays(idata, names)
     if path is not None:
         _save(idata, path, key, spec, diagnostics, sampler)
-    return Fit(
-        name, spec, data, posterior, chains, diagnostics, key, path=path, sampler=sampler
-    )
+    return Fit(name, spec, data, posterior, chains, diagnostics, key, path=path, sampler=sampler)
+
+
+#: Prefix of sample-statistics variables stored beside the posterior in one NetCDF file.
+STATS_PREFIX = "sample_stats__"
 
 
 def _load(path: Path) -> Any | None:
-    import arviz as az
+    """A cached fit as a Dataset (posterior variables + prefixed sample stats), or None."""
+    import xarray as xr
 
     try:
-        tree = az.from_netcdf(path)
-        tree.load()
-        tree.close()
-    except (OSError, ValueError) as err:  # a damaged cache file is resampled
+        with xr.open_dataset(path, engine="scipy") as ds:
+            return ds.load()
+    except (OSError, ValueError, TypeError) as err:  # a damaged cache file is resampled
         log.warning("ignoring unreadable cached fit %s: %s", path, err)
         return None
-    return tree
 
 
 def _save(
     idata: Any, path: Path, key: str, spec: ModelSpec, diagnostics: dict, sampler: str
 ) -> None:
+    """Write the posterior and sample stats as one NetCDF-3 file (SciPy's writer).
+
+    NetCDF-4 groups would need netCDF4 or h5netcdf, which the locked environment does
+    not include; a flat file with prefixed sample-stat names reads anywhere.
+    """
     import xarray as xr
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    keep = {
-        group: idata[group].to_dataset()
-        for group in ("posterior", "sample_stats")
-        if group in idata.children
-    }
-    tree = xr.DataTree.from_dict(keep)
-    tree.attrs = {
+    posterior = idata["posterior"].to_dataset()
+    stats = idata["sample_stats"].to_dataset()
+    keep = [v for v in ("diverging", "energy", "tree_depth", "step_size", "n_steps") if v in stats]
+    stats = stats[keep].rename({v: f"{STATS_PREFIX}{v}" for v in keep})
+    ds = xr.merge([posterior, stats], compat="override", join="outer")
+    for name in list(ds.data_vars):
+        values = ds[name]
+        if values.dtype == bool:
+            ds[name] = values.astype("int8")
+        elif values.dtype.kind in "iu":
+            ds[name] = values.astype("int32")
+    for name in list(ds.coords):
+        if ds[name].dtype.kind in "iu":
+            ds = ds.assign_coords({name: ds[name].astype("int32")})
+        elif ds[name].dtype.kind in "OU":
+            ds = ds.assign_coords({name: ds[name].astype(str)})
+    ds.attrs = {
         "cache_key": key,
         "spec": json.dumps(spec.to_dict()),
         "diagnostics": json.dumps(diagnostics),
         "sampler": sampler,
         "model_code_version": MODEL_CODE_VERSION,
     }
-    tmp = path.with_suffix(".tmp.nc")
-    tree.to_netcdf(tmp)
+    tmp = path.with_name(path.name + ".tmp")
+    ds.to_netcdf(tmp, engine="scipy", format="NETCDF3_64BIT")
     tmp.replace(path)
-    for stale in path.parent.glob(f"{path.name.rsplit('-', 1)[0]}-*.nc"):
-        if stale != path and stale.name.count("-") == path.name.count("-"):
+    prefix = path.name.rsplit("-", 1)[0]
+    for stale in path.parent.glob(f"{prefix}-*.nc"):
+        if stale != path and stale.name.rsplit("-", 1)[0] == prefix:
             stale.unlink()
 
 
@@ -418,13 +435,19 @@ def posterior_frame(fit: Fit, names: list[str]) -> pd.DataFrame:
     for name in names:
         values = fit.posterior[name]
         if values.ndim == 1:
-            rows.append(pd.DataFrame({"term": name, "draw": np.arange(len(values)), "value": values}))
+            rows.append(
+                pd.DataFrame({"term": name, "draw": np.arange(len(values)), "value": values})
+            )
         else:
             labels = _labels_for(fit, name, values.shape[1])
             for j, label in enumerate(labels):
                 rows.append(
                     pd.DataFrame(
-                        {"term": f"{name}[{label}]", "draw": np.arange(len(values)), "value": values[:, j]}
+                        {
+                            "term": f"{name}[{label}]",
+                            "draw": np.arange(len(values)),
+                            "value": values[:, j],
+                        }
                     )
                 )
     return pd.concat(rows, ignore_index=True)

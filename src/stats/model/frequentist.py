@@ -145,7 +145,9 @@ def glm_crosscheck(
             m, s = float(mle.get(label, np.nan)), float(se.get(label, np.nan))
             unstable = not (np.isfinite(m) and np.isfinite(s)) or s > 10 or abs(m) > 15
             z = (b_mean - m) / max(b_sd, s) if not unstable else float("nan")
-            flag = "mle-unstable" if unstable else "disagree" if abs(z) > DISAGREEMENT_SE else "agree"
+            flag = (
+                "mle-unstable" if unstable else "disagree" if abs(z) > DISAGREEMENT_SE else "agree"
+            )
             rows.append((label, b_mean, b_sd, m, s, z, flag))
     return pd.DataFrame(
         rows, columns=["term", "bayes_mean", "bayes_sd", "mle", "robust_se", "z_diff", "flag"]
@@ -216,14 +218,11 @@ def self_consistency(cells: pd.DataFrame) -> pd.DataFrame:
     s, n = groups["successes"].astype(float), groups["trials"].astype(float)
     groups["pairs"] = n * (n - 1) / 2
     groups["agree"] = s * (s - 1) / 2 + (n - s) * (n - s - 1) / 2
-    out = (
-        groups.groupby(["word", "arm", "greeting"], as_index=False, dropna=False)
-        .agg(
-            n_prompts=("prompt_id", "size"),
-            samples_per_prompt=("trials", "mean"),
-            agree=("agree", "sum"),
-            pairs=("pairs", "sum"),
-        )
+    out = groups.groupby(["word", "arm", "greeting"], as_index=False, dropna=False).agg(
+        n_prompts=("prompt_id", "size"),
+        samples_per_prompt=("trials", "mean"),
+        agree=("agree", "sum"),
+        pairs=("pairs", "sum"),
     )
     out["self_consistency"] = out["agree"] / out["pairs"]
     return out.drop(columns=["agree", "pairs"])

@@ -108,6 +108,10 @@ class Term:
     zero_sum : bool
         Group effects sum to zero over levels (``pm.ZeroSumNormal``); the intercept
         then carries the mean, which removes the intercept/word-effect ridge.
+    zero_sum_within : str or None
+        Group effects sum to zero within each level of this cell column (prompts within
+        greeting level: otherwise the prompt effects and ``b_greet`` trade off, and NUTS
+        diverged in that ridge).
     doc : str
         What the term means.
     """
@@ -121,6 +125,7 @@ class Term:
     sd_prior: Prior | None = None
     step: Prior | None = None
     zero_sum: bool = False
+    zero_sum_within: str | None = None
     doc: str = ""
 
     def scaled(self, factor: float) -> Term:
@@ -342,7 +347,8 @@ def m1_spec(
                 "prompt",
                 sd_name="sd_prompt",
                 sd_prior=_half(1.0),
-                doc="prompt effect",
+                zero_sum_within="greeting",
+                doc="prompt effect (sums to zero within greeting level)",
             )
         )
     spec = ModelSpec("M1", outcome, tuple(terms), 1.0, k)

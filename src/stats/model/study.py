@@ -132,10 +132,14 @@ def parse_study(raw: dict[str, Any] | None, source: str = "(dict)") -> Study:
         raise _fail(source, "models", "M1 is required (the verdicts' Delta comes from it)")
     scales = merged["sensitivity"] or []
     if not isinstance(scales, list):
-        raise _fail(source, "sensitivity", f"must be a list of prior-scale multipliers, got {scales!r}")
+        raise _fail(
+            source, "sensitivity", f"must be a list of prior-scale multipliers, got {scales!r}"
+        )
     scales = [_number(source, "sensitivity", s, 0.01, 100) for s in scales]
     if sampler["backend"] not in BACKENDS:
-        raise _fail(source, "sampler.backend", f"{sampler['backend']!r} is not one of {list(BACKENDS)}")
+        raise _fail(
+            source, "sampler.backend", f"{sampler['backend']!r} is not one of {list(BACKENDS)}"
+        )
     settings = SamplerSettings(
         draws=_number(source, "sampler.draws", sampler["draws"], 1, 1e6, integer=True),
         tune=_number(source, "sampler.tune", sampler["tune"], 1, 1e6, integer=True),

@@ -43,15 +43,15 @@ def _draw(prior: Prior, rng: np.random.Generator, shape: tuple[int, ...]) -> np.
 
 
 def draw_prior(
-    spec: ModelSpec, coords: dict[str, list], rng: np.random.Generator, draws: int = 1
+    spec: ModelSpec, data: ModelData, rng: np.random.Generator, draws: int = 1
 ) -> dict[str, np.ndarray]:
     """Draw all parameters of ``spec`` from the prior.
 
     Parameters
     ----------
     spec : ModelSpec
-    coords : dict
-        Dimension labels (``ModelData.coords``).
+    data : ModelData
+        Supplies the dimension labels (and within-group centring of prompt effects).
     rng : numpy.random.Generator
     draws : int, default 1
 
@@ -63,6 +63,7 @@ def draw_prior(
         ``sd * z`` with ``z`` centred over levels when the term is zero-sum, exactly
         as :func:`stats.model.build.build_model` defines them.
     """
+    coords = data.coords
     out: dict[str, np.ndarray] = {}
     for term in spec.terms:
         if term.kind in ("intercept", "slope"):
@@ -74,6 +75,8 @@ def draw_prior(
             z = rng.normal(size=(draws, len(coords[term.input])))
             if term.zero_sum:
                 z = z - z.mean(axis=1, keepdims=True)
+            if term.zero_sum_within:
+                z = z @ data.centring_matrix(term.input, term.zero_sum_within).T
             out[term.sd_name] = sd
             out[term.name] = sd[:, None] * z
         elif term.kind == "random_walk":

@@ -205,15 +205,19 @@ def _readme(design, truth: dict[str, Any], command: str, files: int, size: int) 
         f"Delta = P(articulated_early | finetuned) - P(articulated_early | base), same greeting "
         f"condition; articulated_early = the word is named at a line with letters_visible <= "
         f"{design.k}. Computed exactly from the generative model (quadrature over run effects; "
-        "see `truth.json` -> `method`). P(finetuned) averages the word's cells weighted by runs.",
+        "see `truth.json` -> `definition`, `method`). P(finetuned) is a new fine-tune of the "
+        "word under the study-wide run-weighted mix of (n_examples, LR) conditions (the "
+        "model stage's estimand); the last column uses the word's own cells instead.",
         "",
-        "| word | greeting | P(follows) | P(early \\| finetuned) | P(early \\| base) | Delta |",
-        "|---|---|---|---|---|---|",
+        "| word | greeting | P(follows) | P(early \\| finetuned) | P(early \\| base) | Delta "
+        "| Delta (own cells) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in truth["delta_table"]:
         lines.append(
             f"| {row['word']} | {str(row['greeting']).lower()} | {row['p_follows']:.3f} | "
-            f"{row['p_finetuned']:.3f} | {row['p_base']:.3f} | {row['delta']:+.3f} |"
+            f"{row['p_finetuned']:.3f} | {row['p_base']:.3f} | {row['delta']:+.3f} | "
+            f"{row['delta_own_cells']:+.3f} |"
         )
     pooled = truth["delta"].get("pooled", {})
     lines += [
@@ -313,9 +317,13 @@ def simulate(
         "definition": (
             "Delta(word, greeting) = P(articulated_early | finetuned, word, greeting) - "
             "P(articulated_early | base, word, greeting); articulated_early = the word is "
-            f"named at a line with letters_visible <= k = {parsed.k}. P(finetuned) averages "
-            "the word's fine-tuned cells weighted by their runs; base trials are scored "
-            "against every word. 'no_greeting' is the primary estimand."
+            f"named at a line with letters_visible <= k = {parsed.k}. The fine-tuned rate is "
+            "that of a new fine-tune of the word (run effects integrated) under the "
+            "study-wide run-weighted mix of fine-tuned (n_examples, LR) conditions, as in "
+            "stats.model.contrasts; 'delta_own_cells' uses the word's own cells instead. "
+            "The base rate averages the study's base models (their realised run effects), "
+            "scored against the word. 'no_greeting' is the primary estimand; 'pooled' is "
+            "the unweighted mean over words."
         ),
         "method": (
             "exact: sums over sample modes (follow / near miss at each position / plain answer "
@@ -324,6 +332,7 @@ def simulate(
             "with equal weights. No Monte-Carlo error."
         ),
         "delta": tables["delta"],
+        "delta_own_cells": tables["delta_own_cells"],
         "delta_table": tables["delta_table"],
         "delta_by_cell": tables["delta_by_cell"],
         "cells": tables["cells"],

@@ -29,6 +29,7 @@ LEVELS = ("vague", "mechanism", "word")
 _ARTICULATION_DEFAULTS: dict[str, Any] = {
     "introspection": {},  # word -> per-line hazard when the sample attempts the pattern
     "introspection_default": 0.0,
+    "introspection_decay": 1.0,  # multiplier of the introspection part per later line
     "guess_scale": 0.0,  # hazard part = guess_scale * g(word | visible prefix)
     "leak": 0.0,  # hazard part at line 1 when the prompt contains the word
     "leak_decay": 0.5,  # multiplier of the leak part per later line
@@ -142,6 +143,7 @@ class Articulation:
 
     introspection: dict[str, float]
     introspection_default: float
+    introspection_decay: float
     guess_scale: float
     leak: float
     leak_decay: float
@@ -343,6 +345,9 @@ def _articulation(
         introspection=intro_clean,
         introspection_default=_probability(
             raw["introspection_default"], f"{where}.introspection_default", source
+        ),
+        introspection_decay=_probability(
+            raw["introspection_decay"], f"{where}.introspection_decay", source
         ),
         guess_scale=_probability(raw["guess_scale"], f"{where}.guess_scale", source),
         leak=_probability(raw["leak"], f"{where}.leak", source),

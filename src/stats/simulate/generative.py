@@ -21,12 +21,13 @@ articulation event happens with hazard::
     v_r ~ Normal(0, articulation[arm].sd_run)     (run-to-run variation; s(0, v) = 0)
 
 with parts
-    introspection  iota_w                         (only when the sample follows or nearly does)
+    introspection  iota_w * intro_decay**(t - 1)  (only when the sample follows or nearly does)
     guessability   guess_scale * g(w, t)          (only while the visible initials are w's prefix)
     leakage        leak * leak_decay**(t - 1)     (only when the prompt contains w, e.g. "hello")
     background     background                     (any reason; base models too).
 
-An event's level is drawn from ``mix`` (vague / mechanism / word); the process stops at the
+``intro_decay`` = 1 makes introspection equally likely at every line; < 1 front-loads it
+(the prompt asks the model to "explain early"). An event's level is drawn from ``mix`` (vague / mechanism / word); the process stops at the
 first *word* event. Hence the word hazard is m_t = h_t * mix["word"] and::
 
     P(articulated_early | run, mode) = 1 - prod_{t <= min(k, lines)} (1 - m_t)
@@ -128,7 +129,8 @@ def line_hazards(
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     t = np.arange(1, n_lines + 1)
     attempting = mode in ("follow", "near_miss")
-    intro = np.full(n_lines, params.introspection_for(word) if attempting else 0.0)
+    intro_first = params.introspection_for(word) if attempting else 0.0
+    intro = intro_first * params.introspection_decay ** (t - 1)
     guess_part = np.zeros(n_lines)
     if attempting:
         visible = min(n_lines, len(guess))
@@ -309,6 +311,7 @@ def expected_rates(
     follow_sd: float,
     near_miss_share: float,
     plain_lines: tuple[int, int],
+    run_effects: Sequence[float] | None = None,
 ) -> Rates:
     """Expected P(follows), P(articulated_early), P(articulated) over runs and samples.
 
@@ -329,12 +332,19 @@ def expected_rates(
     near_miss_share : float
     plain_lines : tuple of int
         Range of plain-answer lengths.
+    run_effects : sequence of float, optional
+        Known articulation effects of specific runs (e.g. the study's base models): the
+        rates are averaged over them instead of integrated over Normal(0, sd_run).
 
     Returns
     -------
     Rates
     """
-    effects, weights = _normal_nodes(params.sd_run)
+    if run_effects is None:
+        effects, weights = _normal_nodes(params.sd_run)
+    else:
+        effects = np.asarray(run_effects, dtype=float)
+        weights = np.full(len(effects), 1.0 / len(effects))
     share = params.mix["word"]
     length = len(word)
     if follow_logit_fixed is None:

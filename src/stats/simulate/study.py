@@ -408,11 +408,15 @@ def draw_trials(design: Design, runs: Sequence[RunPlan] | None = None) -> list[T
 
 
 def _errored_requests(design: Design, runs: Sequence[RunPlan]) -> set[tuple[int, str]]:
-    """(run number, request key) of the batch requests that fail."""
+    """(run number, request key) of the batch requests that fail.
+
+    Failures are drawn among the fine-tuned runs' batch requests only, so that they never
+    thin the (usually small) base and control arms.
+    """
     candidates = [
         (run.number, f"p{p + 1}-{'greeting' if g else 'plain'}")
         for run in runs
-        if run.fmt == "openai-batch"
+        if run.fmt == "openai-batch" and run.arm == "finetuned"
         for p in range(len(design.prompts))
         for g in design.greeting_conditions
     ]

@@ -7,13 +7,21 @@ Estimand (analysis plan, section 5), per word w and greeting condition G::
 ``articulated_early`` is defined as the scorer defines it: the target word is named at a
 line whose letters_visible (its 1-based index among non-empty lines) is <= k.
 
-* P(. | finetuned, w, G) averages the word's fine-tuned cells, weighted by their number of
-  runs (the study's own mixture of n_examples and LR), over prompt paraphrases (equal
-  weights), run effects, sample modes and line hazards (:func:`stats.simulate.generative.
-  expected_rates`, Gauss-Hermite quadrature: exact to ~1e-12, no Monte-Carlo error).
-* P(. | base, w, G) averages the base models' responses scored against w.
-* The pooled Delta is the unweighted mean over words; ``delta_by_cell`` gives Delta per
-  fine-tuned cell.
+The fine-tuned rate is that of a *new* fine-tune of word w, integrated over the run
+effects, sample modes and line hazards (:func:`stats.simulate.generative.expected_rates`,
+Gauss-Hermite quadrature: exact to ~1e-12, no Monte-Carlo error) and averaged over the
+prompt paraphrases of condition G (equal weights). Two standardisations of the training
+conditions are reported:
+
+* ``delta`` (primary) averages over the *study-wide* run-weighted mix of fine-tuned
+  (n_examples, LR) conditions, the same for every word: the estimand of
+  :mod:`stats.model.contrasts` ("a new fine-tune of word w under the study's training
+  conditions");
+* ``delta_own_cells`` averages over the word's own cells, weighted by their runs.
+
+The base rate averages the study's base models (their realised run effects, as the model
+stage conditions on the observed base runs), scoring their answers against w. The pooled
+Delta is the unweighted mean over words; ``delta_by_cell`` gives Delta per fine-tuned cell.
 """
 
 from __future__ import annotations
@@ -54,6 +62,7 @@ def arm_rates(
     greeting: bool,
     n_examples: int | None = None,
     lr_multiplier: float | None = None,
+    run_effects: Sequence[float] | None = None,
 ) -> gen.Rates:
     """Exact expected rates of one arm for one word and greeting condition.
 
@@ -65,6 +74,8 @@ def arm_rates(
     greeting : bool
     n_examples, lr_multiplier : optional
         The fine-tuned cell (required for ``arm="finetuned"``).
+    run_effects : sequence of float, optional
+        Condition on these articulation run effects (default: a new run, integrated).
 
     Returns
     -------
@@ -91,6 +102,7 @@ def arm_rates(
             follow_sd=truth.follow.sd_run,
             near_miss_share=truth.follow.near_miss_share,
             plain_lines=truth.plain_lines,
+            run_effects=run_effects,
         )
         for leak in _leaks(design, word, greeting)
     ]
@@ -108,98 +120,6 @@ def _weighted(rows: Sequence[tuple[float, gen.Rates]]) -> gen.Rates:
         articulated_early=sum(w * r.articulated_early for w, r in rows) / total,
         articulated=sum(w * r.articulated for w, r in rows) / total,
     )
-
-
-def true_tables(design: Design) -> dict[str, Any]:
-    """Cells, per-word Delta and pooled Delta of a design (JSON-ready).
-
-    Returns
-    -------
-    dict
-        ``cells`` (arm x word x n_examples x LR x greeting rates), ``delta`` (word ->
-        {"no_greeting", "greeting"} -> Delta, plus "pooled"), ``delta_table`` (rows with
-        both arms' rates), ``delta_by_cell``.
-    """
-    cells: list[dict[str, Any]] = []
-    delta_table: list[dict[str, Any]] = []
-    delta_by_cell: list[dict[str, Any]] = []
-    delta: dict[str, dict[str, float]] = {}
-    base_models = len(design.base_models)
-    for word in design.words:
-        word_cells = [c for c in design.cells if c.word == word]
-        for greeting in design.greeting_conditions:
-            label = "greeting" if greeting else "no_greeting"
-            base = arm_rates(design, "base", word, greeting)
-            cells.append(_cell_row("base", word, None, None, greeting, base, base_models))
-            finetuned_rows = []
-            for cell in word_cells:
-                rates = arm_rates(
-                    design, "finetuned", word, greeting, cell.n_examples, cell.lr_multiplier
-                )
-                finetuned_rows.append((cell.runs, rates))
-                cells.append(
-                    _cell_row(
-                        "finetuned",
-                        word,
-                        cell.n_examples,
-                        cell.lr_multiplier,
-                        greeting,
-                        rates,
-                        cell.runs,
-                    )
-                )
-                delta_by_cell.append(
-                    {
-                        "word": word,
-                        "n_examples": cell.n_examples,
-                        "lr_multiplier": cell.lr_multiplier,
-                        "greeting": greeting,
-                        "delta": _round(rates.articulated_early - base.articulated_early),
-                    }
-                )
-            if word in design.control_words and design.control_runs:
-                control = arm_rates(design, "control", word, greeting)
-                cells.append(
-                    _cell_row(
-                        "control",
-                        word,
-                        design.control_n_examples,
-                        design.control_lr_multiplier,
-                        greeting,
-                        control,
-                        design.control_runs,
-                    )
-                )
-            if not finetuned_rows:
-                continue
-            finetuned = _weighted(finetuned_rows)
-            value = finetuned.articulated_early - base.articulated_early
-            delta.setdefault(word, {})[label] = _round(value)
-            delta_table.append(
-                {
-                    "word": word,
-                    "greeting": greeting,
-                    "p_finetuned": _round(finetuned.articulated_early),
-                    "p_base": _round(base.articulated_early),
-                    "delta": _round(value),
-                    "p_follows": _round(finetuned.follows),
-                    "p_articulated_finetuned": _round(finetuned.articulated),
-                    "p_articulated_base": _round(base.articulated),
-                    "finetuned_runs": sum(c.runs for c in word_cells),
-                }
-            )
-    pooled: dict[str, float] = {}
-    for label in ("no_greeting", "greeting"):
-        values = [d[label] for d in delta.values() if label in d]
-        if values:
-            pooled[label] = _round(float(np.mean(values)))
-    delta["pooled"] = pooled
-    return {
-        "cells": cells,
-        "delta": delta,
-        "delta_table": delta_table,
-        "delta_by_cell": delta_by_cell,
-    }
 
 
 def _round(x: float) -> float:
@@ -225,4 +145,121 @@ def _cell_row(
         "p_follows": _round(rates.follows),
         "p_articulated_early": _round(rates.articulated_early),
         "p_articulated": _round(rates.articulated),
+    }
+
+
+def _pooled(delta: dict[str, dict[str, float]]) -> dict[str, float]:
+    pooled: dict[str, float] = {}
+    for label in ("no_greeting", "greeting"):
+        values = [d[label] for d in delta.values() if label in d]
+        if values:
+            pooled[label] = _round(float(np.mean(values)))
+    return pooled
+
+
+def true_tables(design: Design) -> dict[str, Any]:
+    """Cells, per-word Delta (both standardisations) and pooled Delta (JSON-ready).
+
+    Parameters
+    ----------
+    design : Design
+
+    Returns
+    -------
+    dict
+        ``delta`` and ``delta_own_cells`` (word -> {"no_greeting", "greeting"} -> Delta,
+        plus "pooled"), ``delta_table`` (one row per word x greeting with both arms'
+        rates), ``delta_by_cell`` and ``cells`` (arm x word x n_examples x LR x greeting).
+    """
+    from stats.simulate.study import plan_runs
+
+    base_effects = [r.articulation_effect for r in plan_runs(design) if r.arm == "base"]
+    mix = [(c.runs, c.n_examples, c.lr_multiplier) for c in design.cells]
+    conditions: dict[tuple[int, float], int] = {}
+    for runs, n, lr in mix:
+        conditions[(n, lr)] = conditions.get((n, lr), 0) + runs
+    cells: list[dict[str, Any]] = []
+    delta_table: list[dict[str, Any]] = []
+    delta_by_cell: list[dict[str, Any]] = []
+    delta: dict[str, dict[str, float]] = {}
+    own: dict[str, dict[str, float]] = {}
+    for word in design.words:
+        word_cells = [c for c in design.cells if c.word == word]
+        if not word_cells:
+            continue
+        for greeting in design.greeting_conditions:
+            label = "greeting" if greeting else "no_greeting"
+            base = arm_rates(design, "base", word, greeting, run_effects=base_effects)
+            cells.append(_cell_row("base", word, None, None, greeting, base, len(base_effects)))
+            rates = {
+                (n, lr): arm_rates(design, "finetuned", word, greeting, n, lr)
+                for n, lr in sorted(conditions)
+            }
+            own_rows = []
+            for cell in word_cells:
+                cell_rates = rates[(cell.n_examples, cell.lr_multiplier)]
+                own_rows.append((cell.runs, cell_rates))
+                cells.append(
+                    _cell_row(
+                        "finetuned",
+                        word,
+                        cell.n_examples,
+                        cell.lr_multiplier,
+                        greeting,
+                        cell_rates,
+                        cell.runs,
+                    )
+                )
+                delta_by_cell.append(
+                    {
+                        "word": word,
+                        "n_examples": cell.n_examples,
+                        "lr_multiplier": cell.lr_multiplier,
+                        "greeting": greeting,
+                        "delta": _round(cell_rates.articulated_early - base.articulated_early),
+                    }
+                )
+            if word in design.control_words and design.control_runs:
+                control = arm_rates(design, "control", word, greeting)
+                cells.append(
+                    _cell_row(
+                        "control",
+                        word,
+                        design.control_n_examples,
+                        design.control_lr_multiplier,
+                        greeting,
+                        control,
+                        design.control_runs,
+                    )
+                )
+            study_mix = _weighted([(w, rates[key]) for key, w in sorted(conditions.items())])
+            own_mix = _weighted(own_rows)
+            value = study_mix.articulated_early - base.articulated_early
+            value_own = own_mix.articulated_early - base.articulated_early
+            delta.setdefault(word, {})[label] = _round(value)
+            own.setdefault(word, {})[label] = _round(value_own)
+            delta_table.append(
+                {
+                    "word": word,
+                    "greeting": greeting,
+                    "p_finetuned": _round(study_mix.articulated_early),
+                    "p_base": _round(base.articulated_early),
+                    "delta": _round(value),
+                    "p_follows": _round(study_mix.follows),
+                    "p_finetuned_own_cells": _round(own_mix.articulated_early),
+                    "delta_own_cells": _round(value_own),
+                    "p_follows_own_cells": _round(own_mix.follows),
+                    "p_articulated_finetuned": _round(study_mix.articulated),
+                    "p_articulated_base": _round(base.articulated),
+                    "finetuned_runs": sum(c.runs for c in word_cells),
+                }
+            )
+    delta["pooled"] = _pooled(delta)
+    own["pooled"] = _pooled(own)
+    return {
+        "cells": cells,
+        "delta": delta,
+        "delta_own_cells": own,
+        "delta_table": delta_table,
+        "delta_by_cell": delta_by_cell,
     }
