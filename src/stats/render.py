@@ -39,6 +39,7 @@ import base64
 import hashlib
 import json
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -720,7 +721,10 @@ def render_with_quarto(
         command += ["-P", f"{name}:{value}"]
     if out_dir is not None:
         command += ["--output-dir", str(Path(out_dir).resolve())]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    # Quarto picks its Jupyter kernel's Python from QUARTO_PYTHON: point it at this
+    # interpreter so that `import stats` works in the pages.
+    env = {**os.environ, "QUARTO_PYTHON": os.environ.get("QUARTO_PYTHON", sys.executable)}
+    result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if result.returncode != 0:
         raise RenderError(f"quarto render failed:\n{result.stderr.strip()}")
     return (Path(out_dir) if out_dir is not None else project.output_dir) / "index.html"
