@@ -657,7 +657,7 @@ class _SlowList(list):
     """A list subclass: takes prompt_of's general path instead of its fast path."""
 
 
-@settings(derandomize=True, max_examples=300, deadline=None)
+@settings(derandomize=True, max_examples=150, deadline=None)
 @given(
     st.lists(
         st.fixed_dictionaries(
@@ -677,3 +677,24 @@ def test_prompt_of_fast_path_agrees_with_the_general_path(messages):
             return err.reason
 
     assert outcome(messages) == outcome(_SlowList(messages))
+
+
+def test_anthropic_batch_requests_as_one_json_document(tmp_path):
+    requests = {
+        "requests": [
+            anthropic_request(f"q{i}", "claude-haiku-4-5", f"prompt {i}") for i in range(2)
+        ]
+    }
+    write_json(tmp_path / "batch_requests.json", requests)
+    write_jsonl(
+        tmp_path / "batch_results.jsonl",
+        [
+            anthropic_result(f"q{i}", anthropic_message(f"m{i}", "claude-haiku-4-5", f"answer {i}"))
+            for i in (1, 0)
+        ],
+    )
+    result = run_ingest([tmp_path], tmp_path / "out")
+    pairs = set(zip(result.transcripts["prompt"], result.transcripts["response"], strict=True))
+    assert pairs == {("prompt 0", "answer 0"), ("prompt 1", "answer 1")}
+    entry = result.ledger["files"][str(tmp_path / "batch_requests.json")]
+    assert (entry["format"], entry["records"], entry["accepted"]) == ("anthropic-batch-input", 2, 2)

@@ -8,12 +8,15 @@ the field, and that the file's ledger entry balances.
 from __future__ import annotations
 
 import json
+import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest_ingest import (
     BASE,
@@ -486,3 +489,51 @@ def test_unreadable_file_is_rejected_not_fatal(tmp_path, monkeypatch):
     assert (row["source_file"], row["reason"]) == (str(locked), "unreadable-file")
     assert "Permission denied" in row["detail"]
     assert result.ledger["files"][str(good)]["accepted"] == 1
+
+
+_LINE_KINDS = {
+    "good": None,
+    "truncated": ('{"prompt": "p", "response": "r', "truncated-json"),
+    "garbage": ("not json at all", "invalid-json"),
+    "array": ("[1, 2]", "not-an-object"),
+    "empty": (json.dumps({"prompt": "p", "response": " ", "model": BASE}), "empty-response"),
+    "no-model": (json.dumps({"prompt": "p", "response": "r"}), "missing-model"),
+    "blank": ("", None),
+}
+
+
+@settings(derandomize=True, max_examples=12, deadline=None)
+@given(st.lists(st.sampled_from(sorted(_LINE_KINDS)), min_size=1, max_size=30), st.integers(0, 3))
+def test_every_line_is_accounted_for(kinds, repeats):
+    """Any mix of good, damaged, blank and repeated lines: the ledger adds up line by line."""
+    lines, expected = [], {"accepted": 0, "duplicates": 0, "rejected": 0}
+    reasons: dict[str, int] = {}
+    good = 0
+    for kind in kinds:
+        if kind == "good":
+            lines.append(
+                json.dumps(
+                    {"prompt": "p", "response": f"r{good}", "model": BASE, "sample_index": good}
+                )
+            )
+            good += 1
+            expected["accepted"] += 1
+            continue
+        text, reason = _LINE_KINDS[kind]
+        lines.append(text)
+        if reason:
+            expected["rejected"] += 1
+            reasons[reason] = reasons.get(reason, 0) + 1
+    goods = [line for line in lines if '"model"' in line and '" "' not in line]
+    lines += goods[:repeats]  # re-ingested lines are duplicates, not new trials
+    expected["duplicates"] = len(goods[:repeats])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "mixed.jsonl"
+        path.write_text("\n".join(lines) + "\n")
+        keeper = good_generic(Path(tmp) / "keeper.jsonl")  # so that something is usable
+        result = run_ingest([path, keeper], Path(tmp) / "out")
+        entry = result.ledger["files"][str(path)]
+        assert {k: entry[k] for k in expected} == expected
+        assert entry["records"] == sum(1 for line in lines if line.strip())
+        assert entry["reasons"] == reasons
+        assert (result.transcripts["source_file"] == str(path)).sum() == expected["accepted"]
