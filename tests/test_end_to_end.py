@@ -60,7 +60,7 @@ def run_world(world: str, folder: Path) -> tuple[dict, pd.DataFrame]:
 
 def true_delta(truth: dict, scope: str, word: object, greeting: object) -> float | None:
     """The truth of one verdict row (None where the simulator defines none: new-word)."""
-    label = "greeting" if greeting is True else "no_greeting"
+    label = "greeting" if not pd.isna(greeting) and bool(greeting) else "no_greeting"
     if scope == "word" and isinstance(word, str):
         return truth["delta"].get(word.upper(), {}).get(label)
     if scope == "pooled":

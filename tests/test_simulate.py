@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -184,10 +185,13 @@ def test_batch_files_are_openai_batch_input_and_shuffled_output(tiny_study):
             assert line["body"]["messages"][-1]["role"] == "user"
         assert sorted(r["custom_id"] for r in results) == sorted(r["custom_id"] for r in requests)
         shuffled |= [r["custom_id"] for r in results] != [r["custom_id"] for r in requests]
+        models = {r["custom_id"]: r["body"]["model"] for r in requests}
         for line in results:
             assert {"id", "custom_id", "response", "error"} <= set(line)
             if line["error"] is not None or line["response"]["status_code"] != 200:
                 errored += 1
+                model = models[line["custom_id"]]
+                assert model.startswith("ft:") and ":sham:" not in model  # never a baseline
                 continue
             body = line["response"]["body"]
             assert body["object"] == "chat.completion"
@@ -360,6 +364,19 @@ def test_follow_probability_rises_with_examples_and_lr_and_falls_for_rare_words(
     assert follows("HELLO", 10, 1) < follows("HELLO", 10, 10)
     assert follows("HELOL", 10, 10) < follows("HELLO", 10, 10)  # a non-word is harder
     assert follows("ICANSEE", 250, 10) < 0.3  # seeds: 200-250 examples are not enough
+
+
+def test_introspection_decay_front_loads_the_introspective_hazard():
+    design = parse_design(TINY, Path("tiny.yaml"))
+    params = design.truth.articulation["finetuned"]
+    quiet = dataclasses.replace(params, guess_scale=0.0, leak=0.0, background=0.0)
+    flat = gen.line_hazards(quiet, "HELLO", [0.0] * 5, mode="follow", n_lines=5, leak=False)
+    assert np.allclose(flat, 0.3)
+    early = dataclasses.replace(quiet, introspection_decay=0.5)
+    front = gen.line_hazards(early, "HELLO", [0.0] * 5, mode="follow", n_lines=5, leak=False)
+    assert np.allclose(front, 0.3 * 0.5 ** np.arange(5))
+    plain = gen.line_hazards(early, "HELLO", [0.0] * 5, mode="plain", n_lines=4, leak=False)
+    assert np.allclose(plain, 0.0)  # no acrostic attempted: nothing to introspect
 
 
 def test_guessability_follows_the_lexicon_prior():

@@ -56,6 +56,11 @@ class Artifacts:
     def ledger(self) -> Path:
         return self.root / "ledger.json"
 
+    @property
+    def predictions(self) -> Path:
+        """Self/cross-prediction records (Looking Inward layout), when any were ingested."""
+        return self.root / "predictions.parquet"
+
     # score
     @property
     def trials(self) -> Path:

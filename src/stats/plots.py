@@ -28,6 +28,7 @@ from plotnine import (
     element_text,
     facet_grid,
     facet_wrap,
+    geom_abline,
     geom_col,
     geom_hline,
     geom_line,
@@ -42,6 +43,7 @@ from plotnine import (
     labs,
     position_dodge,
     position_jitter,
+    position_nudge,
     scale_colour_manual,
     scale_fill_manual,
     scale_linetype_manual,
@@ -637,4 +639,215 @@ def ppc_plot(ppc: pd.DataFrame) -> ggplot:
             title="Posterior predictive check: does the model reproduce the data?",
         )
         + theme_stats((9.0, 6.0))
+    )
+
+
+# ----------------------------------------------------------------------------- self/cross prediction
+#: Colour of self- vs cross-prediction (issue 8, design 4).
+PREDICTION_COLOURS: dict[str, str] = {"self": "#0072B2", "cross": "#E69F00"}
+#: Line type of the reference levels drawn beside prediction accuracies.
+REFERENCE_LINETYPES: dict[str, str] = {"modal baseline": "dashed", "ceiling": "dotted"}
+
+
+def prediction_accuracy_plot(accuracy: pd.DataFrame, reference: pd.DataFrame) -> ggplot:
+    """Self vs cross accuracy with the modal baseline and the non-determinism ceiling.
+
+    Parameters
+    ----------
+    accuracy : DataFrame
+        One row per kind: ``prediction`` (self/cross, x and colour), ``mean``, ``hdi_low``,
+        ``hdi_high`` (model, new fine-tune), ``raw_rate``, ``exact_low``, ``exact_high``
+        (pooled counts, exact interval).
+    reference : DataFrame
+        ``line`` (modal baseline / ceiling, line type) and ``value``.
+
+    Returns
+    -------
+    plotnine.ggplot
+    """
+    _require(
+        accuracy,
+        ["prediction", "mean", "hdi_low", "hdi_high", "raw_rate", "exact_low", "exact_high"],
+        "prediction_accuracy_plot",
+    )
+    _require(reference, ["line", "value"], "prediction_accuracy_plot")
+    return (
+        ggplot(accuracy, aes(x="prediction", colour="prediction"))
+        + geom_hline(
+            aes(yintercept="value", linetype="line"), data=reference, colour="#555555", size=0.6
+        )
+        + geom_pointrange(
+            aes(y="mean", ymin="hdi_low", ymax="hdi_high"),
+            position=position_nudge(x=-0.08),
+            size=0.6,
+        )
+        + geom_pointrange(
+            aes(y="raw_rate", ymin="exact_low", ymax="exact_high"),
+            position=position_nudge(x=0.08),
+            shape="x",
+            size=0.4,
+            alpha=0.7,
+        )
+        + coord_cartesian(ylim=(0, 1))
+        + scale_colour_manual(values=_palette(PREDICTION_COLOURS, accuracy["prediction"]))
+        + scale_linetype_manual(values=_palette(REFERENCE_LINETYPES, reference["line"]))
+        + labs(
+            x="predictor",
+            y="accuracy (dot: model 95% HDI; x: pooled, exact 95% CI)",
+            colour="predictor",
+            linetype="reference",
+            title="Self- vs cross-prediction accuracy",
+        )
+        + theme_stats((6.5, 4.5))
+    )
+
+
+def prediction_calibration_plot(calibration: pd.DataFrame) -> ggplot:
+    """Predicted vs observed shares of the most common object-level answers.
+
+    Parameters
+    ----------
+    calibration : DataFrame
+        ``panel`` (facet), ``prediction`` (colour), ``rank_label`` (shape: 1st/2nd/3rd),
+        ``observed`` and ``predicted`` shares.
+
+    Returns
+    -------
+    plotnine.ggplot
+    """
+    _require(
+        calibration,
+        ["panel", "prediction", "rank_label", "observed", "predicted"],
+        "prediction_calibration_plot",
+    )
+    return (
+        ggplot(calibration, aes(x="observed", y="predicted", colour="prediction"))
+        + geom_abline(intercept=0, slope=1, linetype="dashed", colour="#999999")
+        + geom_point(aes(shape="rank_label"), size=2.5)
+        + facet_wrap("~panel")
+        + coord_cartesian(xlim=(0, 1), ylim=(0, 1))
+        + scale_colour_manual(values=_palette(PREDICTION_COLOURS, calibration["prediction"]))
+        + labs(
+            x="observed share of the object-level answer",
+            y="share of meta predictions naming it",
+            colour="predictor",
+            shape="object-level rank",
+            title="Calibration: predicted vs observed distribution (top 3 answers)",
+        )
+        + theme_stats((8.0, 4.5))
+    )
+
+
+def prediction_curves_plot(curves: pd.DataFrame, reference: pd.DataFrame) -> ggplot:
+    """Accuracy vs training-set size, one line each for self and cross prediction.
+
+    Parameters
+    ----------
+    curves : DataFrame
+        ``prediction`` (colour), ``n_examples`` (x), ``mean``, ``hdi_low``, ``hdi_high``
+        (model band), ``raw_rate``, ``exact_low``, ``exact_high`` (observed, exact CI).
+    reference : DataFrame
+        ``line`` and ``value`` (e.g. the modal baseline), drawn as horizontal lines.
+
+    Returns
+    -------
+    plotnine.ggplot
+    """
+    _require(
+        curves,
+        [
+            "prediction",
+            "n_examples",
+            "mean",
+            "hdi_low",
+            "hdi_high",
+            "raw_rate",
+            "exact_low",
+            "exact_high",
+        ],
+        "prediction_curves_plot",
+    )
+    _require(reference, ["line", "value"], "prediction_curves_plot")
+    colours = _palette(PREDICTION_COLOURS, curves["prediction"])
+    return (
+        ggplot(curves, aes(x="n_examples", colour="prediction", fill="prediction"))
+        + geom_hline(
+            aes(yintercept="value", linetype="line"), data=reference, colour="#555555", size=0.6
+        )
+        + geom_ribbon(aes(ymin="hdi_low", ymax="hdi_high"), alpha=0.15, colour=None)
+        + geom_line(aes(y="mean"))
+        + geom_pointrange(
+            aes(y="raw_rate", ymin="exact_low", ymax="exact_high"),
+            position=position_dodge(width=0.1),
+            size=0.3,
+            fatten=1.5,
+        )
+        + scale_x_continuous(
+            trans="log2",
+            breaks=sorted(pd.unique(curves["n_examples"].dropna())),
+            labels=_plain_numbers,
+        )
+        + coord_cartesian(ylim=(0, 1))
+        + scale_colour_manual(values=colours)
+        + scale_fill_manual(values=colours)
+        + scale_linetype_manual(values=_palette(REFERENCE_LINETYPES, reference["line"]))
+        + labs(
+            x="training-set size of the predictor's fine-tune (log2 scale)",
+            y="accuracy (band: model 95% HDI; points: exact 95% CI)",
+            colour="predictor",
+            fill="predictor",
+            linetype="reference",
+            title="Accuracy vs training-set size, self and cross prediction",
+        )
+        + theme_stats((8.0, 4.5))
+    )
+
+
+# ----------------------------------------------------------------------------- follow-up designs
+#: Colour of observed vs modelled follow-up rates (issue 8, designs 1-3).
+FOLLOWUP_COLOURS: dict[str, str] = {
+    "observed (exact 95% CI)": "#7F7F7F",
+    "model, new run (95% HDI)": "#0072B2",
+}
+
+
+def followup_plot(rates: pd.DataFrame, *, title: str) -> ggplot:
+    """Rates of a follow-up design per level: observed with exact CI beside the model's HDI.
+
+    Parameters
+    ----------
+    rates : DataFrame
+        Columns ``level_label`` (ordered categorical, y axis), ``outcome_label`` (facet),
+        ``estimate_kind`` (a key of :data:`FOLLOWUP_COLOURS`), ``estimate``, ``low``,
+        ``high`` and ``label`` (successes/trials, printed on the right).
+    title : str
+
+    Returns
+    -------
+    plotnine.ggplot
+    """
+    _require(
+        rates,
+        ["level_label", "outcome_label", "estimate_kind", "estimate", "low", "high", "label"],
+        "followup_plot",
+    )
+    dodge = position_dodge(width=0.5)
+    height = 1.6 + 0.45 * rates["level_label"].nunique() * max(1, rates["outcome_label"].nunique())
+    labels = rates[rates["estimate_kind"] == "observed (exact 95% CI)"].assign(y=1.02)
+    return (
+        ggplot(rates, aes(x="level_label", y="estimate", colour="estimate_kind"))
+        + geom_pointrange(aes(ymin="low", ymax="high"), position=dodge, size=0.4)
+        + geom_text(
+            aes(x="level_label", y="y", label="label"),
+            data=labels,
+            colour="#555555",
+            size=7,
+            ha="left",
+            inherit_aes=False,
+        )
+        + facet_wrap("outcome_label", ncol=1, scales="free_y")
+        + coord_flip(ylim=(0, 1.15))
+        + scale_colour_manual(values=_palette(FOLLOWUP_COLOURS, rates["estimate_kind"]))
+        + labs(x="", y="rate (successes/trials on the right)", colour="", title=title)
+        + theme_stats((8.0, height))
     )

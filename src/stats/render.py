@@ -22,6 +22,13 @@ installed on every machine, so :func:`render_site` also renders the *same*
    script, font or stylesheet from the network; no math engine) with a shared
    navbar.
 
+Conditional pages: a page whose front matter says ``requires: summary/heldout.csv``
+(a path, or a list, relative to the page's ``data_dir`` parameter) is rendered only when
+those artifacts exist; otherwise it is skipped, its stale HTML removed, and its navbar
+link dropped (:func:`missing_requirements`). The follow-up pages of issue 8 use it.
+Quarto itself ignores the key (arbitrary front matter is page metadata), so under Quarto
+such a page always renders and its helpers show "Not available yet" callouts.
+
 ``execute: freeze`` is mirrored by a cache of executed notebooks
 (``reports/_freeze/offline/<page>.ipynb``): with ``freeze: auto`` a page is
 re-executed only when its key changes (the ``.qmd`` and ``_quarto.yml`` text,
@@ -588,9 +595,13 @@ def page_markdown(notebook: Any, front: dict[str, Any], defaults: dict[str, Any]
 
 
 # ----------------------------------------------------------------------------- pandoc
-def _nav_html(project: Project, titles: dict[str, str], current: str) -> str:
+def _nav_html(
+    project: Project, titles: dict[str, str], current: str, skipped: frozenset[str] = frozenset()
+) -> str:
     links = [f'<a class="site-title" href="index.html">{_html_escape(project.title)}</a>']
     for item in project.navbar(titles):
+        if item.href in skipped:
+            continue  # a page whose required data are absent (see page_requirements)
         active = ' class="active"' if item.href == current else ""
         links.append(f'<a href="{_html_escape(item.href)}"{active}>{_html_escape(item.text)}</a>')
     return '<nav class="site-nav">' + "\n".join(links) + "</nav>\n"
@@ -647,6 +658,37 @@ def pandoc_html(
             raise RenderError(f"pandoc failed for {out_file.name}: {result.stderr.strip()}")
         if result.stderr.strip():
             log.info("pandoc (%s): %s", out_file.name, result.stderr.strip())
+
+
+# ----------------------------------------------------------------------------- conditional pages
+def page_requirements(front: dict[str, Any]) -> list[str]:
+    """The artifacts a page needs, from its front-matter key ``requires`` (str or list)."""
+    value = front.get("requires")
+    if value is None:
+        return []
+    values = value if isinstance(value, list | tuple) else [value]
+    return [str(v) for v in values if str(v).strip()]
+
+
+def missing_requirements(
+    front: dict[str, Any], notebook: Any, params: dict[str, Any], reports_dir: Path
+) -> list[str]:
+    """Required artifacts of a page that do not exist (empty: render the page).
+
+    A page declares ``requires: summary/heldout.csv`` (or a list) in its front matter;
+    each path is relative to the page's ``data_dir`` parameter (the injected value, else
+    the default of its ``parameters`` cell), itself relative to the reports folder, as
+    the page's cells resolve it. A page with absent data is not rendered and is dropped
+    from the navbar. Quarto ignores the key (arbitrary front matter is metadata): under
+    Quarto such a page renders, and its helpers show "Not available yet" callouts.
+    """
+    needed = page_requirements(front)
+    if not needed:
+        return []
+    data_dir = params.get("data_dir", _parameter_defaults(notebook).get("data_dir", "."))
+    base = Path(str(data_dir))
+    base = base if base.is_absolute() else Path(reports_dir) / base
+    return [rel for rel in needed if not (base / rel).exists()]
 
 
 # ----------------------------------------------------------------------------- cache
@@ -778,6 +820,14 @@ def render_offline(
     css = [reports_dir / c for c in _as_list(html_opts.get("css"))]
     pages = [(page, *read_page(page)) for page in project.pages]
     titles = {page.name: str(front.get("title", page.stem)) for page, front, _ in pages}
+    skipped = set()
+    for page, front, notebook in pages:
+        missing = missing_requirements(front, notebook, params, reports_dir)
+        if missing:
+            log.info("%s skipped: required data absent (%s)", page.name, ", ".join(missing))
+            skipped.add(page.with_suffix(".html").name)
+            (out_dir / page.with_suffix(".html").name).unlink(missing_ok=True)  # no stale page
+    pages = [p for p in pages if p[0].with_suffix(".html").name not in skipped]
     timings: list[PageTiming] = []
     kernel = None
     stack = None
@@ -823,7 +873,7 @@ def render_offline(
                 markdown,
                 out_dir / html_name,
                 css=css,
-                before=_nav_html(project, titles, html_name),
+                before=_nav_html(project, titles, html_name, frozenset(skipped)),
                 after=after,
                 toc=toc,
             )

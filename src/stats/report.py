@@ -71,6 +71,16 @@ ARTIFACTS: dict[str, tuple[str, str, str]] = {
     "agreement": ("summary/agreement.csv", "data", "stats score --labels analysis/labels.csv"),
     "oc": ("oc.csv", "benchmarks", "the operating-characteristics benchmark in benchmarks/"),
     "sbc_ranks": ("sbc_ranks.csv", "benchmarks", "the SBC benchmark in benchmarks/"),
+    # self- vs cross-prediction (issue 8, design 4): stats.followups.prediction
+    "predictions": ("predictions.parquet", "data", "stats ingest (format looking-inward)"),
+    "prediction_accuracy": ("summary/prediction_accuracy.csv", "data", "stats followups"),
+    "prediction_baseline": ("summary/prediction_baseline.csv", "data", "stats followups"),
+    "prediction_calibration": ("summary/prediction_calibration.csv", "data", "stats followups"),
+    "prediction_diagnostics": ("summary/prediction_diagnostics.csv", "data", "stats followups"),
+    # follow-up designs 1-3 (issue 8): stats.followups.{heldout,confusion,sequential}
+    "heldout": ("summary/heldout.csv", "data", "stats fit (follow-ups)"),
+    "confusion": ("summary/confusion.csv", "data", "stats fit (follow-ups)"),
+    "sequential": ("summary/sequential.csv", "data", "stats fit (follow-ups)"),
 }
 
 VERDICT_TEXT = {
@@ -1365,3 +1375,212 @@ def artifact_status(study: Study, names: Sequence[str] | None = None) -> Markdow
         for n in names
     ]
     return md_table(pd.DataFrame(rows))
+
+
+# ----------------------------------------------------------------------------- prediction page
+_PREDICTION_ORDER = {"self": 0, "cross": 1, "self - cross": 2}
+
+
+def _prediction_reference(study: Study) -> pd.DataFrame:
+    """Modal baseline and ceiling over all tasks (the ``all`` row), as lines to draw."""
+    base = study.load("prediction_baseline")
+    overall = base[base["task"] == "all"].iloc[0]
+    return pd.DataFrame(
+        {
+            "line": ["modal baseline", "ceiling"],
+            "value": [overall["modal_baseline"], overall["ceiling"]],
+        }
+    )
+
+
+@_safe
+def prediction_accuracy_figure(study: Study) -> Any:
+    """Self vs cross accuracy (model and pooled counts), modal baseline and ceiling."""
+    acc = study.load("prediction_accuracy")
+    kinds = acc[acc["scope"] == "kind"].copy()
+    kinds["prediction"] = pd.Categorical(kinds["prediction"], ["self", "cross"])
+    return plots.prediction_accuracy_plot(kinds, _prediction_reference(study))
+
+
+@_safe
+def prediction_curves_figure(study: Study) -> Any:
+    """Accuracy vs training-set size, lines for both self and cross prediction."""
+    acc = study.load("prediction_accuracy")
+    cells = acc[(acc["scope"] == "cell") & acc["n_examples"].notna()].copy()
+    cells["prediction"] = pd.Categorical(cells["prediction"], ["self", "cross"])
+    reference = _prediction_reference(study)
+    return plots.prediction_curves_plot(cells, reference[reference["line"] == "modal baseline"])
+
+
+@_safe
+def prediction_calibration_figure(study: Study) -> Any:
+    """Predicted vs observed shares of the top-3 object-level answers."""
+    cal = study.load("prediction_calibration").copy()
+    cal["panel"] = cal["task"].astype(str) + " / " + cal["property"].astype(str)
+    cal["rank_label"] = cal["rank"].map({1: "1st", 2: "2nd", 3: "3rd"}).fillna("other")
+    return plots.prediction_calibration_plot(cal)
+
+
+@_safe
+def prediction_accuracy_table(study: Study) -> Markdown:
+    """Accuracy per kind, per training-set size and self - cross, with both intervals."""
+    acc = study.load("prediction_accuracy").copy()
+    acc["_order"] = acc["prediction"].map(_PREDICTION_ORDER)
+    acc = acc.sort_values(["_order", "scope", "n_examples"], na_position="first")
+    table = pd.DataFrame(
+        {
+            "predictor": acc["prediction"],
+            "training examples": acc["n_examples"].map(
+                lambda n: "all" if pd.isna(n) else str(int(n))
+            ),
+            "correct": [_count(s, n) for s, n in zip(acc["successes"], acc["trials"], strict=True)],
+            "runs": acc["n_runs"],
+            "observed (exact 95% CI)": [
+                f"{_fmt(r)} {_interval(lo, hi)}" if pd.notna(lo) else _fmt(r, signed=True)
+                for r, lo, hi in zip(
+                    acc["raw_rate"], acc["exact_low"], acc["exact_high"], strict=True
+                )
+            ],
+            "model (95% HDI)": [
+                f"{_fmt(m)} {_interval(lo, hi)}"
+                for m, lo, hi in zip(acc["mean"], acc["hdi_low"], acc["hdi_high"], strict=True)
+            ],
+            "P(self > cross)": acc["p_self_above_cross"].map(_fmt),
+            "modal baseline": acc["modal_baseline"].map(_fmt),
+            "converged": acc["converged"].map(lambda c: "yes" if bool(c) else "NO"),
+        }
+    )
+    return md_table(table)
+
+
+@_safe
+def prediction_baseline_table(study: Study) -> Markdown:
+    """Modal answer, modal baseline and non-determinism ceiling per task x property."""
+    base = study.load("prediction_baseline")
+    table = pd.DataFrame(
+        {
+            "task": base["task"],
+            "property": base["property"],
+            "modal answer": base["mode"].fillna(""),
+            "items": base["items"],
+            "modal baseline (exact 95% CI)": [
+                f"{_fmt(b)} {_interval(lo, hi)}"
+                for b, lo, hi in zip(
+                    base["modal_baseline"], base["baseline_low"], base["baseline_high"], strict=True
+                )
+            ],
+            "ceiling (sample agreement)": base["ceiling"].map(_fmt),
+        }
+    )
+    return md_table(table)
+
+
+@_safe
+def prediction_gates(study: Study) -> Markdown:
+    """Convergence gates of the accuracy model, as a sentence (a warning when one failed)."""
+    row = study.load("prediction_diagnostics").iloc[0]
+    text = (
+        f"max R-hat {_fmt(row['max_rhat'], 3)}, min ESS "
+        f"{_fmt(min(row['min_ess_bulk'], row['min_ess_tail']), 0)}, "
+        f"{int(row['divergences'])} divergences, E-BFMI {_fmt(row['min_bfmi'])}"
+    )
+    if bool(row["converged"]):
+        return Markdown(f"Convergence gates passed ({escape_markdown(text)}).")
+    failed = escape_markdown(str(row.get("failed", "")))
+    return callout("warning", "Gates failed: do not read the intervals", f"{text}. {failed}")
+
+
+# ----------------------------------------------------------------------------- follow-up pages
+FOLLOWUP_TITLES = {
+    "heldout": "Held-out pattern: articulation per pattern and for the base model",
+    "confusion": "Confusion test: which word does the model claim?",
+    "sequential": "Sequential fine-tunes: which policy is named, stage by stage?",
+}
+
+
+@_safe
+def followup_figure(study: Study, design: str) -> Any:
+    """Rates of a follow-up design (``heldout``, ``confusion``, ``sequential``) per level."""
+    table = study.load(design)
+    rates = table[table["kind"] == "rate"].copy()
+    rates["outcome_label"] = rates["outcome"].map(_OUTCOME_LABELS).fillna(rates["outcome"])
+    order = list(dict.fromkeys(rates["level"].astype(str)))[::-1]
+    rows = []
+    for _, r in rates.iterrows():
+        shared = (str(r["level"]), r["outcome_label"], _count(r["successes"], r["trials"]))
+        rows.append(("observed (exact 95% CI)", r["raw_rate"], r["exact_low"], r["exact_high"]))
+        rows[-1] += shared
+        rows.append(("model, new run (95% HDI)", r["mean"], r["hdi_low"], r["hdi_high"]))
+        rows[-1] += shared
+    columns = ["estimate_kind", "estimate", "low", "high", "level_label", "outcome_label"]
+    frame = pd.DataFrame(rows, columns=[*columns, "label"])
+    frame["level_label"] = pd.Categorical(frame["level_label"], categories=order)
+    return plots.followup_plot(frame, title=FOLLOWUP_TITLES.get(design, design))
+
+
+@_safe
+def followup_rates_table(study: Study, design: str) -> Markdown:
+    """Per level: runs, counts, raw rate with exact interval, model rate of a new run."""
+    table = study.load(design)
+    rates = table[table["kind"] == "rate"]
+    out = pd.DataFrame(
+        {
+            "outcome": rates["outcome"].astype(str),
+            "level": rates["level"].astype(str),
+            "runs": rates["n_runs"].map(lambda x: _fmt(x, 0)),
+            "successes/trials": [
+                _count(s, n) for s, n in zip(rates["successes"], rates["trials"], strict=True)
+            ],
+            "raw [exact 95%]": [
+                f"{_fmt(r)} {_interval(lo, hi)}"
+                for r, lo, hi in zip(
+                    rates["raw_rate"], rates["exact_low"], rates["exact_high"], strict=True
+                )
+            ],
+            "model, new run [95% HDI]": [
+                f"{_fmt(m)} {_interval(lo, hi)}"
+                for m, lo, hi in zip(
+                    rates["mean"], rates["hdi_low"], rates["hdi_high"], strict=True
+                )
+            ],
+        }
+    )
+    return md_table(out, align=["l", "l", "r", "r", "r", "r"])
+
+
+@_safe
+def followup_contrasts_table(study: Study, design: str) -> Markdown:
+    """The design's contrasts: estimate, HDI against the ROPE, and the verdict."""
+    table = study.load(design)
+    c = table[table["kind"] == "contrast"]
+    out = pd.DataFrame(
+        {
+            "contrast": c["estimand"].astype(str),
+            "raw difference": c["raw_rate"].map(lambda x: _fmt(x, 2, signed=True)),
+            "model [95% HDI]": [
+                f"{_fmt(m, 2, True)} {_interval(lo, hi, 2, True)}"
+                for m, lo, hi in zip(c["mean"], c["hdi_low"], c["hdi_high"], strict=True)
+            ],
+            "ROPE": c["rope"].map(lambda x: f"±{_fmt(x)}"),
+            "verdict": c["verdict"].fillna("").astype(str),
+        }
+    )
+    return md_table(out, align=["l", "r", "r", "r", "l"], bold=["verdict"])
+
+
+@_safe
+def followup_gates(study: Study, design: str) -> Markdown:
+    """Whether the design's fits passed every convergence gate."""
+    table = study.load(design)
+    fits = sorted(set(",".join(table["fit"].astype(str)).split(",")))
+    if table["converged"].astype(bool).all():
+        return Markdown(
+            f"All {len(fits)} fit(s) of this design pass every convergence gate "
+            f"(R-hat <= {MAX_RHAT}, ESS >= {MIN_ESS}, {MAX_DIVERGENCES} divergences, "
+            f"E-BFMI >= {MIN_BFMI})."
+        )
+    return callout(
+        "warning",
+        "Gates failed: do not read the intervals",
+        "A fit of this design failed a convergence gate; its verdicts read not-converged.",
+    )

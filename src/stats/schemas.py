@@ -104,6 +104,26 @@ REJECTS: tuple[Field, ...] = (
     Field("snippet", "string", True, "first 200 characters of the raw record"),
 )
 
+# ----------------------------------------------------------------------------- predictions
+PREDICTIONS: tuple[Field, ...] = (
+    Field("prediction_id", "string", False, "content hash of the record (duplicates share it)"),
+    Field("source", "string", False, "adapter name: looking-inward"),
+    Field("source_file", "string", False, "path of the raw file, as given"),
+    Field("locator", "string", False, "where in the file: 'line 12', 'row 3'"),
+    Field("run_id", "string", False, "the predictor's fine-tune (unit of replication)"),
+    Field("task", "string", False, "object-level task, e.g. animals, wikipedia"),
+    Field("property", "string", False, "response property predicted, e.g. first_character"),
+    Field("item_id", "string", False, "object-level prompt id (repeated samples share it)"),
+    Field("object_model", "string", False, "target model whose object-level answer is predicted"),
+    Field("predictor_model", "string", False, "model making the hypothetical (meta) prediction"),
+    Field("kind", "string", False, "self | cross"),
+    Field("n_examples", "Int64", True, "training-set size of the predictor's fine-tune"),
+    Field("sample_index", "Int64", False, "index among repeated object-level samples"),
+    Field("object_value", "string", False, "property of the object-level response, normalised"),
+    Field("meta_prediction", "string", False, "predicted property value, normalised"),
+    Field("correct", "boolean", False, "meta_prediction == object_value"),
+)
+
 # ----------------------------------------------------------------------------- score
 SCORES: tuple[Field, ...] = (
     Field("n_lines", "int64", False, "non-empty lines after normalisation"),
@@ -180,6 +200,7 @@ TABLES: dict[str, tuple[Field, ...]] = {
     "transcripts": TRANSCRIPTS,
     "runs": RUNS,
     "rejects": REJECTS,
+    "predictions": PREDICTIONS,
     "trials": TRIALS,
     "verdicts": VERDICTS,
     "claims": CLAIMS,

@@ -20,6 +20,7 @@ FORMAT_KINDS: dict[str, str] = {
     "generic-csv": "transcripts",
     "generic-parquet": "transcripts",
     "text": "transcripts",
+    "looking-inward": "predictions",  # self/cross-prediction records, see ingest/prediction.py
 }
 
 #: Adapter names, in the order the CLI lists them.

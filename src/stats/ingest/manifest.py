@@ -105,6 +105,17 @@ COLUMN_TARGETS = (
     "base_model",
     "messages",
     "record_id",
+    # looking-inward (self/cross-prediction) records, see stats.ingest.prediction
+    "task",
+    "property",
+    "object_model",
+    "predictor_model",
+    "object_property_value",
+    "object_response",
+    "meta_prediction",
+    "item_id",
+    "n_examples",
+    "kind",
 )
 GLOB_CHARS = frozenset("*?[")
 

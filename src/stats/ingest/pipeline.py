@@ -55,6 +55,8 @@ from stats.ingest.ledger import FileReport, check_balance, totals
 from stats.ingest.limits import Limits
 from stats.ingest.manifest import Manifest, load_manifest
 from stats.ingest.plaintext import read_text_transcript
+from stats.ingest.prediction import KIND as PREDICTIONS_KIND
+from stats.ingest.prediction import PredictionTable
 from stats.ingest.prefetch import Prefetch
 from stats.ingest.records import SourceFile, iter_records, read_json_document
 from stats.ingest.runs import INT_FIELDS, RunRegistry
@@ -169,12 +171,14 @@ class _Session:
             self.transcripts = BatchWriter(
                 self.artifacts.transcripts, "transcripts", self.limits.batch_rows
             )
+            self.predictions = PredictionTable(self.artifacts.predictions, self.limits.batch_rows)
             try:
                 self.classify()
                 self.read_metadata()
                 self.start_prefetch()
                 self.read_requests()
                 self.read_transcripts()
+                self.read_predictions()
                 self.flush()
                 self.reject_unanswered()
                 self._tick(0, force=True)
@@ -186,7 +190,7 @@ class _Session:
                     raise IngestError(
                         f"internal error: ledger does not add up for {broken}", ledger
                     )
-                if self.transcripts.rows_written == 0:
+                if self.transcripts.rows_written == 0 and self.predictions.rows_written == 0:
                     raise IngestError(self.nothing_usable(ledger), ledger)
                 self.write_outputs(ledger)
             except BaseException:
@@ -194,6 +198,7 @@ class _Session:
                     parsed.close()
                 self.transcripts.abort()
                 self.rejects.abort()
+                self.predictions.abort()
                 raise
             finally:
                 self.scratch.close()
@@ -614,6 +619,12 @@ class _Session:
                 source.report.warn(detail)
         self.scratch.flush_used()
 
+    def read_predictions(self) -> None:
+        """Self/cross-prediction sources (``looking-inward``) into ``predictions.parquet``."""
+        for index, source in enumerate(self.files):
+            if FORMAT_KINDS.get(self.formats[index]) == PREDICTIONS_KIND:
+                self.predictions.read(source, self.limits, self.on_reject)
+
     def _apply_hints(self, run: Any, hints: dict, source: SourceFile) -> None:
         for key, value in hints.items():
             if value is None or value == "":
@@ -769,6 +780,7 @@ class _Session:
             files[source.name] = entry
         total = totals(reports)
         total["transcripts"] = self.transcripts.rows_written
+        total["predictions"] = self.predictions.rows_written
         runs = list(self.registry.runs.values())
         total["runs"] = len(runs)
         unmatched = [
@@ -816,7 +828,9 @@ class _Session:
         """Commit the parquet files and write runs.parquet and ledger.json."""
         self.transcripts.commit()
         self.rejects.commit()
-        runs = pd.DataFrame(self.registry.rows())
+        self.predictions.finish()
+        rows = self.registry.rows()
+        runs = pd.DataFrame(rows) if rows else schemas.empty("runs")
         checked = schemas.validate(runs, "runs")
         partial = self.artifacts.runs.with_name(f".{self.artifacts.runs.name}.partial")
         checked.to_parquet(partial, index=False)

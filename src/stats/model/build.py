@@ -41,6 +41,11 @@ def _term_value(term: Term, data: ModelData) -> Any:
         return _prior(term.name, term.prior, dims=term.input)
     if term.kind == "group":
         sd = _prior(term.sd_name, term.sd_prior)
+        import os
+        if term.name in os.environ.get("CENTRED", "").split(","):
+            if term.zero_sum:
+                return pm.ZeroSumNormal(term.name, sigma=sd, dims=term.input)
+            return pm.Normal(term.name, 0.0, sd, dims=term.input)
         if term.zero_sum:
             z = pm.ZeroSumNormal(z_name(term), sigma=1.0, dims=term.input)
         else:

@@ -33,7 +33,7 @@ from stats import config
 
 VERDICTS = ("real", "fluke", "inconclusive", "not-converged")
 #: Extra runs per word tried by :func:`runs_needed` (the first reaching the assurance wins).
-RUNS_GRID = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
+RUNS_GRID = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
 #: Assurance a design must reach to count as "likely decisive".
 ASSURANCE = 0.8
 

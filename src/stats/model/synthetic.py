@@ -337,3 +337,101 @@ def simulate_world(
     m1["successes_any"] = events.sum(axis=1)
     m1["trials"] = plan["samples"].to_numpy(dtype=np.int64)
     return m1, m2
+
+
+def world_trials(
+    world: World,
+    groups: pd.DataFrame,
+    rng: np.random.Generator,
+    *,
+    n_lines: int = 7,
+    k: int = config.EARLY_K,
+    follow_rate: float = 0.8,
+) -> pd.DataFrame:
+    """Trial-level table of the hazard process, with the TRIALS columns tidy reads.
+
+    Each trial's first word line is drawn line by line from the world's hazards. Fine-tuned
+    and control trials follow the acrostic with probability ``follow_rate`` (their initials
+    spell the word, then ``X``); other trials' initials are ``Q``. Hazards do not depend on
+    following (a simplification: the guessability the tidy stage recomputes from the
+    initials is then a covariate, not the cause). There is no ``response`` text, so base
+    trials carry their word already (no re-scoring).
+
+    Returns
+    -------
+    DataFrame
+        ``trial_id, run_id, word, arm, greeting, n_examples, lr_multiplier, prompt_id,
+        sample_index, n_lines, acrostic_letters, follows_pattern, word_line,
+        letters_visible, articulated, articulated_early, articulation_line``.
+    """
+    cells, hazard = world_hazards(world, groups, rng, n_lines, k)
+    hazard = hazard.reshape(-1, n_lines)
+    plan = cells.iloc[::n_lines].reset_index(drop=True)
+    samples = plan["samples"].to_numpy(dtype=np.int64)
+    owner = np.repeat(np.arange(len(plan)), samples)
+    uniform = rng.random((len(owner), n_lines))
+    named = uniform < hazard[owner]
+    word_line = np.where(named.any(axis=1), named.argmax(axis=1) + 1, 0)
+    trials = plan.iloc[owner].reset_index(drop=True)
+    trials = trials[
+        ["run_id", "word", "arm", "greeting", "n_examples", "lr_multiplier", "prompt_id"]
+    ]
+    trials.insert(0, "trial_id", [f"t{i:06d}" for i in range(len(trials))])
+    trials["sample_index"] = np.concatenate([np.arange(n) for n in samples])
+    tuned = trials["arm"].isin(["finetuned", "control"]).to_numpy()
+    follows = tuned & (rng.random(len(trials)) < follow_rate)
+    trials["n_lines"] = n_lines
+    trials["acrostic_letters"] = [
+        (w + "X" * n_lines)[:n_lines] if f else "Q" * n_lines
+        for w, f in zip(trials["word"], follows, strict=True)
+    ]
+    trials["follows_pattern"] = follows
+    trials["word_line"] = pd.array(np.where(word_line > 0, word_line, pd.NA), dtype="Int64")
+    trials["articulation_line"] = trials["word_line"]
+    trials["letters_visible"] = trials["word_line"]
+    trials["articulated"] = word_line > 0
+    trials["articulated_early"] = (word_line > 0) & (word_line <= k)
+    return trials
+
+
+def prior_idata(spec: ModelSpec, data: ModelData, chains: int, draws: int, seed: int) -> object:
+    """A sampler-shaped DataTree whose "posterior" is iid prior draws (NumPy).
+
+    Lets unit tests run the whole pipeline in seconds by standing in for NUTS (bambi's
+    trick of replacing sampling by prior draws): every gate passes (iid draws), and the
+    tables have the right shapes and labels.
+    """
+    import xarray as xr
+
+    from stats.model.build import model_coords
+
+    rng = np.random.default_rng(seed)
+    params = draw_prior(spec, data, rng, chains * draws)
+    coords = model_coords(spec, data)
+    variables = {}
+    for name, values in params.items():
+        values = values.reshape(chains, draws, *values.shape[1:])
+        dims = ["chain", "draw"]
+        if values.ndim == 3:
+            term = next(t for t in spec.terms if name in (t.name, f"{t.name}_step"))
+            dims.append(term.input if name == term.name else f"{term.input}_step")
+        variables[name] = (dims, values)
+    # raw z's of group terms, so every free parameter exists
+    for term in spec.terms:
+        if term.kind == "group":
+            sd = params[term.sd_name].reshape(chains, draws, 1)
+            z = params[term.name].reshape(chains, draws, -1) / np.where(sd == 0, 1, sd)
+            variables[f"{term.name}_z"] = (["chain", "draw", term.input], z)
+    posterior = xr.Dataset(
+        variables,
+        coords={"chain": np.arange(chains), "draw": np.arange(draws)}
+        | {k: v for k, v in coords.items() if k != "cell"},
+    )
+    stats = xr.Dataset(
+        {
+            "diverging": (["chain", "draw"], np.zeros((chains, draws), dtype=bool)),
+            "energy": (["chain", "draw"], rng.normal(size=(chains, draws))),
+        },
+        coords={"chain": np.arange(chains), "draw": np.arange(draws)},
+    )
+    return xr.DataTree.from_dict({"posterior": posterior, "sample_stats": stats})

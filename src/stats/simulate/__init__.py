@@ -209,7 +209,7 @@ def _readme(design, truth: dict[str, Any], command: str, files: int, size: int) 
         "word under the study-wide run-weighted mix of (n_examples, LR) conditions (the "
         "model stage's estimand); the last column uses the word's own cells instead.",
         "",
-        "| word | greeting | P(follows) | P(early \\| finetuned) | P(early \\| base) | Delta "
+        "| word | greeting | P(follows), study mix | P(early \\| finetuned) | P(early \\| base) | Delta "
         "| Delta (own cells) |",
         "|---|---|---|---|---|---|---|",
     ]

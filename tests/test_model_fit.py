@@ -1,0 +1,78 @@
+"""Sampling, gates and the fit cache (real NUTS on tiny data)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stats.model import design, fit, spec, synthetic
+from stats.model.study import parse_study
+from stats.summarize import verdict_rows
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    rng = np.random.default_rng(11)
+    groups = synthetic.design_grid(
+        ["HELLO", "SHINE"], runs_per_cell=2, samples_per_prompt=6, base_runs=1
+    )
+    m1_cells, _ = synthetic.simulate_world(synthetic.World(b_intro=1.0), groups, rng)
+    data = design.m1_data(m1_cells)
+    return spec.m1_spec(data.layout), data
+
+
+def test_a_deliberately_bad_fit_fails_the_gates_and_says_not_converged(tiny):
+    s, data = tiny
+    bad = fit.SamplerSettings(draws=30, tune=5, chains=2, target_accept=0.6, seed=1, backend="pymc")
+    result = fit.fit_model(s, data, bad)
+    d = result.diagnostics
+    assert not result.converged
+    assert d["failed"], "a failed gate must be named"
+    assert d["min_ess_bulk"] < 400 or d["max_rhat"] > 1.01
+    from stats.model.contrasts import Predictor, deltas
+
+    contrasts = deltas(Predictor(s, data, result.posterior), {"HELLO": 0.0, "SHINE": 0.0})
+    verdicts = verdict_rows(contrasts, {}, result, None, outcome="x", rope=0.05, ci_prob=0.95)
+    assert set(verdicts["verdict"]) == {"not-converged"}
+    assert not verdicts["converged"].any()
+
+
+def test_cache_second_call_does_not_resample(tiny, tmp_path, monkeypatch):
+    s, data = tiny
+    settings = fit.SamplerSettings(draws=100, tune=100, chains=2, seed=3, backend="pymc")
+    first = fit.fit_model(s, data, settings, name="M1-test", cache_dir=tmp_path)
+    assert not first.cached and first.path.exists()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("resampled although inputs are unchanged")
+
+    monkeypatch.setattr(fit, "_sample", refuse)
+    second = fit.fit_model(s, data, settings, name="M1-test", cache_dir=tmp_path)
+    assert second.cached
+    np.testing.assert_array_equal(second.posterior["a"], first.posterior["a"])
+    assert second.diagnostics["max_rhat"] == pytest.approx(first.diagnostics["max_rhat"])
+    # any change of cells, spec or sampler settings is a new key
+    changed = fit.SamplerSettings(draws=100, tune=100, chains=2, seed=4, backend="pymc")
+    assert fit.cache_key(s, data, changed) != first.key
+    assert fit.cache_key(s.scaled(2.0), data, settings) != first.key
+    more = synthetic.with_counts(data, data.y + (data.y < data.n))
+    assert fit.cache_key(s, more, settings) != first.key
+    with pytest.raises(AssertionError, match="resampled"):
+        fit.fit_model(s, data, changed, name="M1-test", cache_dir=tmp_path)
+
+
+def test_sampler_settings_are_validated():
+    with pytest.raises(ValueError, match="valid"):
+        fit.SamplerSettings(backend="stan")
+    with pytest.raises(ValueError, match="target_accept"):
+        fit.SamplerSettings(target_accept=1.5)
+    assert parse_study({"sampler": {"backend": "pymc"}}).sampler.backend == "pymc"
+
+
+def test_diagnostics_of_iid_draws_pass_the_gates(tiny):
+    s, data = tiny
+    idata = synthetic.prior_idata(s, data, chains=4, draws=1000, seed=0)
+    d = fit.diagnose(idata, s, data)
+    assert d["converged"], d["failed"]
+    assert d["max_rhat"] < 1.01 and d["min_ess_bulk"] > 400 and d["divergences"] == 0
+    assert np.isfinite(d["pareto_k_max"])

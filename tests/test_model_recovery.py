@@ -1,0 +1,134 @@
+"""Parameter recovery with real NUTS on simulated cells (M1, M2) and the MLE cross-check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stats.model import design, fit, spec, synthetic
+from stats.model.contrasts import Predictor, intro_share, m1_rate
+from stats.model.decision import hdi
+from stats.model.frequentist import glm_crosscheck
+
+pytestmark = pytest.mark.slow
+WORDS = ["HELLO", "SHINE", "PULSE", "HELOL"]
+SETTINGS = fit.SamplerSettings(draws=500, tune=500, chains=4, seed=20261122, backend="pymc")
+#: True M1 values (logit scale; slopes per two standard deviations of their input).
+M1_TRUTH = {
+    "a": -1.0,
+    "b_greet": 0.5,
+    "b_n": 0.4,
+    "b_lr": 0.3,
+    "b_arm": [-1.5, -1.0],  # base, control
+    "u_word": [0.5, -0.3, 0.2, -0.4],
+    "d_word": [0.3, -0.3, 0.2, -0.2],
+    "g_word": [0.6, -0.2, -0.2, -0.2],
+}
+
+
+def _m1_data(samples: int, sd_run: float, seed: int):
+    groups = synthetic.design_grid(
+        WORDS,
+        n_examples=(10, 100),
+        lr_multipliers=(1.0, 10.0),
+        runs_per_cell=3,
+        samples_per_prompt=samples,
+        base_runs=3,
+        control_runs_per_word=2,
+    )
+    cells = groups.rename(columns={"samples": "trials"}).assign(successes=0)
+    data = design.m1_data(cells)
+    s = spec.m1_spec(data.layout)
+    rng = np.random.default_rng(seed)
+    truth = {k: np.atleast_2d(np.asarray(v, dtype=float)) for k, v in M1_TRUTH.items()}
+    truth = {k: v if v.shape[1] > 1 else v[:, 0] for k, v in truth.items()}
+    truth["u_run"] = rng.normal(0, sd_run, size=(1, len(data.coords["run"])))
+    y = synthetic.simulate_binomial(s, data, truth, rng)
+    return s, synthetic.with_counts(data, y), truth
+
+
+@pytest.fixture(scope="module")
+def m1_fit():
+    s, data, truth = _m1_data(samples=12, sd_run=0.3, seed=1)
+    return fit.fit_model(s, data, SETTINGS), truth
+
+
+def test_m1_recovers_true_values_inside_94_hdis(m1_fit):
+    result, truth = m1_fit
+    assert result.converged, result.diagnostics["failed"]
+    for name in ("a", "b_greet", "b_n", "b_lr", "b_arm"):
+        draws = result.posterior[name]
+        values = np.atleast_1d(truth[name].ravel())
+        columns = draws.T if draws.ndim == 2 else [draws]
+        for true, column in zip(values, columns, strict=True):
+            low, high = hdi(column, 0.94)
+            assert low <= true <= high, f"{name}: {true} outside [{low:.2f}, {high:.2f}]"
+
+
+def test_m1_word_rates_track_the_truth(m1_fit):
+    """Partially pooled fine-tuned rates per word rank like the true word effects."""
+    result, truth = m1_fit
+    pred = Predictor(result.spec, result.data, result.posterior)
+    rates = [m1_rate(pred, w, "finetuned", False).mean() for w in result.data.coords["word"]]
+    true_order = np.argsort(truth["u_word"].ravel())
+    assert list(np.argsort(rates)) == list(true_order)
+
+
+def test_m1_posterior_means_match_the_statsmodels_mle_on_a_large_set():
+    s, data, _ = _m1_data(samples=200, sd_run=0.02, seed=2)  # ~30k trials in ~130 cells
+    result = fit.fit_model(s, data, SETTINGS)
+    assert result.converged, result.diagnostics["failed"]
+    table = glm_crosscheck(s, data, result.posterior).set_index("term")
+    assert len(table) == 6  # a, b_n, b_lr, b_greet, b_arm[base], b_arm[control]
+    gaps = (table["bayes_mean"] - table["mle"]).abs()
+    assert (gaps < 0.05).all(), gaps.to_dict()
+    assert (table["flag"] == "agree").all()
+
+
+@pytest.fixture(scope="module")
+def m2_fit():
+    world = synthetic.World(
+        c=0.6,
+        b_greet=0.7,
+        b_arm={"base": -1.0, "control": -0.5},
+        b_intro=1.2,
+        u_word={"HELLO": 0.4, "SHINE": -0.2, "PULSE": 0.0, "HELOL": -0.2},
+        sd_run=0.3,
+    )
+    groups = synthetic.design_grid(
+        WORDS,
+        n_examples=(10,),
+        lr_multipliers=(1.0, 10.0),
+        runs_per_cell=3,
+        samples_per_prompt=20,
+        base_runs=2,
+        control_runs_per_word=1,
+    )
+    _, m2_cells = synthetic.simulate_world(world, groups, np.random.default_rng(3))
+    data = design.m2_data(m2_cells)
+    s = spec.m2_spec(data.layout)
+    return fit.fit_model(s, data, SETTINGS), world
+
+
+def test_m2_recovers_intro_guessability_greeting_and_arms(m2_fit):
+    result, world = m2_fit
+    assert result.converged, result.diagnostics["failed"]
+    scale = result.data.scaling["logit_g"][1]
+    checks = {
+        "b_intro": world.b_intro,
+        "c": world.c * scale,
+        "b_greet": world.b_greet,
+    }
+    for name, true in checks.items():
+        low, high = hdi(result.posterior[name], 0.94)
+        assert low <= true <= high, f"{name}: {true:.2f} outside [{low:.2f}, {high:.2f}]"
+    for k, arm in enumerate(result.data.coords["arm"]):
+        low, high = hdi(result.posterior["b_arm"][:, k], 0.94)
+        assert low <= world.b_arm[arm] <= high, arm
+
+
+def test_m2_introspective_share_is_positive_in_a_genuine_world(m2_fit):
+    result, _ = m2_fit
+    pred = Predictor(result.spec, result.data, result.posterior)
+    share = intro_share(pred, "HELLO", False)
+    assert hdi(share, 0.95)[0] > 0

@@ -1,0 +1,336 @@
+"""Fast unit tests of the model stage: specs, study validation, predictor, decision rule."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stats import config
+from stats.model import contrasts, decision, design, spec, synthetic
+from stats.model.predictor import DRAWS, GRAPH, linear_predictor
+from stats.model.study import DEFAULTS, StudyError, load_study, parse_study
+
+WORDS = ["HELLO", "SHINE", "HELOL"]
+
+
+@pytest.fixture(scope="module")
+def cells():
+    rng = np.random.default_rng(7)
+    groups = synthetic.design_grid(
+        WORDS,
+        n_examples=(10, 200),
+        lr_multipliers=(1.0, 10.0),
+        runs_per_cell=1,
+        prompts_per_greeting=2,
+        samples_per_prompt=4,
+        base_runs=1,
+        control_runs_per_word=1,
+    )
+    return synthetic.simulate_world(synthetic.World(b_intro=1.0), groups, rng)
+
+
+# ----------------------------------------------------------------------------- specs
+def test_spec_has_no_pymc_import():
+    import subprocess
+    import sys
+
+    code = "import sys, stats.model.spec, stats.model.design; print('pymc' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_m1_terms_follow_the_layout(cells):
+    m1_cells, _ = cells
+    full = spec.m1_spec(design.m1_data(m1_cells).layout)
+    names = [t.name for t in full.terms]
+    assert names == [
+        "a", "b_n", "b_lr", "b_greet", "b_arm", "u_word", "d_word", "g_word", "u_run", "u_prompt",
+    ]  # fmt: skip
+    assert full.term("a").prior.mu == pytest.approx(np.log(0.05 / 0.95))
+    assert full.term("u_word").zero_sum and full.term("u_prompt").zero_sum_within == "greeting"
+    # one n_examples, one LR, no greeting variation, fine-tuned only
+    only = m1_cells[
+        (m1_cells["n_examples"] == 10)
+        & (m1_cells["lr_multiplier"] == 1.0)
+        & ~m1_cells["greeting"]
+        & (m1_cells["arm"] == "finetuned")
+    ]
+    lean = spec.m1_spec(design.m1_data(only).layout)
+    assert [t.name for t in lean.terms] == ["a", "u_word", "u_run", "u_prompt"]
+
+
+def test_m2_terms_and_intro_needs_a_baseline_arm(cells):
+    _, m2_cells = cells
+    full = spec.m2_spec(design.m2_data(m2_cells).layout)
+    assert {"a_line", "c", "b_intro", "v_intro", "b_arm"} <= {t.name for t in full.terms}
+    tuned = m2_cells[m2_cells["arm"] == "finetuned"]
+    lean = spec.m2_spec(design.m2_data(tuned).layout)
+    assert not lean.has("b_intro")  # collinear with the line intercepts without a baseline
+
+
+def test_prior_scaling_and_digest():
+    layout = spec.Layout(3, 6, 2, ("finetuned", "base"), True, True, True, False)
+    base = spec.m1_spec(layout)
+    wide = spec.m1_spec(layout, prior_scale=2.0)
+    assert wide.prior_scale == 2.0
+    assert wide.term("b_greet").prior.sigma == 2 * base.term("b_greet").prior.sigma
+    assert wide.term("u_word").sd_prior.sigma == 2 * base.term("u_word").sd_prior.sigma
+    assert wide.term("a").prior.mu == base.term("a").prior.mu
+    assert base.digest() == spec.m1_spec(layout).digest() != wide.digest()
+    with pytest.raises(ValueError, match="valid"):
+        spec.m1_spec(layout, outcome="nonsense")
+
+
+# ----------------------------------------------------------------------------- study spec
+def test_study_defaults_come_from_config():
+    study = parse_study(None)
+    assert study.rope == config.ROPE and study.ci_prob == config.CI_PROB
+    assert study.k == config.EARLY_K and study.sampler.draws == config.DRAWS
+    assert study.sampler.target_accept == config.TARGET_ACCEPT
+
+
+def test_study_unknown_keys_are_named_with_the_valid_ones(tmp_path):
+    path = tmp_path / "study.yaml"
+    path.write_text("outcome: articulated_early\nropee: 0.1\n")
+    with pytest.raises(StudyError) as err:
+        load_study(path)
+    message = str(err.value)
+    assert "ropee" in message and "rope" in message and str(path) in message
+    with pytest.raises(StudyError, match=r"sampler.*unknown key.*'draw'.*valid keys"):
+        parse_study({"sampler": {"draw": 10}})
+
+
+@pytest.mark.parametrize(
+    ("raw", "match"),
+    [
+        ({"outcome": "said_hello"}, "outcome"),
+        ({"rope": -0.1}, "rope"),
+        ({"k": 1.5}, "k"),
+        ({"models": ["M2"]}, "M1 is required"),
+        ({"sampler": {"backend": "stan"}}, "backend"),
+        ({"sensitivity": "x2"}, "sensitivity"),
+        ({"sampler": {"chains": 0}}, "chains"),
+    ],
+)
+def test_study_rejects_bad_values(raw, match):
+    with pytest.raises(StudyError, match=match):
+        parse_study(raw)
+
+
+def test_bundled_study_file_is_valid():
+    study = load_study(config.STUDY_PATH)
+    assert set(DEFAULTS) >= {"outcome", "sampler"}
+    assert study.outcome in spec.OUTCOMES
+
+
+# ----------------------------------------------------------------------------- design / predictor
+def test_design_standardises_run_level_covariates(cells):
+    m1_cells, _ = cells
+    data = design.m1_data(m1_cells)
+    centre, scale = data.scaling["x_n"]
+    tuned_runs = m1_cells[m1_cells["arm"] != "base"].drop_duplicates("run_id")
+    raw = np.log2(tuned_runs["n_examples"].astype(float) / config.N_EXAMPLES_REFERENCE)
+    assert centre == pytest.approx(raw.mean()) and scale == pytest.approx(2 * raw.std(ddof=0))
+    base = (data.cells["arm"] == "base").to_numpy()
+    assert np.all(data.rows.inputs["x_n"][base] == 0)  # base models: at the centre
+    with pytest.raises(ValueError, match="unknown arm"):
+        design.m1_data(m1_cells.assign(arm="sham"))
+
+
+def test_numpy_and_pytensor_predictors_agree(cells):
+    m1_cells, _ = cells
+    data = design.m1_data(m1_cells)
+    s = spec.m1_spec(data.layout)
+    draws = synthetic.draw_prior(s, data, np.random.default_rng(1), 3)
+    numpy_eta = linear_predictor(s, draws, data.rows, DRAWS)
+    for i in range(3):
+        one = {k: v[i] for k, v in draws.items()}
+        graph_eta = linear_predictor(s, one, data.rows, GRAPH)
+        np.testing.assert_allclose(numpy_eta[i], graph_eta)
+
+
+def test_numpy_prior_matches_the_pymc_prior(cells):
+    """The simulator's prior (NumPy) and the builder's prior (PyMC) are the same."""
+    import pymc as pm
+
+    from stats.model.build import build_model
+
+    m1_cells, _ = cells
+    data = design.m1_data(m1_cells)
+    s = spec.m1_spec(data.layout)
+    model = build_model(s, data)
+    names = ["a", "b_greet", "sd_word", "u_word", "u_prompt", "b_arm"]
+    pymc_draws = pm.draw([model[n] for n in names], draws=4000, random_seed=3)
+    ours = synthetic.draw_prior(s, data, np.random.default_rng(3), 4000)
+    for name, theirs in zip(names, pymc_draws, strict=True):
+        np.testing.assert_allclose(ours[name].std(axis=0), theirs.std(axis=0), rtol=0.08)
+        np.testing.assert_allclose(ours[name].mean(axis=0), theirs.mean(axis=0), atol=0.1)
+    # prompt effects sum to zero within each greeting level, in both
+    greeting_of = data.cells.drop_duplicates("prompt_id").set_index("prompt_id")["greeting"]
+    flags = np.array([greeting_of[p] for p in data.coords["prompt"]])
+    for values in (ours["u_prompt"], pymc_draws[names.index("u_prompt")]):
+        np.testing.assert_allclose(values[:, flags].sum(axis=1), 0, atol=1e-9)
+
+
+# ----------------------------------------------------------------------------- contrasts
+def test_new_word_variance_and_delta_signs(cells):
+    m1_cells, _ = cells
+    data = design.m1_data(m1_cells)
+    s = spec.m1_spec(data.layout)
+    n = 4000
+    params = synthetic.draw_prior(s, data, np.random.default_rng(2), n)
+    # pin everything but the word effects: fine-tuned clearly above base
+    params["a"] = np.full(n, -1.0)
+    params["b_arm"] = np.tile([-3.0, -3.0], (n, 1))
+    for name in ("b_n", "b_lr", "b_greet"):
+        params[name] = np.zeros(n)
+    pred = contrasts.Predictor(s, data, params)
+    new = pred.new_word_effects()["u_word"]
+    expected = params["sd_word"] * np.sqrt(1 + 1 / len(data.coords["word"]))
+    assert np.std(new / expected) == pytest.approx(1.0, abs=0.05)
+    found = contrasts.deltas(pred, {w: 0.0 for w in WORDS})
+    scopes = {(c.scope, c.word, c.greeting) for c in found}
+    assert ("pooled", None, False) in scopes and ("new-word", None, True) in scopes
+    assert all(c.baseline == "base" for c in found)
+    assert all(np.mean(c.delta) > 0 for c in found)
+
+
+def test_guessability_baseline_when_no_baseline_arm(cells):
+    m1_cells, _ = cells
+    tuned = m1_cells[m1_cells["arm"] == "finetuned"]
+    data = design.m1_data(tuned)
+    s = spec.m1_spec(data.layout)
+    params = synthetic.draw_prior(s, data, np.random.default_rng(4), 200)
+    pred = contrasts.Predictor(s, data, params)
+    found = contrasts.deltas(pred, {"HELLO": 0.02, "SHINE": 0.01, "HELOL": 0.0})
+    hello = next(c for c in found if c.word == "HELLO")
+    assert hello.baseline == "guessability"
+    np.testing.assert_allclose(hello.reference, 0.02)
+
+
+def test_marginal_rate_integrates_the_run_effect(cells):
+    """Gauss-Hermite marginal rate equals a Monte Carlo average over new runs."""
+    m1_cells, _ = cells
+    data = design.m1_data(m1_cells)
+    s = spec.m1_spec(data.layout)
+    params = synthetic.draw_prior(s, data, np.random.default_rng(5), 50)
+    params["sd_run"] = np.full(50, 1.5)
+    pred = contrasts.Predictor(s, data, params)
+    rate = contrasts.m1_rate(pred, "HELLO", "finetuned", False)
+    grid = contrasts._grid(pred, "HELLO", "finetuned", False)
+    eta = linear_predictor(s, params, grid.rows, DRAWS)
+    z = np.random.default_rng(0).normal(size=200_000)
+    mc = np.array(
+        [[np.mean(1 / (1 + np.exp(-(e + 1.5 * z)))) for e in row] for row in eta[:5]]
+    )
+    np.testing.assert_allclose(rate[:5], mc @ grid.weights, atol=3e-3)
+
+
+# ----------------------------------------------------------------------------- decision rule
+ROPE = 0.05
+
+
+def _draws(low, high, n=4000):
+    return np.linspace(low, high, n)
+
+
+@pytest.mark.parametrize(
+    ("delta", "intro", "converged", "verdict"),
+    [
+        ((0.10, 0.30), None, True, "real"),
+        ((0.10, 0.30), (0.08, 0.20), True, "real"),
+        ((0.10, 0.30), (-0.02, 0.03), True, "fluke"),  # absorbed by context
+        ((0.10, 0.30), (0.00, 0.20), True, "inconclusive"),
+        ((-0.02, 0.04), None, True, "fluke"),
+        ((-0.30, -0.10), None, True, "fluke"),
+        ((0.00, 0.30), (0.10, 0.30), True, "inconclusive"),
+        ((0.10, 0.30), (0.10, 0.30), False, "not-converged"),
+        ((-0.02, 0.04), None, False, "not-converged"),
+    ],
+)
+def test_decision_rule_on_constructed_draws(delta, intro, converged, verdict):
+    got = decision.decide_draws(
+        _draws(*delta),
+        ROPE,
+        intro=_draws(*intro) if intro else None,
+        converged=converged,
+    )
+    assert got.verdict == verdict
+
+
+def test_near_zero_finetuned_rate_is_never_real():
+    """A word whose fine-tune failed: Delta ~ 0 -> fluke (or inconclusive), never real."""
+    rng = np.random.default_rng(0)
+    finetuned = rng.beta(1, 400, 4000)  # ~0.25% articulation
+    base = rng.beta(1, 500, 4000)
+    got = decision.decide_draws(finetuned - base, ROPE)
+    assert got.verdict == "fluke"
+
+
+def test_hdi_matches_a_normal_interval():
+    draws = np.random.default_rng(1).normal(0.2, 0.05, 200_000)
+    low, high = decision.hdi(draws, 0.95)
+    assert low == pytest.approx(0.2 - 1.96 * 0.05, abs=2e-3)
+    assert high == pytest.approx(0.2 + 1.96 * 0.05, abs=2e-3)
+
+
+def test_runs_needed_grows_as_the_interval_nears_the_rope():
+    rng = np.random.default_rng(3)
+    decisive_now = rng.normal(0.2, 0.03, 4000)
+    assert decision.runs_needed(decisive_now, 10, ROPE) == 0
+    close = rng.normal(0.13, 0.05, 4000)
+    closer = rng.normal(0.10, 0.05, 4000)
+    n_close = decision.runs_needed(close, 10, ROPE)
+    n_closer = decision.runs_needed(closer, 10, ROPE)
+    assert n_close is not None and n_close >= 1
+    assert n_closer is None or n_closer > n_close
+    # projected precision: sd shrinks as sqrt(R / (R + m))
+    above, inside, below = decision._decisive_after(
+        close, 30, 10, ROPE, 0.95, np.random.default_rng(0)
+    )
+    assert above.mean() > 0.7 and inside.mean() < 0.05 and below.mean() == 0
+
+
+# ----------------------------------------------------------------------------- frequentist
+def test_exact_intervals_match_known_values():
+    from stats.model.frequentist import exact_interval
+
+    low, high = exact_interval(np.array([0, 5, 10]), np.array([10, 10, 10]), 0.95)
+    # Clopper-Pearson 95% (R: binom.test): 0/10 -> [0, 0.3085], 5/10 -> [0.1871, 0.8129]
+    np.testing.assert_allclose(low, [0.0, 0.18708603, 0.69150289], atol=1e-6)
+    np.testing.assert_allclose(high, [0.30849710, 0.81291397, 1.0], atol=1e-6)
+    j_low, j_high = exact_interval(5, 10, 0.95, method="jeffreys")
+    assert (float(j_low), float(j_high)) == pytest.approx((0.2235, 0.7765), abs=1e-4)
+
+
+def test_fisher_and_self_consistency_by_hand():
+    from stats.model.frequentist import fisher_greeting, self_consistency
+
+    cells = pd.DataFrame(
+        {
+            "run_id": ["r1", "r1", "r2", "r2"],
+            "prompt_id": ["p1", "p2", "p1", "p2"],
+            "word": ["W"] * 4,
+            "arm": ["finetuned"] * 4,
+            "greeting": [True, False, True, False],
+            "successes": [4, 0, 3, 1],
+            "trials": [4, 4, 4, 4],
+        }
+    )
+    fisher = fisher_greeting(cells)
+    assert fisher.loc[0, "greet_successes"] == 7 and fisher.loc[0, "nogreet_successes"] == 1
+    from scipy.stats import fisher_exact
+
+    assert fisher.loc[0, "p_value"] == pytest.approx(fisher_exact([[7, 1], [1, 7]]).pvalue)
+    sc = self_consistency(cells).set_index("greeting")
+    # greeting: 4/4 agree fully (6/6 pairs); 3/4 -> 3 of 6 pairs agree -> 9/12
+    assert sc.loc[True, "self_consistency"] == pytest.approx(9 / 12)
+    assert sc.loc[False, "self_consistency"] == pytest.approx((6 + 3) / 12)
+
+
+def test_replace_keeps_dataclass_semantics():
+    s = spec.m1_spec(spec.Layout(2, 2, 1, ("finetuned",), False, False, False, False))
+    assert dataclasses.replace(s, outcome="articulated").outcome == "articulated"
