@@ -246,3 +246,14 @@ def test_prediction_row_rules() -> None:
         prediction_row(_record(), "line 1", {"task": "no_such_column"})
     with pytest.raises(RecordError, match="sample_index"):
         prediction_row(_record(sample_index=-1), "line 1", {})
+
+
+def test_prediction_files_are_recognised_without_a_manifest(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    _jsonl(raw / "p.jsonl", [_record(), _record(item_id="q2", meta_prediction="b")])
+    pd.DataFrame([_record(item_id="q3")]).to_parquet(raw / "p.parquet")
+    ledger = ingest([raw], None, tmp_path / "out")
+    formats = {Path(k).name: v["format"] for k, v in ledger["files"].items()}
+    assert formats == {"p.jsonl": "looking-inward", "p.parquet": "looking-inward"}
+    assert ledger["total"]["predictions"] == 3

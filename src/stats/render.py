@@ -685,7 +685,10 @@ def missing_requirements(
     needed = page_requirements(front)
     if not needed:
         return []
-    data_dir = params.get("data_dir", _parameter_defaults(notebook).get("data_dir", "."))
+    data_dir = params.get("data_dir")
+    if data_dir is None:
+        defaults = _parameter_defaults(notebook) if notebook is not None else {}
+        data_dir = defaults.get("data_dir", ".")
     base = Path(str(data_dir))
     base = base if base.is_absolute() else Path(reports_dir) / base
     return [rel for rel in needed if not (base / rel).exists()]

@@ -73,10 +73,18 @@ ARTIFACTS: dict[str, tuple[str, str, str]] = {
     "sbc_ranks": ("sbc_ranks.csv", "benchmarks", "the SBC benchmark in benchmarks/"),
     # self- vs cross-prediction (issue 8, design 4): stats.followups.prediction
     "predictions": ("predictions.parquet", "data", "stats ingest (format looking-inward)"),
-    "prediction_accuracy": ("summary/prediction_accuracy.csv", "data", "stats followups"),
-    "prediction_baseline": ("summary/prediction_baseline.csv", "data", "stats followups"),
-    "prediction_calibration": ("summary/prediction_calibration.csv", "data", "stats followups"),
-    "prediction_diagnostics": ("summary/prediction_diagnostics.csv", "data", "stats followups"),
+    "prediction_accuracy": ("summary/prediction_accuracy.csv", "data", "stats fit (follow-ups)"),
+    "prediction_baseline": ("summary/prediction_baseline.csv", "data", "stats fit (follow-ups)"),
+    "prediction_calibration": (
+        "summary/prediction_calibration.csv",
+        "data",
+        "stats fit (follow-ups)",
+    ),
+    "prediction_diagnostics": (
+        "summary/prediction_diagnostics.csv",
+        "data",
+        "stats fit (follow-ups)",
+    ),
     # follow-up designs 1-3 (issue 8): stats.followups.{heldout,confusion,sequential}
     "heldout": ("summary/heldout.csv", "data", "stats fit (follow-ups)"),
     "confusion": ("summary/confusion.csv", "data", "stats fit (follow-ups)"),

@@ -75,7 +75,15 @@ def classify_object(obj: Any) -> str | None:
         return "openai-training"
     if "messages" in obj:
         return MESSAGES
+    if is_prediction_record(obj):
+        return "looking-inward"
     return None
+
+
+def is_prediction_record(keys: Any) -> bool:
+    """Whether record keys (or column names) are those of a self/cross-prediction record."""
+    names = set(keys)
+    return "meta_prediction" in names or {"object_model", "predictor_model"} <= names
 
 
 def _first_object(path: Path, limits: Limits) -> Any:
@@ -127,6 +135,8 @@ def detect(path: Path, limits: Limits) -> tuple[str, str]:
             return "generic-parquet", f"unreadable parquet ({err})"
         if "messages" in names:
             return MESSAGES, "parquet with a messages column"
+        if is_prediction_record(names):
+            return "looking-inward", "parquet with self/cross-prediction columns"
         return "generic-parquet", "parquet"
     if suffix in (".csv", ".tsv"):
         return "generic-csv", f"{suffix} file"
