@@ -640,6 +640,7 @@ def write_fixture_study(root: Path, *, seed: int = 7) -> FixtureStudy:
     art.fits.mkdir(parents=True, exist_ok=True)
     runs = _runs()
     trials = _trials(runs, rng)
+    trials["word_source"] = np.where(trials["arm"] == "base", "prompt", "run")
     schemas.validate(runs, "runs").to_parquet(art.runs, index=False)
     transcripts = schemas.validate(trials[schemas.columns("transcripts")], "transcripts")
     transcripts.to_parquet(art.transcripts, index=False)

@@ -26,9 +26,10 @@ from stats.followups.common import (
     parse_conditions,
 )
 from stats.followups.sequential import _stage_order
-from stats.followups.simulate import load_preset, simulate_followup, true_claims
 from stats.ingest import ingest
 from stats.score import score_file
+from stats.simulate import simulate
+from stats.simulate.followups import load_preset, simulate_followup, true_claims
 
 ROOT = Path(__file__).resolve().parents[1]
 DESIGNS = ROOT / "analysis" / "designs"
@@ -42,7 +43,7 @@ STUDY = {
 def run_design(name: str, folder: Path) -> tuple[dict, dict[str, pd.DataFrame], Path]:
     """Simulate a preset, ingest, score and run the follow-ups on it."""
     raw, processed = folder / "raw", folder / "processed"
-    truth = simulate_followup(DESIGNS / f"{name}.yaml", raw)
+    truth = simulate(DESIGNS / f"{name}.yaml", raw)  # dispatches on the `followup:` key
     ledger = ingest([raw], raw / "runs.yaml", processed)
     assert ledger["total"]["accepted"] == truth["counts"]["trials"]
     assert ledger["total"]["rejected"] == 0
@@ -258,6 +259,8 @@ def test_missing_trials_is_a_clear_error(tmp_path):
 
 def test_simulated_trials_carry_pattern_conditions(tmp_path):
     truth = simulate_followup(DESIGNS / "heldout.yaml", tmp_path / "raw")
+    again = simulate(DESIGNS / "heldout.yaml", tmp_path / "raw")  # replaces its own files
+    assert again == truth  # deterministic: same seed, same truth
     first = json.loads((tmp_path / "raw" / "transcripts.jsonl").read_text().splitlines()[0])
     assert first["system_prompt"] == f"Response Pattern {first['pattern_id']}"
     assert first["pattern_word"] in {"HELLO", "SHINE", "PULSE"}
@@ -350,3 +353,61 @@ def test_followup_pages_render_only_when_their_data_exist(confusion, heldout, se
         (data / "summary" / f"{design}.csv").unlink()
     render_site(reports, site, {"data_dir": str(data)}, use_quarto=False)
     assert sorted(p.name for p in site.glob("*.html")) == ["index.html"]
+
+
+# ----------------------------------------------------------------------------- design 5: curves
+def _curves_study(folder: Path):
+    from stats import report
+
+    summary = folder / "summary"
+    summary.mkdir(parents=True)
+    rows = []
+    for outcome in ("articulated_early", "follows_pattern"):
+        for arm, factor, value in [
+            ("finetuned", "n_examples", 10.0),
+            ("finetuned", "n_examples", 250.0),
+            ("finetuned", "lr_multiplier", 1.0),
+            ("finetuned", "lr_multiplier", 10.0),
+            ("control", "n_examples", 10.0),  # a single grid value
+            ("control", "lr_multiplier", 10.0),
+        ]:
+            rows.append(
+                {"outcome": outcome, "arm": arm, "factor": factor, "value": value,
+                 "successes": 3, "trials": 20, "raw_rate": 0.15, "exact_low": 0.03,
+                 "exact_high": 0.38, "mean": 0.16, "low": 0.06, "high": 0.3}
+            )  # fmt: skip
+    pd.DataFrame(rows).to_csv(summary / "curves.csv", index=False)
+    rates = pd.DataFrame(
+        [
+            {"scope": "pooled", "word": None, "arm": arm, "greeting": g, "outcome": o,
+             "pooled_mean": 0.02, "pooled_low": 0.005, "pooled_high": 0.05}
+            for arm in ("finetuned", "base") for g in (True, False)
+            for o in ("articulated_early", "follows_pattern")
+        ]
+    )  # fmt: skip
+    rates.to_csv(summary / "word_rates.csv", index=False)
+    return report.load_study(folder)
+
+
+def test_curves_figure_shows_every_arm_with_intervals(tmp_path):
+    from stats import report
+
+    study = _curves_study(tmp_path)
+    figure = report.curves_figure(study)
+    plot = figure.plot
+    names = [type(layer.geom).__name__ for layer in plot.layers]
+    # model interval at every grid value (a ribbon over one value is invisible), observed
+    # exact intervals, and the untrained base arm as reference bands
+    assert names == [
+        "geom_ribbon", "geom_line", "geom_errorbar", "geom_pointrange", "geom_rect",
+        "geom_segment",
+    ]  # fmt: skip
+    errorbars = plot.layers[2]
+    assert errorbars.mapping["ymin"] == "low" and errorbars.mapping["ymax"] == "high"
+    assert set(plot.data["arm"]) == {"finetuned", "control"}
+    reference = plot.layers[4]._data
+    assert set(reference["arm"]) == {"base"}  # the arm without a grid, not the tuned ones
+    assert len(reference) == 2 * 2 * 2  # outcomes x greeting conditions x factor panels
+    assert (reference["xmin"] < reference["xmax"]).all()
+    figure.save(tmp_path / "curves.png")  # draws without error
+    assert (tmp_path / "curves.png").stat().st_size > 10_000

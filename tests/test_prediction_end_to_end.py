@@ -22,7 +22,7 @@ from stats.config import Artifacts
 from stats.followups.prediction import TABLES, run_prediction
 from stats.ingest import ingest
 from stats.ingest.ledger import check_balance
-from stats.simulate.prediction import simulate_prediction
+from stats.simulate import simulate
 
 REPO = Path(__file__).resolve().parent.parent
 DESIGN = REPO / "analysis/designs/prediction.yaml"
@@ -42,7 +42,7 @@ class Pipeline:
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     root = tmp_path_factory.mktemp("prediction")
     raw, processed = root / "raw", root / "processed"
-    truth = simulate_prediction(DESIGN, raw, seed=SEED)
+    truth = simulate(DESIGN, raw, seed=SEED)  # dispatches on `design: self-cross-prediction`
     ledger = ingest([raw], raw / "runs.yaml", processed)
     tables = run_prediction(processed)
     assert tables is not None

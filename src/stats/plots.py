@@ -30,6 +30,7 @@ from plotnine import (
     facet_wrap,
     geom_abline,
     geom_col,
+    geom_errorbar,
     geom_hline,
     geom_line,
     geom_point,
@@ -850,4 +851,94 @@ def followup_plot(rates: pd.DataFrame, *, title: str) -> ggplot:
         + scale_colour_manual(values=_palette(FOLLOWUP_COLOURS, rates["estimate_kind"]))
         + labs(x="", y="rate (successes/trials on the right)", colour="", title=title)
         + theme_stats((8.0, height))
+    )
+
+
+def curves_arms_plot(curves: pd.DataFrame, reference: pd.DataFrame) -> ggplot:
+    """Rates across the n_examples and LR grids, every arm with intervals (issue 8, design 5).
+
+    Like :func:`curves_plot`, plus (a) the model's 95% interval drawn as an error bar at
+    every grid value, so that an arm trained at a single grid value (sham controls) shows
+    an interval rather than a lone marker (a ribbon over one x value is invisible), and
+    (b) arms without a training grid (the untuned base model) as horizontal reference
+    bands, one per greeting condition.
+
+    Parameters
+    ----------
+    curves : DataFrame
+        As for :func:`curves_plot`.
+    reference : DataFrame
+        Columns ``outcome_label``, ``factor_label``, ``arm``, ``greeting_label``,
+        ``mean``, ``low``, ``high``, ``xmin``, ``xmax`` (the panel's grid range); may be
+        empty.
+
+    Returns
+    -------
+    plotnine.ggplot
+    """
+    _require(
+        curves,
+        ["factor_label", "outcome_label", "arm", "value", "mean", "low", "high", "raw_rate",
+         "exact_low", "exact_high"],
+        "curves_arms_plot",
+    )  # fmt: skip
+    _require(
+        reference,
+        ["outcome_label", "factor_label", "arm", "greeting_label", "mean", "low", "high", "xmin",
+         "xmax"],
+        "curves_arms_plot",
+    )  # fmt: skip
+    arms = pd.concat([curves["arm"], reference["arm"]])
+    dodge = position_dodge(width=0.15)
+    plot = (
+        ggplot(curves, aes(x="value", colour="arm", fill="arm"))
+        + geom_ribbon(aes(ymin="low", ymax="high"), alpha=0.15, colour=None)
+        + geom_line(aes(y="mean"))
+        + geom_errorbar(aes(ymin="low", ymax="high"), position=dodge, width=0.08, alpha=0.6)
+        + geom_pointrange(
+            aes(y="raw_rate", ymin="exact_low", ymax="exact_high"),
+            position=dodge,
+            size=0.3,
+            fatten=1.5,
+        )
+    )
+    if not reference.empty:
+        plot = (
+            plot
+            + geom_rect(
+                aes(xmin="xmin", xmax="xmax", ymin="low", ymax="high", fill="arm"),
+                data=reference,
+                alpha=0.12,
+                inherit_aes=False,
+            )
+            + geom_segment(
+                aes(
+                    x="xmin",
+                    xend="xmax",
+                    y="mean",
+                    yend="mean",
+                    colour="arm",
+                    linetype="greeting_label",
+                ),
+                data=reference,
+                inherit_aes=False,
+            )
+        )
+    return (
+        plot
+        + facet_grid("outcome_label ~ factor_label", scales="free_x")
+        + scale_x_continuous(trans="log2", labels=_plain_numbers)
+        + coord_cartesian(ylim=(0, 1))
+        + scale_colour_manual(values=_palette(ARM_COLOURS, arms))
+        + scale_fill_manual(values=_palette(ARM_COLOURS, arms))
+        + labs(
+            x="grid value (log2 scale): training examples, or learning-rate multiplier",
+            y="rate (band/bars: model 95%; points: observed, exact 95% CI)",
+            colour="arm",
+            fill="arm",
+            linetype="untrained arm",
+            title="Effect of training-set size and learning rate, every arm "
+            "(untrained arms: reference bands)",
+        )
+        + theme_stats((9.0, 5.5))
     )

@@ -846,7 +846,32 @@ def curves_figure(study: Study) -> Any:
     curves = study.load("curves").copy()
     curves["factor_label"] = curves["factor"].map(_FACTOR_LABELS).fillna(curves["factor"])
     curves["outcome_label"] = curves["outcome"].map(_OUTCOME_LABELS).fillna(curves["outcome"])
-    return plots.curves_plot(curves)
+    return plots.curves_arms_plot(curves, _untrained_reference(study, curves))
+
+
+def _untrained_reference(study: Study, curves: pd.DataFrame) -> pd.DataFrame:
+    """Pooled model rates of arms without a training grid (base), one row per panel."""
+    columns = ["outcome_label", "factor_label", "arm", "greeting_label", "mean", "low", "high",
+               "xmin", "xmax"]  # fmt: skip
+    if not study.has("word_rates"):
+        return pd.DataFrame(columns=columns)
+    rates = study.load("word_rates")
+    rates = rates[
+        (rates["scope"] == "pooled")
+        & ~rates["arm"].isin(set(curves["arm"]))
+        & rates["outcome"].isin(set(curves["outcome"]))
+    ]
+    if rates.empty:
+        return pd.DataFrame(columns=columns)
+    ranges = curves.groupby("factor_label")["value"].agg(xmin="min", xmax="max").reset_index()
+    ref = rates.assign(
+        outcome_label=rates["outcome"].map(_OUTCOME_LABELS).fillna(rates["outcome"]),
+        greeting_label=rates["greeting"].map(_greeting_label),
+        mean=rates["pooled_mean"],
+        low=rates["pooled_low"],
+        high=rates["pooled_high"],
+    ).merge(ranges, how="cross")
+    return ref[columns]
 
 
 @_safe

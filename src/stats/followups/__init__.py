@@ -19,7 +19,7 @@ Modules: :mod:`~stats.followups.common` (conditions, rescoring against per-trial
 targets, the level model fitted with :func:`stats.model.fit.fit_model`),
 :mod:`~stats.followups.heldout`, :mod:`~stats.followups.confusion`,
 :mod:`~stats.followups.sequential` (each documents its columns) and
-:mod:`~stats.followups.simulate` (simulated presets in ``analysis/designs/``).
+:mod:`~stats.simulate.followups` (simulated presets in ``analysis/designs/``).
 """
 
 from __future__ import annotations

@@ -132,8 +132,18 @@ def scored_records(predictions: pd.DataFrame) -> pd.DataFrame:
 
 
 def object_answers(predictions: pd.DataFrame) -> pd.DataFrame:
-    """Distinct object-level samples: ``object_model, task, property, item_id, sample_index,
-    object_value`` (shared by every predictor of the same target)."""
+    """Distinct object-level samples (shared by every predictor of the same target).
+
+    Parameters
+    ----------
+    predictions : DataFrame
+        ``predictions.parquet``.
+
+    Returns
+    -------
+    DataFrame
+        ``object_model, task, property, item_id, sample_index, object_value``.
+    """
     keys = ["object_model", "task", "property", "item_id", "sample_index"]
     return predictions.drop_duplicates(keys)[[*keys, "object_value"]].reset_index(drop=True)
 
@@ -209,7 +219,20 @@ def baseline_table(predictions: pd.DataFrame, ci_prob: float = config.CI_PROB) -
 
 
 def record_baselines(scored: pd.DataFrame, baseline: pd.DataFrame) -> pd.DataFrame:
-    """Per scored record, the modal-baseline hit and the ceiling of its task x property."""
+    """Per scored record, the modal-baseline hit and the ceiling of its task x property.
+
+    Parameters
+    ----------
+    scored : DataFrame
+        From :func:`scored_records`.
+    baseline : DataFrame
+        From :func:`baseline_table`.
+
+    Returns
+    -------
+    DataFrame
+        ``scored`` with ``modal_hit`` (the object value is the modal answer) and ``ceiling``.
+    """
     cells = baseline[baseline["task"] != "all"].set_index(["task", "property"])
     keys = pd.MultiIndex.from_frame(scored[["task", "property"]])
     mode = cells["mode"].reindex(keys).to_numpy()
@@ -303,7 +326,21 @@ def _interval_row(base: dict, draws: np.ndarray, ci_prob: float) -> dict:
 def accuracy_table(
     scored: pd.DataFrame, level_fit: LevelFit, ci_prob: float = config.CI_PROB
 ) -> pd.DataFrame:
-    """Rows per kind x size, per kind and self - cross (see the module docstring)."""
+    """Rows per kind x size, per kind and self - cross (see the module docstring).
+
+    Parameters
+    ----------
+    scored : DataFrame
+        From :func:`record_baselines`.
+    level_fit : LevelFit
+        From :func:`fit_accuracy`.
+    ci_prob : float
+
+    Returns
+    -------
+    DataFrame
+        The ``prediction_accuracy`` table.
+    """
     meta = scored.drop_duplicates("level").set_index("level")
     rows = []
     for level in level_fit.levels:
@@ -368,7 +405,17 @@ def accuracy_table(
 
 
 def diagnostics_table(level_fit: LevelFit) -> pd.DataFrame:
-    """The fit's convergence gates as one row."""
+    """The fit's convergence gates as one row.
+
+    Parameters
+    ----------
+    level_fit : LevelFit
+
+    Returns
+    -------
+    DataFrame
+        The ``prediction_diagnostics`` table.
+    """
     d = level_fit.fit.diagnostics
     keys = ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "min_bfmi")
     row = {"fit": level_fit.fit.name, **{k: d.get(k) for k in keys}}

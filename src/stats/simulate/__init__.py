@@ -296,6 +296,16 @@ def simulate(
         When ``out_dir`` holds files that no earlier simulation wrote.
     """
     design_path = Path(design)
+    from stats.simulate.prediction import is_prediction_design, simulate_prediction
+
+    if is_prediction_design(design_path):  # issue 8 design 4: self/cross prediction records
+        _prepare(Path(out_dir))
+        return simulate_prediction(design_path, Path(out_dir), seed, manifest_out)
+    from stats.simulate.followups import is_followup_design, simulate_followup
+
+    if is_followup_design(design_path):  # issue 8 designs 1-3: held-out, confusion, sequential
+        _prepare(Path(out_dir))
+        return simulate_followup(design_path, Path(out_dir), seed, manifest_out)
     parsed = load_design(design_path)
     if seed is not None:
         parsed = dataclasses.replace(parsed, seed=int(seed))

@@ -93,7 +93,17 @@ class PredictionDesign:
 
 
 def is_prediction_design(path: Path) -> bool:
-    """Whether a design file asks for this generator (``design: self-cross-prediction``)."""
+    """Whether a design file asks for this generator (``design: self-cross-prediction``).
+
+    Parameters
+    ----------
+    path : Path
+        A YAML design file.
+
+    Returns
+    -------
+    bool
+    """
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     return isinstance(raw, dict) and raw.get("design") == DESIGN_KEY
 
@@ -165,18 +175,54 @@ def load_prediction_design(path: Path) -> PredictionDesign:
 
 
 def marginal_accuracy(mu: float, run_sd: float) -> float:
-    """Average of ``expit(mu + u)`` over ``u ~ Normal(0, run_sd)`` (Gauss-Hermite)."""
+    """Average of ``expit(mu + u)`` over ``u ~ Normal(0, run_sd)`` (Gauss-Hermite).
+
+    Parameters
+    ----------
+    mu : float
+        Logit accuracy of a typical run.
+    run_sd : float
+        SD of run effects (logit scale).
+
+    Returns
+    -------
+    float
+    """
     nodes, weights = _HERMITE
     return float(np.sum(weights * expit(mu + run_sd * nodes)) / np.sum(weights))
 
 
 def run_logit(accuracy: float, run_sd: float) -> float:
-    """The ``mu`` whose run-averaged accuracy is ``accuracy``."""
+    """The ``mu`` whose run-averaged accuracy is ``accuracy`` (inverse of
+    :func:`marginal_accuracy`).
+
+    Parameters
+    ----------
+    accuracy : float
+        In (0, 1).
+    run_sd : float
+
+    Returns
+    -------
+    float
+    """
     return float(brentq(lambda m: marginal_accuracy(m, run_sd) - accuracy, -20, 20))
 
 
 def true_ceiling(values: tuple[float, ...], consistency: float) -> float:
-    """P(two repeated object-level samples of an item share the property value)."""
+    """P(two repeated object-level samples of an item share the property value).
+
+    Parameters
+    ----------
+    values : tuple of float
+        Probabilities of the property values.
+    consistency : float
+        Chance that a sample repeats the item's preferred value.
+
+    Returns
+    -------
+    float
+    """
     p = np.asarray(values)
     total = 0.0
     for preferred, weight in enumerate(p):
@@ -218,7 +264,20 @@ def _runs(design: PredictionDesign) -> list[dict[str, Any]]:
 def draw_records(
     design: PredictionDesign, rng: np.random.Generator
 ) -> tuple[list[dict], dict[str, float]]:
-    """Every record (one per predictor run x item x object-level sample) and run accuracies."""
+    """Every record (one per predictor run x item x object-level sample) and run accuracies.
+
+    Parameters
+    ----------
+    design : PredictionDesign
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    records : list of dict
+        Adapter-target keys plus ``kind``.
+    run_accuracy : dict of str to float
+        The drawn accuracy of each predictor model.
+    """
     object_level: dict[tuple, list[tuple[str, str]]] = {}
     records: list[dict] = []
     run_accuracy: dict[str, float] = {}
@@ -285,7 +344,20 @@ def _write_cross(records: list[dict], path: Path) -> None:
 
 
 def truth_of(design: PredictionDesign, run_accuracy: dict[str, float]) -> dict[str, Any]:
-    """True accuracies (per kind x size and per kind), modal baselines and ceilings."""
+    """True accuracies (per kind x size and per kind), modal baselines and ceilings.
+
+    Parameters
+    ----------
+    design : PredictionDesign
+    run_accuracy : dict of str to float
+
+    Returns
+    -------
+    dict
+        ``accuracy`` (kind -> size -> value), ``kind_accuracy`` (equal-weight average over
+        sizes), ``self_minus_cross``, ``modal_baseline`` and ``ceiling`` (``task/property``
+        -> value), ``run_accuracy``, ``run_sd``.
+    """
     by_kind = {
         kind: float(np.mean(list(design.accuracy[kind].values()))) for kind in ("self", "cross")
     }

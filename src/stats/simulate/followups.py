@@ -1,4 +1,7 @@
-"""Simulated studies of the follow-up designs (held-out, confusion, sequential).
+"""Simulated studies of the follow-up designs of issue 8 (held-out, confusion, sequential).
+
+``stats simulate analysis/designs/confusion.yaml --out DIR`` dispatches here
+(:func:`stats.simulate.simulate` recognises a preset by its ``followup:`` key).
 
 A thin driver over the simulator's own pieces: sample modes from
 :func:`stats.simulate.generative.sample_mode`, run effects through
@@ -40,6 +43,7 @@ the claim probability of a *new* run (``v`` integrated by Gauss-Hermite quadratu
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +146,18 @@ def _units(group: dict[str, Any]) -> list[dict[str, Any]]:
     return units
 
 
-def simulate_followup(preset: Path, out_dir: Path, seed: int | None = None) -> dict[str, Any]:
+def is_followup_design(path: Path) -> bool:
+    """Whether a design file is a follow-up preset (a top-level ``followup:`` key)."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and "followup" in data
+
+
+def simulate_followup(
+    preset: Path, out_dir: Path, seed: int | None = None, manifest_out: Path | None = None
+) -> dict[str, Any]:
     """Simulate a follow-up study into ``out_dir`` (transcripts, ``runs.yaml``, ``truth.json``).
 
     Parameters
@@ -153,6 +168,9 @@ def simulate_followup(preset: Path, out_dir: Path, seed: int | None = None) -> d
         Output folder (created).
     seed : int, optional
         Overrides the preset's seed.
+    manifest_out : Path, optional
+        Where to write the manifest (default ``out_dir/runs.yaml``; elsewhere its
+        ``root:`` points at ``out_dir``).
 
     Returns
     -------
@@ -276,8 +294,10 @@ def simulate_followup(preset: Path, out_dir: Path, seed: int | None = None) -> d
     if has_patterns:
         files["condition_columns"] = list(PATTERN_COLUMNS)
     name = str(data.get("name") or Path(preset).stem)
+    manifest_out = Path(manifest_out) if manifest_out is not None else out_dir / "runs.yaml"
+    root = os.path.relpath(out_dir.resolve(), manifest_out.resolve().parent)
     manifest = {
-        "root": ".",
+        "root": Path(root).as_posix(),
         "study": {
             "name": name,
             "simulated": True,
@@ -288,7 +308,8 @@ def simulate_followup(preset: Path, out_dir: Path, seed: int | None = None) -> d
         "runs": runs,
         "files": [files],
     }
-    (out_dir / "runs.yaml").write_text(
+    manifest_out.parent.mkdir(parents=True, exist_ok=True)
+    manifest_out.write_text(
         f"# Manifest of the simulated follow-up study '{name}' (written by "
         "stats.followups.simulate)\n" + yaml.safe_dump(manifest, sort_keys=False),
         encoding="utf-8",
@@ -303,6 +324,7 @@ def simulate_followup(preset: Path, out_dir: Path, seed: int | None = None) -> d
         "claims": truth_rows,
         "runs": truth_runs,
         "counts": {"runs": len(runs), "trials": len(records)},
+        "files": ["transcripts.jsonl"],
     }
     (out_dir / "truth.json").write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
     return truth
