@@ -40,7 +40,9 @@ class PriorSampler:
 
     def __call__(self, spec, data, settings):
         self.calls += 1
-        return synthetic.prior_idata(spec, data, settings.chains, settings.draws, settings.seed), "prior"
+        return synthetic.prior_idata(
+            spec, data, settings.chains, settings.draws, settings.seed
+        ), "prior"
 
 
 @pytest.fixture

@@ -223,9 +223,7 @@ def test_marginal_rate_integrates_the_run_effect(cells):
     grid = contrasts._grid(pred, "HELLO", "finetuned", False)
     eta = linear_predictor(s, params, grid.rows, DRAWS)
     z = np.random.default_rng(0).normal(size=200_000)
-    mc = np.array(
-        [[np.mean(1 / (1 + np.exp(-(e + 1.5 * z)))) for e in row] for row in eta[:5]]
-    )
+    mc = np.array([[np.mean(1 / (1 + np.exp(-(e + 1.5 * z)))) for e in row] for row in eta[:5]])
     np.testing.assert_allclose(rate[:5], mc @ grid.weights, atol=3e-3)
 
 

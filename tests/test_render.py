@@ -137,7 +137,12 @@ def test_missing_artifacts_give_notes_not_crashes(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- engine pieces
 def test_project_pages_follow_the_navbar() -> None:
     project = render.load_project(REPO / REPORTS_DIR)
-    assert [p.stem for p in project.pages] == list(PAGES)
+    stems = [p.stem for p in project.pages]
+    assert stems[: len(PAGES)] == list(PAGES), "the core pages come first, in navbar order"
+    for extra in project.pages[len(PAGES) :]:
+        # follow-up design pages render only when their data exist
+        front, _ = render.read_page(extra)
+        assert render.page_requirements(front), f"{extra.name} lacks a `requires:` key"
     assert project.output_dir == REPO / REPORTS_DIR / "_site"
     assert project.execute["freeze"] == "auto" and project.execute["echo"] is False
     assert project.html_options["embed-resources"] is True

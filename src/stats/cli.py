@@ -147,13 +147,25 @@ def score(
 
 @app.command()
 def fit(data: DataOpt = config.PROCESSED_DIR, study: StudyOpt = config.STUDY_PATH) -> None:
-    """Fit the models (M1, M2), check the gates and write verdicts.csv and fits/."""
+    """Fit the models (M1, M2), check the gates, write verdicts.csv and fits/; then any follow-up designs."""
     artifacts = config.Artifacts(data)
+    study_path = study if study.exists() else None
     with _stage("fit"):
         _require(artifacts.trials, "stats score")
+        from stats.followups import run_followups
         from stats.model import fit_study
 
-        verdicts = fit_study(data, study if study.exists() else None)
+        followups = run_followups(data, study_path)
+        if followups:
+            console.print(f"follow-up designs fitted: {', '.join(sorted(followups))}")
+        try:
+            verdicts = fit_study(data, study_path)
+        except ValueError as err:
+            if not followups:
+                raise
+            # a study made only of follow-up designs has no main verdict to give
+            console.print(f"main verdicts not fitted: {err}")
+            return
     _print_verdicts(verdicts)
 
 

@@ -64,8 +64,20 @@ COMPARE_LABELS = {
 
 
 def select(trials: pd.DataFrame) -> pd.DataFrame:
-    """Trials of the design (a ``pattern_id`` condition) with ``pattern_id``,
-    ``explained_in_training`` and ``pattern_word`` columns."""
+    """Trials of the design (a ``pattern_id`` condition), with pattern columns added.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        Scored trials.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The trials with ``pattern_id``, ``explained_in_training`` and ``pattern_word``
+        (the condition ``pattern_word``, else the run's word); trials without a word are
+        dropped.
+    """
     conditions = conditions_frame(trials)
     if "pattern_id" not in conditions.columns:
         return trials.iloc[0:0]

@@ -1,8 +1,10 @@
 """PyMC backend: a :class:`~stats.model.spec.ModelSpec` plus coded cells -> ``pm.Model``.
 
 Every dimension is named (``word``, ``run``, ``prompt``, ``arm``, ``line``, ``cell``);
-group effects are non-centred (``sd * z``) with zero-sum ``z`` for word-level terms;
-the line intercepts of M2 are a non-centred Gaussian random walk.
+group effects are non-centred (``sd * z``) with zero-sum ``z`` for word-level terms,
+except terms the spec marks ``centred`` (every level pinned by its own data, where the
+non-centred form makes a curved ridge); the line intercepts of M2 are a Gaussian random
+walk with a fixed step scale.
 """
 
 from __future__ import annotations
@@ -41,8 +43,7 @@ def _term_value(term: Term, data: ModelData) -> Any:
         return _prior(term.name, term.prior, dims=term.input)
     if term.kind == "group":
         sd = _prior(term.sd_name, term.sd_prior)
-        import os
-        if term.name in os.environ.get("CENTRED", "").split(","):
+        if term.centred:
             if term.zero_sum:
                 return pm.ZeroSumNormal(term.name, sigma=sd, dims=term.input)
             return pm.Normal(term.name, 0.0, sd, dims=term.input)
@@ -112,7 +113,7 @@ def free_parameter_names(spec: ModelSpec) -> list[str]:
         if term.kind in ("intercept", "slope", "contrast"):
             names.append(term.name)
         elif term.kind == "group":
-            names += [term.sd_name, z_name(term)]
+            names += [term.sd_name, term.name if term.centred else z_name(term)]
         elif term.kind == "random_walk":
             names += [f"{term.name}_start", f"{term.name}_step"]
     return names

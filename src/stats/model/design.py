@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from stats import config
-from stats.model.spec import GUESS_CLIP, REFERENCE_ARM, Layout
+from stats.model.spec import GROUP_KEYS, GUESS_CLIP, PINNED_SE, REFERENCE_ARM, Layout, group_key
 
 #: Columns that identify an M1 cell (besides successes/trials).
 M1_BY = ["run_id", "word", "arm", "greeting", "n_examples", "lr_multiplier", "prompt_id"]
@@ -247,7 +247,10 @@ def m1_data(cells: pd.DataFrame) -> ModelData:
     ):
         scaling[name] = gelman_scaling(raw_fn(runs[col]).to_numpy())
         inputs[name] = standardise(raw_fn(cells[col]).to_numpy(), scaling[name])
-    layout = _layout(cells, coords, runs)
+    pinned = pinned_terms(
+        cells["successes"].to_numpy(), cells["trials"].to_numpy(), inputs, index, coords
+    )
+    layout = _layout(cells, coords, runs, pinned=pinned)
     return ModelData(
         "M1",
         cells,
@@ -296,7 +299,12 @@ def m2_data(cells: pd.DataFrame, k: int = config.EARLY_K) -> ModelData:
     scaling = {"logit_g": gelman_scaling(np.unique(raw_g))}
     inputs["logit_g"] = standardise(raw_g, scaling["logit_g"])
     runs = cells.drop_duplicates("run_id")
-    layout = _layout(cells, coords, runs, guess_values=np.unique(np.round(raw_g, 9)).size)
+    pinned = pinned_terms(
+        cells["events"].to_numpy(), cells["at_risk"].to_numpy(), inputs, index, coords
+    )
+    layout = _layout(
+        cells, coords, runs, guess_values=np.unique(np.round(raw_g, 9)).size, pinned=pinned
+    )
     guess = (
         cells.assign(letters_visible=letters.astype("int64"), logit_g_raw=raw_g)
         .groupby(["word", "line"], as_index=False)
@@ -315,8 +323,45 @@ def m2_data(cells: pd.DataFrame, k: int = config.EARLY_K) -> ModelData:
     )
 
 
+def level_standard_errors(
+    y: np.ndarray, n: np.ndarray, codes: np.ndarray, levels: int, weight: np.ndarray
+) -> np.ndarray:
+    """Rough standard error of each level's logit effect from its own cells.
+
+    ``1 / sqrt(sum n w^2 p (1 - p))`` with ``p`` the level's smoothed rate
+    (``(y + 0.5) / (n + 1)``) over cells where the multiplier ``w`` is non-zero.
+    """
+    out = np.full(levels, np.inf)
+    for j in range(levels):
+        sel = (codes == j) & (weight != 0)
+        trials, hits = n[sel].sum(), y[sel].sum()
+        p = (hits + 0.5) / (trials + 1.0)
+        info = float((n[sel] * weight[sel] ** 2).sum()) * p * (1 - p)
+        out[j] = 1 / np.sqrt(info) if info > 0 else np.inf
+    return out
+
+
+def pinned_terms(
+    y: np.ndarray, n: np.ndarray, inputs: dict, index: dict, coords: dict
+) -> frozenset[str]:
+    """Group terms whose every level is pinned by its own data (see ``Layout.pinned``)."""
+    keys = set()
+    for dim, multiplier in GROUP_KEYS:
+        if dim not in coords or (multiplier is not None and multiplier not in inputs):
+            continue
+        weight = np.ones(len(y)) if multiplier is None else inputs[multiplier]
+        se = level_standard_errors(y, n, index[dim], len(coords[dim]), weight)
+        if se.size and np.all(se < PINNED_SE):
+            keys.add(group_key(dim, multiplier))
+    return frozenset(keys)
+
+
 def _layout(
-    cells: pd.DataFrame, coords: dict[str, list], runs: pd.DataFrame, guess_values: int = 1
+    cells: pd.DataFrame,
+    coords: dict[str, list],
+    runs: pd.DataFrame,
+    guess_values: int = 1,
+    pinned: frozenset[str] = frozenset(),
 ) -> Layout:
     tuned = runs[runs["arm"] != "base"]
     prompts_per_greeting = cells.groupby("greeting")["prompt_id"].nunique()
@@ -334,4 +379,5 @@ def _layout(
         else False,
         prompts_within_greeting=bool((prompts_per_greeting >= 2).any()),
         guessability_varies=guess_values > 1,
+        pinned=pinned,
     )

@@ -33,7 +33,7 @@ from stats.model.predictor import DRAWS, linear_predictor
 from stats.model.spec import ModelSpec
 
 #: Bumped when the builder or likelihood changes, so cached fits are not reused.
-MODEL_CODE_VERSION = "3"
+MODEL_CODE_VERSION = "4"
 BACKENDS = ("auto", "pymc", "nutpie")
 
 log = logging.getLogger(__name__)

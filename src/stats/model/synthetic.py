@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from stats import config
-from stats.model.design import M2_BY, ModelData, m2_data
+from stats.model.design import M2_BY, ModelData, m2_data, pinned_terms
 from stats.model.predictor import DRAWS, linear_predictor
 from stats.model.spec import Layout, ModelSpec, Prior, m2_spec
 
@@ -104,18 +104,21 @@ def simulate_binomial(
 
 
 def with_counts(data: ModelData, y: np.ndarray) -> ModelData:
-    """A copy of ``data`` whose outcome counts are ``y`` (cells and coding unchanged)."""
+    """A copy of ``data`` whose outcome counts are ``y`` (coding unchanged; the layout's
+    ``pinned`` terms are recomputed, as they depend on the counts)."""
     cells = data.cells.copy()
     cells["successes" if data.model == "M1" else "events"] = y
+    y = np.asarray(y)
+    pinned = pinned_terms(y, data.n, data.rows.inputs, data.rows.index, data.coords)
     return ModelData(
         data.model,
         cells,
-        np.asarray(y),
+        y,
         data.n,
         data.rows,
         data.coords,
         data.scaling,
-        data.layout,
+        replace(data.layout, pinned=pinned),
         data.guessability,
     )
 
@@ -418,7 +421,7 @@ def prior_idata(spec: ModelSpec, data: ModelData, chains: int, draws: int, seed:
         variables[name] = (dims, values)
     # raw z's of group terms, so every free parameter exists
     for term in spec.terms:
-        if term.kind == "group":
+        if term.kind == "group" and not term.centred:
             sd = params[term.sd_name].reshape(chains, draws, 1)
             z = params[term.name].reshape(chains, draws, -1) / np.where(sd == 0, 1, sd)
             variables[f"{term.name}_z"] = (["chain", "draw", term.input], z)
