@@ -76,3 +76,19 @@ def test_diagnostics_of_iid_draws_pass_the_gates(tiny):
     assert d["converged"], d["failed"]
     assert d["max_rhat"] < 1.01 and d["min_ess_bulk"] > 400 and d["divergences"] == 0
     assert np.isfinite(d["pareto_k_max"])
+
+
+def test_psis_reweighting_turns_one_prior_into_another(tiny):
+    """Draws from prior x1, reweighted to prior x1.3, have the x1.3 prior's spread."""
+    from stats.model.pipeline import reweight
+
+    s, data = tiny
+    draws = synthetic.draw_prior(s, data, np.random.default_rng(0), 20_000)
+    base = fit.Fit("M1-t-x1", s, data, draws, 4, {"converged": True}, "key")
+    wider, k = reweight(base, s.scaled(1.3), seed=1)
+    assert wider is not None and k <= 0.7
+    assert wider.name == "M1-t-x1.3" and wider.diagnostics["sampler"] == "psis-reweight"
+    assert np.std(wider.posterior["b_greet"]) == pytest.approx(1.3, rel=0.06)
+    assert np.mean(wider.posterior["sd_word"]) == pytest.approx(1.3 * np.sqrt(2 / np.pi), rel=0.06)
+    narrow, k = reweight(base, s.scaled(0.2), seed=1)
+    assert narrow is None and k > 0.7  # too far: the caller refits

@@ -83,7 +83,7 @@ def _write_trials(tmp_path, **grid) -> config.Artifacts:
 
 def test_fit_study_writes_every_contracted_table(tmp_path, sampler):
     artifacts = _write_trials(tmp_path)
-    verdicts = fit_study(artifacts.root, _write_study(tmp_path))
+    verdicts = fit_study(artifacts.root, _write_study(tmp_path, sensitivity_method="refit"))
     assert sampler.calls == 5  # M1, M2, follows_pattern, M1 x2, M2 x2
     assert list(artifacts.fits.glob("*.nc")), "fits are cached as NetCDF"
     schemas.validate(pd.read_csv(artifacts.verdicts), "verdicts")
@@ -108,6 +108,17 @@ def test_fit_study_writes_every_contracted_table(tmp_path, sampler):
     diagnostics = pd.read_csv(artifacts.summary / "diagnostics.csv")
     assert set(diagnostics["model"]) == {"M1", "M2"}
     assert set(diagnostics["outcome"]) >= {"articulated_early", "follows_pattern", "word_line"}
+
+
+def test_sensitivity_reweights_when_pareto_k_allows(tmp_path, sampler):
+    artifacts = _write_trials(tmp_path)
+    fit_study(artifacts.root, _write_study(tmp_path, extra_outcomes=[], sensitivity=[1.2]))
+    diagnostics = pd.read_csv(artifacts.summary / "diagnostics.csv").set_index("fit")
+    assert sampler.calls == 2  # x1.2 of iid prior draws: importance weights are benign
+    reweighted = diagnostics[diagnostics["sampler"] == "psis-reweight"]
+    assert len(reweighted) == 2 and (reweighted["reweight_k"] <= config.PARETO_K_WARN).all()
+    sensitivity = pd.read_csv(artifacts.summary / "sensitivity.csv")
+    assert set(sensitivity["prior_scale"]) == {1.0, 1.2}
 
 
 def test_rerun_with_unchanged_inputs_uses_the_cache(tmp_path, sampler):

@@ -11,7 +11,9 @@ table                     columns
                           intro_high, reason``
 ``diagnostics``           ``fit, model, outcome, prior_scale, sampler, seconds, max_rhat,
                           min_ess_bulk, min_ess_tail, divergences, min_bfmi, pareto_k_max,
-                          n_pareto_k_bad, converged`` + ``elpd_loo, failed, cached, n_cells``
+                          n_pareto_k_bad, converged`` + ``elpd_loo, failed, cached, n_cells,
+                          reweight_k`` (Pareto k of a PSIS prior-sensitivity reweighting;
+                          ``sampler = psis-reweight`` for such rows)
 ``coefficients``          ``fit, model, term, mean, sd, hdi_low, hdi_high, r_hat, ess_bulk``
                           + ``input_center, input_scale`` (slopes are per ``input_scale`` raw
                           units: two standard deviations)
@@ -130,13 +132,7 @@ def verdict_rows(
             and np.isfinite(delta).all()
             and c.scope != "new-word"
         ):
-            needed = runs_needed(
-                delta,
-                runs_per_word if c.scope == "word" else n_runs,
-                rope,
-                intro=share,
-                prob=ci_prob,
-            )
+            needed = runs_needed(delta, runs_per_word, rope, intro=share, prob=ci_prob)
         i_low, i_high = hdi(share, ci_prob) if share is not None else (np.nan, np.nan)
         rows.append(
             {
@@ -199,6 +195,7 @@ def diagnostics_table(fits: Sequence[Fit]) -> pd.DataFrame:
                 "failed": "; ".join(d.get("failed", [])),
                 "cached": f.cached,
                 "n_cells": len(f.data.y),
+                "reweight_k": d.get("reweight_k", np.nan),
             }
         )
     return pd.DataFrame(rows)
@@ -229,6 +226,7 @@ def coefficient_table(fit: Fit, ci_prob: float = config.CI_PROB) -> pd.DataFrame
                 for j, label in enumerate(fit.data.coords[term.input])
             ]
         )
+        resampled = fit.sampler == "psis-reweight"  # chains are mixed by resampling
         for label, draws in columns:
             chained = _by_chain(draws, fit.chains)
             low, high = hdi(draws, ci_prob)
@@ -241,8 +239,8 @@ def coefficient_table(fit: Fit, ci_prob: float = config.CI_PROB) -> pd.DataFrame
                     "sd": float(draws.std()),
                     "hdi_low": low,
                     "hdi_high": high,
-                    "r_hat": float(array_stats.rhat(chained)),
-                    "ess_bulk": float(array_stats.ess(chained)),
+                    "r_hat": np.nan if resampled else float(array_stats.rhat(chained)),
+                    "ess_bulk": np.nan if resampled else float(array_stats.ess(chained)),
                     "input_center": centre,
                     "input_scale": scale,
                 }
@@ -337,7 +335,9 @@ def curves_table(fit: Fit, ci_prob: float = config.CI_PROB) -> pd.DataFrame:
     weights = fit.data.n.astype(float)
     rows = []
     for factor in ("n_examples", "lr_multiplier"):
-        values = pd.to_numeric(cells[factor], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        values = pd.to_numeric(cells[factor], errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan
+        )
         for arm in [a for a in config.ARMS if a in set(cells["arm"])]:
             arm_mask = (cells["arm"] == arm).to_numpy()
             for value in np.unique(values[arm_mask & np.isfinite(values)]):

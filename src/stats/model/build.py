@@ -21,6 +21,8 @@ from stats.model.spec import ModelSpec, Prior, Term
 
 #: Name of the likelihood potential in the PyMC model.
 LOGLIK = "loglik"
+#: Names of the count containers of a model built with ``mutable_counts``.
+Y_DATA, N_DATA = "y_cells", "n_cells"
 
 
 def _prior(name: str, prior: Prior, dims: str | None = None) -> Any:
@@ -76,7 +78,7 @@ def model_coords(spec: ModelSpec, data: ModelData) -> dict[str, list]:
     return coords
 
 
-def build_model(spec: ModelSpec, data: ModelData) -> pm.Model:
+def build_model(spec: ModelSpec, data: ModelData, *, mutable_counts: bool = False) -> pm.Model:
     """The PyMC model of ``spec`` on ``data``.
 
     Parameters
@@ -84,6 +86,9 @@ def build_model(spec: ModelSpec, data: ModelData) -> pm.Model:
     spec : ModelSpec
     data : ModelData
         Cells coded by :func:`stats.model.design.m1_data` / :func:`~stats.model.design.m2_data`.
+    mutable_counts : bool, default False
+        Hold the counts in ``pm.Data`` containers :data:`Y_DATA`, :data:`N_DATA`, so that
+        simulation studies swap in new counts without rebuilding (nutpie's ``with_data``).
 
     Returns
     -------
@@ -97,6 +102,9 @@ def build_model(spec: ModelSpec, data: ModelData) -> pm.Model:
     y = np.asarray(data.y, dtype="float64")
     n = np.asarray(data.n, dtype="float64")
     with pm.Model(coords=model_coords(spec, data)) as model:
+        if mutable_counts:
+            y = pm.Data(Y_DATA, y, dims="cell")
+            n = pm.Data(N_DATA, n, dims="cell")
         params = {term.name: _term_value(term, data) for term in spec.terms}
         eta = linear_predictor(spec, params, data.rows, GRAPH)
         # Binomial log-likelihood up to a constant, written directly: PyMC's Binomial

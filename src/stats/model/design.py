@@ -31,6 +31,8 @@ M2_BY = [
     "guessability",
     "early",
 ]
+#: Fewest levels for a group term to be sampled centred (its sd is poorly known below).
+MIN_PINNED_LEVELS = 4
 #: Dimensions of group effects and the cell column each one reads.
 DIM_COLUMNS = {"word": "word", "run": "run_id", "prompt": "prompt_id", "line": "line"}
 
@@ -299,17 +301,8 @@ def m2_data(cells: pd.DataFrame, k: int = config.EARLY_K) -> ModelData:
     scaling = {"logit_g": gelman_scaling(np.unique(raw_g))}
     inputs["logit_g"] = standardise(raw_g, scaling["logit_g"])
     runs = cells.drop_duplicates("run_id")
-    pinned = pinned_terms(
-        cells["events"].to_numpy(), cells["at_risk"].to_numpy(), inputs, index, coords
-    )
-    layout = _layout(
-        cells, coords, runs, guess_values=np.unique(np.round(raw_g, 9)).size, pinned=pinned
-    )
-    guess = (
-        cells.assign(letters_visible=letters.astype("int64"), logit_g_raw=raw_g)
-        .groupby(["word", "line"], as_index=False)
-        .agg(letters_visible=("letters_visible", "median"), logit_g_raw=("logit_g_raw", "mean"))
-    )
+    layout = _layout(cells, coords, runs, guess_values=np.unique(np.round(raw_g, 9)).size)
+    guess = _guessability_by_line(cells.assign(letters_visible=letters, logit_g_raw=raw_g))
     return ModelData(
         "M2",
         cells,
@@ -323,37 +316,81 @@ def m2_data(cells: pd.DataFrame, k: int = config.EARLY_K) -> ModelData:
     )
 
 
-def level_standard_errors(
-    y: np.ndarray, n: np.ndarray, codes: np.ndarray, levels: int, weight: np.ndarray
-) -> np.ndarray:
-    """Rough standard error of each level's logit effect from its own cells.
+def _logit_rate(y: np.ndarray, n: np.ndarray) -> tuple[float, float]:
+    """Smoothed logit rate and its standard error (``(y + 0.5) / (n + 1)``)."""
+    p = (y + 0.5) / (n + 1.0)
+    info = n * p * (1 - p)
+    return float(np.log(p / (1 - p))), float(1 / np.sqrt(info)) if info > 0 else np.inf
 
-    ``1 / sqrt(sum n w^2 p (1 - p))`` with ``p`` the level's smoothed rate
-    (``(y + 0.5) / (n + 1)``) over cells where the multiplier ``w`` is non-zero.
+
+def level_estimates(
+    y: np.ndarray, n: np.ndarray, codes: np.ndarray, levels: int, weight: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rough per-level estimate and standard error of a group term, from its own cells.
+
+    Plain terms: the level's logit rate. Terms with a multiplier (``d_word * baseline``):
+    the difference of logit rates between the level's cells where the multiplier is on
+    and where it is off.
     """
-    out = np.full(levels, np.inf)
+    estimate, se = np.full(levels, np.nan), np.full(levels, np.inf)
     for j in range(levels):
-        sel = (codes == j) & (weight != 0)
-        trials, hits = n[sel].sum(), y[sel].sum()
-        p = (hits + 0.5) / (trials + 1.0)
-        info = float((n[sel] * weight[sel] ** 2).sum()) * p * (1 - p)
-        out[j] = 1 / np.sqrt(info) if info > 0 else np.inf
-    return out
+        level = codes == j
+        if weight is None:
+            estimate[j], se[j] = _logit_rate(y[level].sum(), n[level].sum())
+            continue
+        on, off = level & (weight != 0), level & (weight == 0)
+        if not on.any() or not off.any():
+            continue
+        e1, s1 = _logit_rate(y[on].sum(), n[on].sum())
+        e0, s0 = _logit_rate(y[off].sum(), n[off].sum())
+        estimate[j], se[j] = e1 - e0, float(np.hypot(s1, s0))
+    return estimate, se
 
 
 def pinned_terms(
     y: np.ndarray, n: np.ndarray, inputs: dict, index: dict, coords: dict
 ) -> frozenset[str]:
-    """Group terms whose every level is pinned by its own data (see ``Layout.pinned``)."""
+    """Group terms the data pin down (see ``Layout.pinned``).
+
+    A term is pinned when it has at least :data:`MIN_PINNED_LEVELS` levels, every level's
+    standard error is below :data:`PINNED_SE` *and* the levels clearly differ (their spread
+    exceeds twice the largest standard error): then the posterior of its sd stays away
+    from 0 and the centred form has no funnel. Used for M1 only: in M2 the word terms
+    share the cells with guessability and line effects, and centring them diverged
+    (measured on the operating-characteristics design).
+    """
     keys = set()
     for dim, multiplier in GROUP_KEYS:
         if dim not in coords or (multiplier is not None and multiplier not in inputs):
             continue
-        weight = np.ones(len(y)) if multiplier is None else inputs[multiplier]
-        se = level_standard_errors(y, n, index[dim], len(coords[dim]), weight)
-        if se.size and np.all(se < PINNED_SE):
+        weight = None if multiplier is None else inputs[multiplier]
+        estimate, se = level_estimates(y, n, index[dim], len(coords[dim]), weight)
+        if len(se) < MIN_PINNED_LEVELS or not np.all(se < PINNED_SE):
+            continue
+        if np.std(estimate) > 2 * se.max():
             keys.add(group_key(dim, multiplier))
     return frozenset(keys)
+
+
+def _guessability_by_line(cells: pd.DataFrame) -> pd.DataFrame:
+    """Letters visible and logit guessability per word x line, as a fine-tuned run sees them.
+
+    At-risk weighted over fine-tuned cells (all cells when there are none): the
+    introspective share is evaluated for fine-tuned runs, whose followers and
+    non-followers see different guessability at the same line.
+    """
+    tuned = cells[cells["arm"] == REFERENCE_ARM]
+    source = tuned if len(tuned) else cells
+    weight = source["at_risk"].clip(lower=1).astype(float)
+    frame = source.assign(
+        _w=weight,
+        _lv=source["letters_visible"].astype(float) * weight,
+        _g=source["logit_g_raw"] * weight,
+    )
+    out = frame.groupby(["word", "line"], as_index=False)[["_w", "_lv", "_g"]].sum()
+    out["letters_visible"] = out["_lv"] / out["_w"]
+    out["logit_g_raw"] = out["_g"] / out["_w"]
+    return out[["word", "line", "letters_visible", "logit_g_raw"]]
 
 
 def _layout(

@@ -33,7 +33,7 @@ from stats.model.predictor import DRAWS, linear_predictor
 from stats.model.spec import ModelSpec
 
 #: Bumped when the builder or likelihood changes, so cached fits are not reused.
-MODEL_CODE_VERSION = "4"
+MODEL_CODE_VERSION = "7"
 BACKENDS = ("auto", "pymc", "nutpie")
 
 log = logging.getLogger(__name__)
@@ -210,6 +210,24 @@ def _stat_names(spec: ModelSpec) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def gated_parameter_names(spec: ModelSpec) -> list[str]:
+    """Quantities whose R-hat and ESS gate a fit.
+
+    Every parameter on the scale it is interpreted on: intercepts, slopes, contrasts,
+    standard deviations, line intercepts and the group effects themselves (``u_word``,
+    ``u_run``, ...), rather than the auxiliary standardised ``z`` of non-centred terms.
+    """
+    names: list[str] = []
+    for term in spec.terms:
+        if term.kind in ("intercept", "slope", "contrast"):
+            names.append(term.name)
+        elif term.kind == "group":
+            names += [term.sd_name, term.name]
+        elif term.kind == "random_walk":
+            names.append(term.name)
+    return names
+
+
 def pointwise_loglik(fit_or_eta: Fit | np.ndarray, y: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Binomial log-likelihood of each cell under each draw, ``(S, cells)``."""
     eta = fit_or_eta.eta() if isinstance(fit_or_eta, Fit) else fit_or_eta
@@ -235,12 +253,11 @@ def diagnose(
     dict
         ``max_rhat, min_ess_bulk, min_ess_tail, divergences, min_bfmi, pareto_k_max,
         n_pareto_k_bad, elpd_loo, converged, failed`` (``failed`` lists the gates missed).
+        R-hat and ESS are taken over :func:`gated_parameter_names`.
     """
     import arviz as az
 
-    from stats.model.build import free_parameter_names
-
-    names = free_parameter_names(spec)
+    names = gated_parameter_names(spec)
     rhat = az.rhat(idata, var_names=names)
     ess_bulk = az.ess(idata, var_names=names, method="bulk")
     ess_tail = az.ess(idata, var_names=names, method="tail")
@@ -287,7 +304,8 @@ def loo_diagnostics(idata: Any, spec: ModelSpec, data: ModelData) -> dict[str, A
 
     posterior, chains = _posterior_arrays(idata, _stat_names(spec))
     eta = linear_predictor(spec, posterior, data.rows, DRAWS)
-    ll = pointwise_loglik(eta, data.y, data.n)
+    observed = data.n > 0
+    ll = pointwise_loglik(eta[:, observed], data.y[observed], data.n[observed])
     ll = ll.reshape(chains, -1, ll.shape[-1])
     tree = xr.DataTree.from_dict(
         {
@@ -422,6 +440,91 @@ def _save(
     for stale in path.parent.glob(f"{prefix}-*.nc"):
         if stale != path and stale.name.rsplit("-", 1)[0] == prefix:
             stale.unlink()
+
+
+class Refitter:
+    """Sample one spec again and again on new counts of the same cells.
+
+    For simulation studies (operating characteristics, SBC): the model is built once with
+    mutable counts and, with nutpie, compiled once (``with_data`` swaps the counts); with
+    PyMC's NUTS the counts are set with ``pm.set_data``. Every fit gets the same gates.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        Fixed for all refits (including its centred/non-centred choices).
+    data : ModelData
+        The cells' coding; counts are replaced per fit.
+    settings : SamplerSettings
+    """
+
+    def __init__(self, spec: ModelSpec, data: ModelData, settings: SamplerSettings) -> None:
+        from stats.model.build import build_model
+
+        self.spec, self.data, self.settings = spec, data, settings
+        self.model = build_model(spec, data, mutable_counts=True)
+        self.nutpie = settings.backend == "nutpie" or (
+            settings.backend == "auto" and nutpie_available()
+        )
+        self.compiled = None
+        if self.nutpie:
+            import nutpie
+
+            self.compiled = nutpie.compile_pymc_model(self.model)
+
+    def fit(self, y: np.ndarray, n: np.ndarray, seed: int, name: str | None = None) -> Fit:
+        """Sample on counts ``y`` of ``n`` and return the gated fit."""
+        from stats.model.build import N_DATA, Y_DATA
+        from stats.model.synthetic import with_counts
+
+        s = self.settings
+        data = with_counts(self.data, y, n)
+        values = {Y_DATA: np.asarray(y, dtype="float64"), N_DATA: np.asarray(n, dtype="float64")}
+        start = time.perf_counter()
+        if self.nutpie:
+            import nutpie
+
+            idata = nutpie.sample(
+                self.compiled.with_data(**values),
+                draws=s.draws,
+                tune=s.tune,
+                chains=s.chains,
+                seed=seed,
+                target_accept=s.target_accept,
+                progress_bar=False,
+            )
+            sampler = "nutpie"
+        else:
+            import pymc as pm
+
+            with self.model:
+                pm.set_data(values)
+                idata = pm.sample(
+                    draws=s.draws,
+                    tune=s.tune,
+                    chains=s.chains,
+                    cores=min(s.chains, os.cpu_count() or 1),
+                    target_accept=s.target_accept,
+                    random_seed=seed,
+                    progressbar=False,
+                    compute_convergence_checks=False,
+                )
+            sampler = "pymc"
+        diagnostics = diagnose(idata, self.spec, data)
+        diagnostics["seconds"] = time.perf_counter() - start
+        diagnostics["sampler"] = sampler
+        posterior, chains = _posterior_arrays(idata, _stat_names(self.spec))
+        key = f"refit-{seed}"
+        return Fit(
+            name or self.spec.name,
+            self.spec,
+            data,
+            posterior,
+            chains,
+            diagnostics,
+            key,
+            sampler=sampler,
+        )
 
 
 def with_settings(settings: SamplerSettings, **changes: Any) -> SamplerSettings:

@@ -32,7 +32,7 @@ from stats.model.fit import Fit, SamplerSettings, fit_model
 from stats.model.frequentist import fisher_greeting, glm_crosscheck, self_consistency
 from stats.model.spec import ModelSpec, m1_spec, m2_spec
 from stats.model.study import Study, load_study
-from stats.model.synthetic import draw_prior
+from stats.model.synthetic import draw_prior, prior_log_density
 
 Progress = Callable[[str], None]
 #: Prior draws used for the prior overlay of Delta and the prior predictive check.
@@ -94,13 +94,23 @@ def _fit_scale(
         s2 = m2_spec(d2.layout, scale, study.k)
         _say(progress, f"M2 hazard (prior x{scale:g})")
         m2 = fit_model(s2, d2, settings, name=f"M2-word_line-x{scale:g}", cache_dir=cache_dir)
-    pred1 = Predictor(m1.spec, m1.data, m1.posterior, seed=settings.seed)
+    return judge(study, scale, m1, m2, guess_at_k, settings.seed)
+
+
+def judge(
+    study: Study,
+    scale: float,
+    m1: Fit,
+    m2: Fit | None,
+    guess_at_k: dict[str, float],
+    seed: int = config.SEED,
+) -> ScaleResult:
+    """Contrasts and verdicts from fitted M1 (and M2)."""
+    pred1 = Predictor(m1.spec, m1.data, m1.posterior, seed=seed)
     contrasts = deltas(pred1, guess_at_k)
     intro = {}
     if m2 is not None:
-        intro = intro_shares(
-            Predictor(m2.spec, m2.data, m2.posterior, seed=settings.seed), contrasts
-        )
+        intro = intro_shares(Predictor(m2.spec, m2.data, m2.posterior, seed=seed), contrasts)
     verdicts = S.verdict_rows(
         contrasts, intro, m1, m2, outcome=study.outcome, rope=study.rope, ci_prob=study.ci_prob
     )
@@ -160,8 +170,73 @@ def analyse(
     if sensitivity:
         for factor in study.sensitivity:
             scale = study.prior_scale * factor
-            runs.append(_fit_scale(study, scale, d1, d2, guess_at_k, cache_dir, settings, progress))
+            runs.append(
+                _sensitivity_scale(study, scale, main, d1, d2, guess_at_k, cache_dir, progress)
+            )
     return Analysis(study, main, runs, extra, guess_at_k)
+
+
+def reweight(fit: Fit, spec: ModelSpec, seed: int) -> tuple[Fit | None, float]:
+    """The posterior under ``spec``'s priors by Pareto-smoothed importance sampling.
+
+    Weights are the prior density ratio (likelihood and data unchanged). Returns the
+    resampled fit and the Pareto k of the weights; ``None`` when k exceeds
+    ``config.PARETO_K_WARN`` (the reweighted draws would be unreliable: refit instead).
+    The gates of the original fit carry over (same chains).
+    """
+    from arviz_stats.base import array_stats
+
+    log_ratio = prior_log_density(spec, fit.posterior) - prior_log_density(fit.spec, fit.posterior)
+    # ArviZ's array psislw takes LOO's convention (log-likelihoods, weights exp(-x))
+    log_weights, k = array_stats.psislw(-log_ratio, r_eff=1)
+    k = float(k)
+    if not k <= config.PARETO_K_WARN:
+        return None, k
+    weights = np.exp(log_weights - np.logaddexp.reduce(log_weights))
+    rng = np.random.default_rng(seed)
+    positions = (rng.random() + np.arange(fit.n_draws)) / fit.n_draws
+    index = np.minimum(np.searchsorted(np.cumsum(weights), positions), fit.n_draws - 1)
+    posterior = {name: values[index] for name, values in fit.posterior.items()}
+    diagnostics = dict(fit.diagnostics) | {
+        "sampler": "psis-reweight",
+        "seconds": 0.0,
+        "reweight_k": k,
+    }
+    name = fit.name.rsplit("-x", 1)[0] + f"-x{spec.prior_scale:g}"
+    return Fit(
+        name, spec, fit.data, posterior, fit.chains, diagnostics, fit.key, sampler="psis-reweight"
+    ), k
+
+
+def _sensitivity_scale(
+    study: Study,
+    scale: float,
+    main: ScaleResult,
+    d1: ModelData,
+    d2: ModelData | None,
+    guess_at_k: dict[str, float],
+    cache_dir: Path | None,
+    progress: Progress | None,
+) -> ScaleResult:
+    """Refit (or, with ``sensitivity_method: auto``, reweight when Pareto k allows) at ``scale``."""
+    settings = study.sampler
+    fits = []
+    for result, data in ((main.m1, d1), (main.m2, d2)):
+        if result is None:
+            fits.append(None)
+            continue
+        target = result.spec.scaled(scale / result.spec.prior_scale)
+        reweighted = None
+        if study.sensitivity_method == "auto":
+            reweighted, _ = reweight(result, target, settings.seed)
+        if reweighted is None:
+            label = result.name.rsplit("-x", 1)[0]
+            _say(progress, f"{label} (prior x{scale:g})")
+            reweighted = fit_model(
+                target, data, settings, name=f"{label}-x{scale:g}", cache_dir=cache_dir
+            )
+        fits.append(reweighted)
+    return judge(study, scale, fits[0], fits[1], guess_at_k, settings.seed)
 
 
 # ----------------------------------------------------------------------------- tables

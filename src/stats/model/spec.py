@@ -47,6 +47,12 @@ OUTCOMES = ("articulated_early", "articulated", "follows_pattern")
 REFERENCE_ARM = "finetuned"
 #: Prior mean of the intercept: logit of a 5% rate (analysis plan, section 3).
 INTERCEPT_RATE = 0.05
+#: Scale of M2's random-walk steps between line intercepts. The smoothness of the baseline
+#: hazard is what separates an early excess (b_intro) from the line profile when the
+#: baseline arm rarely names the word; 0.25 lets the logit hazard drift ~0.7 over 7 lines
+#: (measured: with 0.5, b_intro's 95% HDI was 45% wider in the operating-characteristics
+#: worlds). The prior-sensitivity refits scale it too.
+RW_STEP = 0.25
 #: Guessability is clipped to [GUESS_CLIP, 1 - GUESS_CLIP] before its logit is taken,
 #: so that impossible words (g ~ 0) and fully visible words (g ~ 1) stay finite.
 GUESS_CLIP = 1e-3
@@ -218,7 +224,8 @@ class Layout:
     pinned : frozenset of str
         Group terms (keyed ``"word"``, ``"word*baseline"``, ``"word*greeting"``,
         ``"word*intro"``, ``"run"``) whose every level has a standard error below
-        :data:`PINNED_SE` from its own cells: they are sampled centred.
+        :data:`PINNED_SE` from its own cells and whose levels clearly differ: they are
+        sampled centred (see :func:`stats.model.design.pinned_terms`).
     """
 
     n_words: int
@@ -412,8 +419,8 @@ def m2_spec(layout: Layout, prior_scale: float = 1.0, k: int = config.EARLY_K) -
             "random_walk",
             "line",
             prior=_normal(1.5, logit(INTERCEPT_RATE)),
-            step=_normal(0.5),
-            doc="baseline hazard per line (random walk, steps ~ Normal(0, 0.5))",
+            step=_normal(RW_STEP),
+            doc=f"baseline hazard per line (random walk, steps ~ Normal(0, {RW_STEP}))",
         )
     ]
     if layout.guessability_varies:

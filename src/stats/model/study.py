@@ -12,7 +12,9 @@ Every key is optional; :data:`DEFAULTS` lists them with their defaults (from
     ci_prob: 0.95                 # HDI probability of the verdicts
     prior_scale: 1.0              # multiplier of every prior scale
     models: [M1, M2]              # M2 joins the verdict when it can be identified
-    sensitivity: [0.5, 2.0]       # prior-scale refits reported in sensitivity.csv
+    sensitivity: [0.5, 2.0]       # prior scales reported in sensitivity.csv
+    sensitivity_method: auto      # auto: PSIS-reweight the posterior when Pareto k <= 0.7,
+                                  # refit otherwise; refit: always refit
     sampler: {draws: 1000, tune: 1000, chains: 4, target_accept: 0.95, seed: 20261122,
               backend: auto}
 """
@@ -38,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "prior_scale": 1.0,
     "models": ["M1", "M2"],
     "sensitivity": [0.5, 2.0],
+    "sensitivity_method": "auto",
     "sampler": {
         "draws": config.DRAWS,
         "tune": config.TUNE,
@@ -47,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
         "backend": "auto",
     },
 }
+
+
+SENSITIVITY_METHODS = ("auto", "refit")
 
 
 class StudyError(ValueError):
@@ -66,6 +72,7 @@ class Study:
     models: tuple[str, ...]
     sensitivity: tuple[float, ...]
     sampler: SamplerSettings
+    sensitivity_method: str = "auto"
     source: str = "(defaults)"
 
 
@@ -136,6 +143,11 @@ def parse_study(raw: dict[str, Any] | None, source: str = "(dict)") -> Study:
             source, "sensitivity", f"must be a list of prior-scale multipliers, got {scales!r}"
         )
     scales = [_number(source, "sensitivity", s, 0.01, 100) for s in scales]
+    method = merged["sensitivity_method"]
+    if method not in SENSITIVITY_METHODS:
+        raise _fail(
+            source, "sensitivity_method", f"{method!r} is not one of {list(SENSITIVITY_METHODS)}"
+        )
     if sampler["backend"] not in BACKENDS:
         raise _fail(
             source, "sampler.backend", f"{sampler['backend']!r} is not one of {list(BACKENDS)}"
@@ -160,6 +172,7 @@ def parse_study(raw: dict[str, Any] | None, source: str = "(dict)") -> Study:
         models=tuple(dict.fromkeys(models)),
         sensitivity=tuple(scales),
         sampler=settings,
+        sensitivity_method=method,
         source=source,
     )
 

@@ -103,18 +103,27 @@ def simulate_binomial(
     return rng.binomial(data.n, p)
 
 
-def with_counts(data: ModelData, y: np.ndarray) -> ModelData:
-    """A copy of ``data`` whose outcome counts are ``y`` (coding unchanged; the layout's
-    ``pinned`` terms are recomputed, as they depend on the counts)."""
+def with_counts(data: ModelData, y: np.ndarray, n: np.ndarray | None = None) -> ModelData:
+    """A copy of ``data`` with outcome counts ``y`` (and trials / at risk ``n``).
+
+    The coding is unchanged; the layout's ``pinned`` terms are recomputed, as they depend
+    on the counts. Cells with ``n = 0`` are allowed (they add nothing to the likelihood).
+    """
     cells = data.cells.copy()
-    cells["successes" if data.model == "M1" else "events"] = y
     y = np.asarray(y)
-    pinned = pinned_terms(y, data.n, data.rows.inputs, data.rows.index, data.coords)
+    n = data.n if n is None else np.asarray(n)
+    y_col, n_col = ("successes", "trials") if data.model == "M1" else ("events", "at_risk")
+    cells[y_col], cells[n_col] = y, n
+    pinned = (
+        pinned_terms(y, n, data.rows.inputs, data.rows.index, data.coords)
+        if data.model == "M1"
+        else frozenset()
+    )
     return ModelData(
         data.model,
         cells,
         y,
-        data.n,
+        n,
         data.rows,
         data.coords,
         data.scaling,
@@ -295,6 +304,7 @@ def simulate_world(
     *,
     n_lines: int = 7,
     k: int = config.EARLY_K,
+    keep_empty: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run the hazard process of ``world`` on the plan ``groups`` at cell level.
 
@@ -307,6 +317,8 @@ def simulate_world(
     n_lines : int, default 7
         Lines per response (no other censoring).
     k : int, default config.EARLY_K
+    keep_empty : bool, default False
+        Keep person-period cells with nobody at risk (fixed shapes across simulations).
 
     Returns
     -------
@@ -314,7 +326,8 @@ def simulate_world(
         ``M1_BY`` + ``successes, trials`` of ``articulated_early``, plus ``successes_any``
         (``articulated`` on any line).
     m2_cells : DataFrame
-        ``M2_BY`` + ``events, at_risk`` (cells with nobody at risk dropped).
+        ``M2_BY`` + ``events, at_risk`` (cells with nobody at risk dropped unless
+        ``keep_empty``), sorted by ``M2_BY``.
     """
     cells, hazard = world_hazards(world, groups, rng, n_lines, k)
     hazard = hazard.reshape(-1, n_lines)
@@ -331,7 +344,9 @@ def simulate_world(
     m2["at_risk"] = at_risk.ravel()
     keys = [c for c in M2_BY if c in m2]
     m2 = m2.groupby(keys, as_index=False)[["events", "at_risk"]].sum()
-    m2 = m2[m2["at_risk"] > 0].reset_index(drop=True)
+    if not keep_empty:
+        m2 = m2[m2["at_risk"] > 0]
+    m2 = m2.reset_index(drop=True)
     early = (cells["letters_visible"].to_numpy() <= k).reshape(-1, n_lines)
     m1 = plan[
         ["run_id", "word", "arm", "greeting", "n_examples", "lr_multiplier", "prompt_id"]
@@ -438,3 +453,36 @@ def prior_idata(spec: ModelSpec, data: ModelData, chains: int, draws: int, seed:
         coords={"chain": np.arange(chains), "draw": np.arange(draws)},
     )
     return xr.DataTree.from_dict({"posterior": posterior, "sample_stats": stats})
+
+
+def prior_log_density(spec: ModelSpec, params: dict[str, np.ndarray]) -> np.ndarray:
+    """Log density, per draw, of the priors that the spec's scales set.
+
+    Intercept, slopes, contrasts, group standard deviations and random-walk start and
+    steps. Standardised ``z`` and centred group effects are left out: their density
+    depends on parameters, not on the spec, so it cancels in a ratio of two specs
+    (prior-sensitivity reweighting).
+    """
+    from scipy import stats as sps
+
+    draws = len(next(iter(params.values())))
+    total = np.zeros(draws)
+
+    def add(values: np.ndarray, prior: Prior) -> None:
+        nonlocal total
+        values = np.asarray(values).reshape(draws, -1)
+        if prior.kind == "normal":
+            total = total + sps.norm.logpdf(values, prior.mu, prior.sigma).sum(axis=1)
+        else:
+            total = total + sps.halfnorm.logpdf(values, scale=prior.sigma).sum(axis=1)
+
+    for term in spec.terms:
+        if term.kind in ("intercept", "slope", "contrast"):
+            add(params[term.name], term.prior)
+        elif term.kind == "group":
+            add(params[term.sd_name], term.sd_prior)
+        elif term.kind == "random_walk":
+            add(params[f"{term.name}_start"], term.prior)
+            if f"{term.name}_step" in params:
+                add(params[f"{term.name}_step"], term.step)
+    return total
