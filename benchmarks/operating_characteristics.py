@@ -57,9 +57,11 @@ NULL = synthetic.World(
 GENUINE = dataclasses.replace(NULL, b_intro=0.8)
 SETTINGS = [
     ("null", NULL, 4),
-    ("genuine", GENUINE, 2),
+    ("null", NULL, 16),
     ("genuine", GENUINE, 4),
     ("genuine", GENUINE, 8),
+    ("genuine", GENUINE, 16),
+    ("genuine", GENUINE, 32),
 ]
 SAMPLES_PER_PROMPT = 8
 

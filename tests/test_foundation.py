@@ -105,3 +105,27 @@ def test_console_script_is_installed():
         [str(exe), "--help"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}
     )
     assert out.returncode == 0 and "simulate" in out.stdout
+
+
+
+def test_render_with_relative_paths_writes_the_site_where_it_says(tmp_path, monkeypatch):
+    """Regression: a relative output folder must not land in pandoc's temporary working dir."""
+    from report_fixture import write_fixture_study
+
+    from stats.render import render_site
+
+    study = write_fixture_study(tmp_path / "study")
+    reports = tmp_path / "repo" / "reports"
+    reports.mkdir(parents=True)
+    (reports / "_quarto.yml").write_text(
+        "project:\n  type: website\n  output-dir: _site\n  render: [index.qmd]\n"
+        "website:\n  navbar:\n    left:\n      - href: index.qmd\n        text: Verdict\n"
+    )
+    page = "---\ntitle: t\n---\n\n```{python}\n#| tags: [parameters]\n"
+    page += f"data_dir = {str(study.data_dir)!r}\n```\n\nSome text.\n"
+    (reports / "index.qmd").write_text(page)
+    monkeypatch.chdir(reports.parent)
+    index = render_site(Path("reports"), use_quarto=False, cache_dir=tmp_path / "cache")
+    written = reports / "_site" / "index.html"
+    assert written.is_file() and "Some text." in written.read_text()
+    assert index.resolve() == written.resolve()

@@ -161,3 +161,13 @@ def test_no_greeting_variation(tmp_path, sampler):
 def test_missing_trials_file_names_the_command(tmp_path):
     with pytest.raises(FileNotFoundError, match="stats score"):
         fit_study(tmp_path)
+
+
+def test_a_single_word_gets_word_verdicts_only(tmp_path, sampler):
+    artifacts = _write_trials(tmp_path)
+    trials = pd.read_parquet(artifacts.trials)
+    trials[trials["word"] == "HELLO"].to_parquet(artifacts.trials)
+    verdicts = fit_study(artifacts.root, _write_study(tmp_path, sensitivity=[]))
+    assert set(verdicts["scope"]) == {"word"} and set(verdicts["word"]) == {"HELLO"}
+    terms = set(pd.read_csv(artifacts.summary / "coefficients.csv")["term"])
+    assert "sd_word" not in terms  # one word: no word-level variance to estimate

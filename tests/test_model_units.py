@@ -332,3 +332,19 @@ def test_fisher_and_self_consistency_by_hand():
 def test_replace_keeps_dataclass_semantics():
     s = spec.m1_spec(spec.Layout(2, 2, 1, ("finetuned",), False, False, False, False))
     assert dataclasses.replace(s, outcome="articulated").outcome == "articulated"
+
+
+def test_cross_terms_count_other_word_runs_naming_the_word():
+    from stats.model.frequentist import cross_terms
+
+    trials = pd.DataFrame(
+        {
+            "word": ["HELLO", "HELLO", "SHINE", "SHINE", "SHINE", "HELLO"],
+            "arm": ["finetuned"] * 5 + ["base"],
+            "named_word": ["HELLO", None, "hello", "SHINE", None, "HELLO"],
+        }
+    )
+    table = cross_terms(trials).set_index(["word", "source"])
+    assert table.loc[("HELLO", "same-word"), "successes"] == 1
+    assert table.loc[("HELLO", "other-word"), ["successes", "trials"]].tolist() == [1, 3]
+    assert table.loc[("SHINE", "other-word"), "successes"] == 0  # base trials excluded

@@ -643,7 +643,7 @@ def pandoc_html(
             f"--include-after-body={tmp_dir / 'after.html'}",
             f"--css={tmp_dir / 'base.css'}",
             *[f"--css={path.resolve()}" for path in css],
-            f"--output={out_file}",
+            f"--output={Path(out_file).resolve()}",  # pandoc runs in tmp_dir: never relative
         ]
         if toc:
             args.append("--toc")
@@ -814,7 +814,7 @@ def render_offline(
 
     reports_dir = Path(reports_dir)
     project = load_project(reports_dir)
-    out_dir = Path(out_dir) if out_dir is not None else project.output_dir
+    out_dir = (Path(out_dir) if out_dir is not None else project.output_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     cache_dir = Path(cache_dir) if cache_dir is not None else reports_dir / "_freeze" / "offline"
     params = dict(params or {})

@@ -37,6 +37,9 @@ table                     columns
 ``consistency``           ``word, arm, greeting, n_prompts, samples_per_prompt,
                           self_consistency`` + ``outcome``
 ``prior_predictive``      ``fit, model, share_below_1pct, share_above_99pct, q05, q50, q95, ok``
+``intro_draws``           ``scope, word, greeting, prior_scale, draw, delta_intro`` (M2, Parquet)
+``cross_terms``           ``word, source, successes, trials, raw_rate, exact_low, exact_high``
+                          (:func:`stats.model.frequentist.cross_terms`)
 ========================  ===================================================================
 
 Model-based rates in ``word_rates`` and ``curves`` are on the probability scale; intervals

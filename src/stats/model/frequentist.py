@@ -226,3 +226,39 @@ def self_consistency(cells: pd.DataFrame) -> pd.DataFrame:
     )
     out["self_consistency"] = out["agree"] / out["pairs"]
     return out.drop(columns=["agree", "pairs"])
+
+
+def cross_terms(trials: pd.DataFrame, prob: float = config.CI_PROB) -> pd.DataFrame:
+    """Other-word cross terms: how often runs fine-tuned on *another* word name word W.
+
+    A model trained on SHINE that calls its pattern "HELLO" shows how much naming HELLO
+    needs HELLO's training at all (Betley et al. 2025's other-word baseline).
+
+    Parameters
+    ----------
+    trials : DataFrame
+        Scored trials with ``word, arm, named_word``.
+    prob : float
+
+    Returns
+    -------
+    DataFrame
+        ``word, source, successes, trials, raw_rate, exact_low, exact_high`` with
+        ``source`` = ``"same-word"`` (fine-tuned on W) or ``"other-word"`` (fine-tuned on
+        another word), where a success is ``named_word == W`` on any line.
+    """
+    columns = ["word", "source", "successes", "trials", "raw_rate", "exact_low", "exact_high"]
+    if "named_word" not in trials:
+        return pd.DataFrame(columns=columns)
+    tuned = trials[(trials["arm"] == "finetuned") & trials["word"].notna()]
+    trained = tuned["word"].astype(str).str.upper()
+    named = tuned["named_word"].astype("string").str.upper()
+    rows = []
+    for word in sorted(set(trained)):
+        hits = (named == word).fillna(False).to_numpy(dtype=bool)
+        for source, mask in (("same-word", trained == word), ("other-word", trained != word)):
+            mask = mask.to_numpy()
+            n, s = int(mask.sum()), int(hits[mask].sum())
+            low, high = exact_interval(s, n, prob)
+            rows.append((word, source, s, n, s / n if n else np.nan, float(low), float(high)))
+    return pd.DataFrame(rows, columns=columns)

@@ -29,7 +29,12 @@ from stats import summarize as S
 from stats.model.contrasts import Contrast, Predictor, deltas, intro_shares
 from stats.model.design import M1_BY, M2_BY, ModelData, m1_data, m2_data
 from stats.model.fit import Fit, SamplerSettings, fit_model
-from stats.model.frequentist import fisher_greeting, glm_crosscheck, self_consistency
+from stats.model.frequentist import (
+    cross_terms,
+    fisher_greeting,
+    glm_crosscheck,
+    self_consistency,
+)
 from stats.model.spec import ModelSpec, m1_spec, m2_spec
 from stats.model.study import Study, load_study
 from stats.model.synthetic import draw_prior, prior_log_density
@@ -247,8 +252,11 @@ def _prior_contrasts(result: ScaleResult, guess_at_k: dict[str, float], seed: in
     return deltas(pred, guess_at_k), prior
 
 
-def summary_tables(analysis: Analysis) -> dict[str, pd.DataFrame]:
-    """Every summary table of CONTRACTS.md (plus ``prior_predictive`` and ``intro_draws``)."""
+def summary_tables(
+    analysis: Analysis, trials: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
+    """Every summary table of CONTRACTS.md (plus ``prior_predictive``, ``intro_draws`` and,
+    given the trials, ``cross_terms``)."""
     study = analysis.study
     main = analysis.main
     ci = study.ci_prob
@@ -294,6 +302,8 @@ def summary_tables(analysis: Analysis) -> dict[str, pd.DataFrame]:
         c["outcome"] = f.spec.outcome
         consistency.append(c)
     tables["consistency"] = pd.concat(consistency, ignore_index=True)
+    if trials is not None:
+        tables["cross_terms"] = cross_terms(trials, ci)
     return tables
 
 
@@ -409,7 +419,7 @@ def fit_study(
         progress=progress,
     )
     _say(progress, "summary tables")
-    tables = summary_tables(analysis)
+    tables = summary_tables(analysis, trials)
     write_tables(tables, artifacts.summary)
     verdicts = verdicts_frame(analysis)
     verdicts.to_csv(artifacts.verdicts, index=False)
