@@ -107,11 +107,9 @@ def test_console_script_is_installed():
     assert out.returncode == 0 and "simulate" in out.stdout
 
 
-
 def test_render_with_relative_paths_writes_the_site_where_it_says(tmp_path, monkeypatch):
     """Regression: a relative output folder must not land in pandoc's temporary working dir."""
     from report_fixture import write_fixture_study
-
     from stats.render import render_site
 
     study = write_fixture_study(tmp_path / "study")
