@@ -112,17 +112,6 @@ def test_fluke_world_is_never_called_real_without_the_greeting(fluke_world):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known model-stage gap: in the fluke world the greeting leaks HELLO at lines 1-2 "
-        "(a front-loaded, greeting-specific hazard). M2 has greeting terms that are constant "
-        "over lines and an introspection term finetuned x 1[line <= k] shared by both "
-        "greeting conditions, so the early leak is credited to introspection and "
-        "(HELLO, greeting=True) is called 'real'. Needs a greeting/leak x early-line term "
-        "in M2 (or a verdict rule that does not call greeting rows real)."
-    ),
-)
 def test_fluke_world_is_never_called_real_with_the_greeting(fluke_world):
     _, verdicts = fluke_world
     greeted = verdicts[verdicts["greeting"].astype("boolean").fillna(False)]

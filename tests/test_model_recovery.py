@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
+from stats import config
 from stats.model import design, fit, spec, synthetic
 from stats.model.contrasts import Predictor, intro_share, m1_rate
 from stats.model.decision import hdi
@@ -13,6 +16,8 @@ from stats.model.frequentist import glm_crosscheck
 pytestmark = pytest.mark.slow
 WORDS = ["HELLO", "SHINE", "PULSE", "HELOL"]
 SETTINGS = fit.SamplerSettings(draws=500, tune=500, chains=4, seed=20261122, backend="pymc")
+#: M2's run sd mixes more slowly (R-hat 1.011 and one divergence at 500 + 500, measured).
+M2_SETTINGS = fit.SamplerSettings(draws=1000, tune=1000, chains=4, seed=20261122, backend="pymc")
 #: True M1 values (logit scale; slopes per two standard deviations of their input).
 M1_TRUTH = {
     "a": -1.0,
@@ -35,6 +40,7 @@ def _m1_data(samples: int, sd_run: float, seed: int):
         samples_per_prompt=samples,
         base_runs=3,
         control_runs_per_word=2,
+        follow_rate=None,
     )
     cells = groups.rename(columns={"samples": "trials"}).assign(successes=0)
     data = design.m1_data(cells)
@@ -95,6 +101,8 @@ def m2_fit():
         b_arm={"base": -1.0, "control": -0.5},
         b_intro=1.2,
         u_word={"HELLO": 0.4, "SHINE": -0.2, "PULSE": 0.0, "HELOL": -0.2},
+        b_leak=1.0,
+        leak_words=("HELLO",),
         sd_run=0.3,
     )
     groups = synthetic.design_grid(
@@ -102,14 +110,14 @@ def m2_fit():
         n_examples=(10,),
         lr_multipliers=(1.0, 10.0),
         runs_per_cell=3,
-        samples_per_prompt=20,
+        samples_per_prompt=60,  # cells, not trials, set the cost
         base_runs=2,
         control_runs_per_word=1,
     )
     _, m2_cells = synthetic.simulate_world(world, groups, np.random.default_rng(3))
     data = design.m2_data(m2_cells)
     s = spec.m2_spec(data.layout)
-    return fit.fit_model(s, data, SETTINGS), world
+    return fit.fit_model(s, data, M2_SETTINGS), world
 
 
 def test_m2_recovers_intro_guessability_greeting_and_arms(m2_fit):
@@ -120,6 +128,7 @@ def test_m2_recovers_intro_guessability_greeting_and_arms(m2_fit):
         "b_intro": world.b_intro,
         "c": world.c * scale,
         "b_greet": world.b_greet,
+        "b_leak": world.b_leak,
     }
     for name, true in checks.items():
         low, high = hdi(result.posterior[name], 0.94)
@@ -136,3 +145,40 @@ def test_m2_introspective_share_is_positive_in_a_genuine_world(m2_fit):
     shares = [intro_share(pred, w, False) for w in result.data.coords["word"]]
     assert hdi(np.mean(shares, axis=0), 0.95)[0] > 0
     assert all(np.mean(s) > 0 for s in shares)
+
+
+@pytest.fixture(scope="module")
+def leak_only_fit():
+    """A fluke world: the greeting leaks HELLO at early lines, nobody introspects."""
+    world = synthetic.World(
+        c=0.6,
+        b_greet=0.3,
+        b_arm={"base": -1.5},
+        b_intro=0.0,
+        u_word={"HELLO": 0.3, "SHINE": -0.3, "PULSE": 0.0},
+        b_leak=2.0,
+        leak_words=("HELLO",),
+        sd_run=0.2,
+    )
+    groups = synthetic.design_grid(
+        ["HELLO", "SHINE", "PULSE"], runs_per_cell=4, samples_per_prompt=60, base_runs=2
+    )
+    _, m2_cells = synthetic.simulate_world(world, groups, np.random.default_rng(11))
+    data = design.m2_data(m2_cells)
+    # the true sd_intro is 0 here (the funnel's neck): 1 divergence in 4,000 draws at
+    # target_accept 0.95 (measured), none at 0.99
+    settings = dataclasses.replace(M2_SETTINGS, target_accept=0.99)
+    result = fit.fit_model(spec.m2_spec(data.layout), data, settings)
+    return result, world
+
+
+def test_m2_credits_an_early_greeting_leak_to_the_leak_term_not_introspection(leak_only_fit):
+    result, world = leak_only_fit
+    assert result.converged, result.diagnostics["failed"]
+    assert result.spec.has("b_leak")
+    low, high = hdi(result.posterior["b_leak"], 0.94)
+    assert low <= world.b_leak <= high and low > 0.5, (low, high)
+    pred = Predictor(result.spec, result.data, result.posterior)
+    greeted = intro_share(pred, "HELLO", True)
+    # the leak makes HELLO early with the greeting, yet its introspective share stays small
+    assert hdi(greeted, 0.95)[1] < config.ROPE, hdi(greeted, 0.95)

@@ -58,13 +58,28 @@ def _term_value(term: Term, data: ModelData) -> Any:
             z = pt.dot(data.centring_matrix(term.input, term.zero_sum_within), z)
         return pm.Deterministic(term.name, sd * z, dims=term.input)
     if term.kind == "random_walk":
+        raise ValueError("random walks are built by _random_walk")
+    raise ValueError(f"unknown term kind {term.kind!r}")
+
+
+def _random_walk(term: Term, data: ModelData, params: dict, k: int) -> Any:
+    """The Gaussian random walk over lines (anchored to ``term.anchor`` when set)."""
+    lines = len(data.coords[term.input])
+    if term.anchor is None:
         start = _prior(f"{term.name}_start", term.prior)
-        if len(data.coords[term.input]) == 1:
+        if lines == 1:
             return pm.Deterministic(term.name, pt.stack([start]), dims=term.input)
         steps = _prior(f"{term.name}_step", term.step, dims=f"{term.input}_step")
         walk = pt.concatenate([pt.stack([start]), start + pt.cumsum(steps)])
         return pm.Deterministic(term.name, walk, dims=term.input)
-    raise ValueError(f"unknown term kind {term.kind!r}")
+    early = data.early_by_line(k)
+    seen = pm.Flat(f"{term.name}_ft", dims=term.input)  # the walk the fine-tuned arm sees
+    walk = pm.Deterministic(term.name, seen - params[term.anchor] * early, dims=term.input)
+    prior = pm.logp(pm.Normal.dist(term.prior.mu, term.prior.sigma), walk[0])
+    if lines > 1:
+        prior = prior + pm.logp(pm.Normal.dist(0.0, term.step.sigma), pt.diff(walk)).sum()
+    pm.Potential(f"{term.name}_prior", prior)
+    return walk
 
 
 def model_coords(spec: ModelSpec, data: ModelData) -> dict[str, list]:
@@ -105,7 +120,12 @@ def build_model(spec: ModelSpec, data: ModelData, *, mutable_counts: bool = Fals
         if mutable_counts:
             y = pm.Data(Y_DATA, y, dims="cell")
             n = pm.Data(N_DATA, n, dims="cell")
-        params = {term.name: _term_value(term, data) for term in spec.terms}
+        params = {
+            term.name: _term_value(term, data) for term in spec.terms if term.kind != "random_walk"
+        }
+        for term in spec.terms:
+            if term.kind == "random_walk":
+                params[term.name] = _random_walk(term, data, params, spec.k)
         eta = linear_predictor(spec, params, data.rows, GRAPH)
         # Binomial log-likelihood up to a constant, written directly: PyMC's Binomial
         # logp carries bound checks and log-binomial terms that made each gradient
@@ -122,6 +142,8 @@ def free_parameter_names(spec: ModelSpec) -> list[str]:
             names.append(term.name)
         elif term.kind == "group":
             names += [term.sd_name, term.name if term.centred else z_name(term)]
+        elif term.kind == "random_walk" and term.anchor:
+            names.append(f"{term.name}_ft")
         elif term.kind == "random_walk":
             names += [f"{term.name}_start", f"{term.name}_step"]
     return names

@@ -142,6 +142,18 @@ def _base_runs(pred: Predictor, arm: str) -> list[int] | None:
     return [pred.data.coords["run"].index(r) for r in ids] or None
 
 
+def _leaks(pred: Predictor, word: str | None, greeting: bool) -> bool:
+    """Whether the observed prompts of this word and greeting leak the word (M2 cells).
+
+    A new word (``None``) is taken not to be leaked by the study's greeting.
+    """
+    cells = pred.data.cells
+    if word is None or "leak" not in cells:
+        return False
+    mine = cells[(cells["word"] == word) & (cells["greeting"] == greeting)]
+    return bool(mine["leak"].astype(bool).any())
+
+
 def _arm_code(pred: Predictor, arm: str) -> int:
     if arm == REFERENCE_ARM:
         return 0
@@ -191,6 +203,7 @@ def _grid(
     if lines is not None:
         inputs["logit_g"] = np.tile(lines["logit_g"].to_numpy(), len(scenarios))
         inputs["intro"] = np.tile(lines["early"].to_numpy(dtype=float), len(scenarios)) * finetuned
+        inputs["leak_intro"] = inputs["intro"] * float(_leaks(pred, word, greeting))
         index["line"] = np.tile(lines["line_code"].to_numpy(), len(scenarios))
     rows = Rows(inputs, index, {"arm": len(pred.data.coords["arm"])})
     return Grid(rows, weights, n_lines, new_run=runs is None and pred.spec.has("u_run"))

@@ -9,7 +9,7 @@ with no greeting) can be coded the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,9 @@ M2_BY = [
     "guessability",
     "early",
 ]
+#: Optional M2 cell column: the prompt leaks the target word (greeting "hello" for HELLO).
+#: Cells without it are taken as not leaking.
+M2_OPTIONAL = ["leak"]
 #: Fewest levels for a group term to be sampled centred (its sd is poorly known below).
 MIN_PINNED_LEVELS = 4
 #: Dimensions of group effects and the cell column each one reads.
@@ -112,9 +115,18 @@ class ModelData:
         same = groups[:, None] == groups[None, :]
         return np.eye(len(groups)) - same / same.sum(axis=1, keepdims=True)
 
+    def early_by_line(self, k: int) -> np.ndarray:
+        """1.0 for lines (``coords["line"]``) whose cells have at most ``k`` letters visible."""
+        lines = np.asarray(self.coords["line"], dtype=float)
+        visible = pd.to_numeric(self.cells["letters_visible"], errors="coerce")
+        observed = visible.groupby(self.cells["line"]).max()
+        values = np.array([observed.get(int(t), t) for t in lines], dtype=float)
+        return (values <= k).astype(float)
+
     def digest_frame(self) -> pd.DataFrame:
         """The cells reduced to what determines the fit (for the cache key)."""
-        cols = [c for c in (M1_BY if self.model == "M1" else M2_BY) if c in self.cells]
+        keys = M1_BY if self.model == "M1" else [*M2_BY, *M2_OPTIONAL]
+        cols = [c for c in keys if c in self.cells]
         out = self.cells[cols].astype("string").copy()
         out["y"] = self.y
         out["n"] = self.n
@@ -297,11 +309,20 @@ def m2_data(cells: pd.DataFrame, k: int = config.EARLY_K) -> ModelData:
     letters = pd.to_numeric(cells["letters_visible"], errors="coerce").fillna(cells["line"])
     early = (letters <= k).to_numpy(dtype=float)
     inputs["intro"] = inputs["finetuned"] * early
+    leak = cells["leak"].astype("boolean").fillna(False) if "leak" in cells else False
+    cells["leak"] = leak
+    # a leaking prompt gives the word away at early lines: its own term, so that the
+    # introspection term is learnt from prompts that do not leak
+    inputs["leak_intro"] = inputs["intro"] * cells["leak"].to_numpy(dtype=float)
     raw_g = clipped_logit(cells["guessability"])
     scaling = {"logit_g": gelman_scaling(np.unique(raw_g))}
     inputs["logit_g"] = standardise(raw_g, scaling["logit_g"])
     runs = cells.drop_duplicates("run_id")
     layout = _layout(cells, coords, runs, guess_values=np.unique(np.round(raw_g, 9)).size)
+    tuned_early = inputs["intro"] > 0
+    layout = replace(
+        layout, leak_varies=bool(np.unique(inputs["leak_intro"][tuned_early]).size > 1)
+    )
     guess = _guessability_by_line(cells.assign(letters_visible=letters, logit_g_raw=raw_g))
     return ModelData(
         "M2",

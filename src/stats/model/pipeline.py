@@ -365,7 +365,15 @@ def cells_from_trials(
     m2 = None
     if "M2" in study.models:
         periods = person_period(trials, k=study.k)
-        m2 = hazard_cells(periods, M2_BY) if len(periods) else None
+        by = M2_BY
+        if "leak" in trials:
+            # base trials are expanded to one copy per word sharing a trial_id: key by both
+            keys = ["trial_id", "word"]
+            leak = trials[[*keys, "leak"]].drop_duplicates(keys)
+            periods = periods.merge(leak, on=keys, how="left", validate="many_to_one")
+            periods["leak"] = periods["leak"].astype("boolean").fillna(False)
+            by = [*M2_BY, "leak"]
+        m2 = hazard_cells(periods, by) if len(periods) else None
     words = sorted(set(trials["word"].dropna().astype(str)))
     guess = {w: float(guessability(w, min(study.k, len(w)))) for w in words}
     return m1, m2, extra, guess

@@ -111,6 +111,12 @@ class Term:
         Prior of that standard deviation.
     step : Prior or None
         Prior of each random-walk step.
+    anchor : str or None
+        Random walk only: a slope term on an early-lines input (``b_intro``). The sampler
+        then moves the walk *as the fine-tuned arm sees it* (``a_line + b_intro * early``),
+        which the data pin, and the prior stays on the shared walk. Same model; without
+        it ``a_line[1..k]`` and ``b_intro`` form a ridge that NUTS crossed slowly (R-hat
+        1.02 and ESS 300 at 32 runs per word, measured).
     zero_sum : bool
         Group effects sum to zero over levels (``pm.ZeroSumNormal``); the intercept
         then carries the mean, which removes the intercept/word-effect ridge.
@@ -135,6 +141,7 @@ class Term:
     sd_name: str | None = None
     sd_prior: Prior | None = None
     step: Prior | None = None
+    anchor: str | None = None
     zero_sum: bool = False
     zero_sum_within: str | None = None
     centred: bool = False
@@ -221,6 +228,8 @@ class Layout:
         confounded with the greeting effect and are left out).
     guessability_varies : bool
         M2 only: the clipped guessability takes more than one value.
+    leak_varies : bool
+        M2 only: fine-tuned early lines occur both with and without a leaking prompt.
     pinned : frozenset of str
         Group terms (keyed ``"word"``, ``"word*baseline"``, ``"word*greeting"``,
         ``"word*intro"``, ``"run"``) whose every level has a standard error below
@@ -237,6 +246,7 @@ class Layout:
     lr_varies: bool
     prompts_within_greeting: bool
     guessability_varies: bool = False
+    leak_varies: bool = False
     pinned: frozenset[str] = frozenset()
 
     def centred(self, dim: str, multiplier: str | None = None) -> bool:
@@ -452,5 +462,18 @@ def m2_spec(layout: Layout, prior_scale: float = 1.0, k: int = config.EARLY_K) -
                     doc="word-specific introspection effect",
                 )
             )
+        if layout.leak_varies:
+            terms.append(
+                Term(
+                    "b_leak",
+                    "slope",
+                    "leak_intro",
+                    _normal(1.5),
+                    doc="leak: extra fine-tuned hazard at early lines when the prompt "
+                    "contains the word (b_intro is then learnt from non-leaking prompts)",
+                )
+            )
+    if any(t.name == "b_intro" for t in terms):
+        terms[0] = replace(terms[0], anchor="b_intro")
     spec = ModelSpec("M2", "word_line", tuple(terms), 1.0, k)
     return spec.scaled(prior_scale) if prior_scale != 1.0 else spec

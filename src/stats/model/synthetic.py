@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from stats import config
-from stats.model.design import M2_BY, ModelData, m2_data, pinned_terms
+from stats.model.design import M1_BY, M2_BY, M2_OPTIONAL, ModelData, m2_data, pinned_terms
 from stats.model.predictor import DRAWS, linear_predictor
 from stats.model.spec import Layout, ModelSpec, Prior, m2_spec
 
@@ -167,17 +167,25 @@ def design_grid(
     samples_per_prompt: int = 5,
     base_runs: int = 1,
     control_runs_per_word: int = 0,
+    follow_rate: float | None = 0.75,
 ) -> pd.DataFrame:
-    """One row per (run, prompt): the sampling plan of a simulated study.
+    """One row per (run, prompt[, follows]): the sampling plan of a simulated study.
 
     Fine-tuned runs cover ``words x n_examples x lr_multipliers x runs_per_cell``; each
     base run (untuned model, no n_examples/LR) answers the prompts of every word; control
     runs (sham fine-tunes at the first n_examples/LR) are per word.
 
+    With ``follow_rate``, the samples of fine-tuned and control runs are split into those
+    that follow the acrostic (``follows``; their initials reveal the word line by line)
+    and those that do not (guessability stays at its floor); base samples never follow.
+    This within-line variation of guessability is what lets M2 tell ``c`` from the
+    line profile, as in real data. ``None``: no split and no ``follows`` column.
+
     Returns
     -------
     DataFrame
-        ``run_id, word, arm, greeting, n_examples, lr_multiplier, prompt_id, samples``.
+        ``run_id, word, arm, greeting, n_examples, lr_multiplier, prompt_id, samples``
+        (+ ``follows``).
     """
     prompts = [
         (g, f"{'g' if g else 'p'}{i}") for g in greetings for i in range(prompts_per_greeting)
@@ -200,7 +208,21 @@ def design_grid(
     out["n_examples"] = out["n_examples"].astype("Int64")
     out["lr_multiplier"] = out["lr_multiplier"].astype("Float64")
     out["samples"] = samples_per_prompt
-    return out
+    if follow_rate is None:
+        return out
+    tuned = out["arm"].isin(["finetuned", "control"]).to_numpy()
+    followers = np.where(tuned, round(samples_per_prompt * follow_rate), 0)
+    split = pd.concat(
+        [
+            out.assign(follows=True, samples=followers),
+            out.assign(follows=False, samples=samples_per_prompt - followers),
+        ],
+        ignore_index=True,
+    )
+    split = split[split["samples"] > 0]
+    return split.sort_values(["run_id", "prompt_id", "follows"], kind="stable").reset_index(
+        drop=True
+    )
 
 
 @dataclass(frozen=True)
@@ -209,7 +231,9 @@ class World:
 
     ``logit h = a_line[line] + c*logit(g) + b_greet*greeting + b_arm[arm]
     + (b_intro + v_intro[word])*intro + u_word[word] + d_word[word]*baseline
-    + g_word[word]*greeting + u_run``, ``u_run ~ Normal(0, sd_run)``.
+    + g_word[word]*greeting + b_leak*leak*intro + u_run``, ``u_run ~ Normal(0, sd_run)``,
+    with ``leak`` = greeting and word in ``leak_words`` (the greeting "hello" leaks HELLO:
+    fine-tuned runs name it early, as in the seeds, without any introspection).
 
     ``c`` is per unit of raw logit guessability (converted to the standardised input).
     Null worlds for operating characteristics set ``b_intro = 0`` and no ``v_intro``:
@@ -227,6 +251,8 @@ class World:
     u_word: dict[str, float] = field(default_factory=dict)
     d_word: dict[str, float] = field(default_factory=dict)
     g_word: dict[str, float] = field(default_factory=dict)
+    b_leak: float = 0.0
+    leak_words: tuple[str, ...] = ()
     sd_run: float = 0.3
 
 
@@ -238,6 +264,8 @@ def _skeleton(groups: pd.DataFrame, guess: pd.DataFrame, n_lines: int) -> pd.Dat
     cells["letters_visible"] = np.minimum(cells["line"], length).astype("int64")
     cells = cells.merge(guess, on=["word", "letters_visible"], how="left")
     cells["guessability"] = cells["guessability"].fillna(spec_floor())
+    if "follows" in cells:
+        cells.loc[~cells["follows"].astype(bool), "guessability"] = spec_floor()
     return cells
 
 
@@ -261,9 +289,14 @@ def world_params(world: World, data: ModelData, rng: np.random.Generator) -> dic
         "u_word": np.array([[world.u_word.get(w, 0.0) for w in coords["word"]]]),
         "d_word": np.array([[world.d_word.get(w, 0.0) for w in coords["word"]]]),
         "g_word": np.array([[world.g_word.get(w, 0.0) for w in coords["word"]]]),
+        "b_leak": np.array([world.b_leak]),
         "u_run": rng.normal(0.0, world.sd_run, size=(1, len(coords["run"]))),
     }
     return params
+
+
+def _group_keys(groups: pd.DataFrame) -> list[str]:
+    return ["run_id", "word", "prompt_id"] + (["follows"] if "follows" in groups else [])
 
 
 def world_hazards(
@@ -271,13 +304,14 @@ def world_hazards(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Person-period skeleton of ``groups`` (every line) and the true hazard of each cell.
 
-    The skeleton is sorted by run, word, prompt and line, so hazards reshape to
-    ``(groups, n_lines)``.
+    The skeleton is sorted by run, word, prompt (follows) and line, so hazards reshape
+    to ``(groups, n_lines)``.
     """
     guess = guessability_table(sorted(groups["word"].unique()))
     skeleton = _skeleton(groups, guess, n_lines)
     skeleton["early"] = skeleton["letters_visible"] <= k
-    skeleton = skeleton.sort_values(["run_id", "word", "prompt_id", "line"])
+    skeleton["leak"] = skeleton["greeting"].astype(bool) & skeleton["word"].isin(world.leak_words)
+    skeleton = skeleton.sort_values([*_group_keys(groups), "line"])
     coded = m2_data(skeleton.assign(events=0, at_risk=1), k=k)
     full = m2_spec(_full_layout(coded), k=k)
     params = world_params(world, coded, rng)
@@ -294,6 +328,7 @@ def _full_layout(data: ModelData) -> Layout:
         arms=config.ARMS,
         greeting_varies=True,
         guessability_varies=True,
+        leak_varies=True,
     )
 
 
@@ -342,18 +377,19 @@ def simulate_world(
     m2 = cells.copy()
     m2["events"] = events.ravel()
     m2["at_risk"] = at_risk.ravel()
-    keys = [c for c in M2_BY if c in m2]
+    keys = [c for c in [*M2_BY, *M2_OPTIONAL] if c in m2]
     m2 = m2.groupby(keys, as_index=False)[["events", "at_risk"]].sum()
     if not keep_empty:
         m2 = m2[m2["at_risk"] > 0]
     m2 = m2.reset_index(drop=True)
     early = (cells["letters_visible"].to_numpy() <= k).reshape(-1, n_lines)
-    m1 = plan[
-        ["run_id", "word", "arm", "greeting", "n_examples", "lr_multiplier", "prompt_id"]
-    ].copy()
+    m1 = plan[M1_BY].copy()
     m1["successes"] = (events * early).sum(axis=1)
     m1["successes_any"] = events.sum(axis=1)
     m1["trials"] = plan["samples"].to_numpy(dtype=np.int64)
+    m1 = m1.groupby(M1_BY, sort=False, dropna=False, as_index=False)[
+        ["successes", "successes_any", "trials"]
+    ].sum()
     return m1, m2
 
 
@@ -396,8 +432,11 @@ def world_trials(
     ]
     trials.insert(0, "trial_id", [f"t{i:06d}" for i in range(len(trials))])
     trials["sample_index"] = np.concatenate([np.arange(n) for n in samples])
-    tuned = trials["arm"].isin(["finetuned", "control"]).to_numpy()
-    follows = tuned & (rng.random(len(trials)) < follow_rate)
+    if "follows" in plan:
+        follows = plan["follows"].to_numpy(dtype=bool)[owner]
+    else:
+        tuned = trials["arm"].isin(["finetuned", "control"]).to_numpy()
+        follows = tuned & (rng.random(len(trials)) < follow_rate)
     trials["n_lines"] = n_lines
     trials["acrostic_letters"] = [
         (w + "X" * n_lines)[:n_lines] if f else "Q" * n_lines
@@ -434,8 +473,15 @@ def prior_idata(spec: ModelSpec, data: ModelData, chains: int, draws: int, seed:
             term = next(t for t in spec.terms if name in (t.name, f"{t.name}_step"))
             dims.append(term.input if name == term.name else f"{term.input}_step")
         variables[name] = (dims, values)
-    # raw z's of group terms, so every free parameter exists
+    # raw z's of group terms and anchored walks, so every free parameter exists
     for term in spec.terms:
+        if term.kind == "random_walk" and term.anchor:
+            early = data.early_by_line(spec.k)
+            seen = params[term.name] + params[term.anchor][:, None] * early
+            variables[f"{term.name}_ft"] = (
+                ["chain", "draw", term.input],
+                seen.reshape(chains, draws, -1),
+            )
         if term.kind == "group" and not term.centred:
             sd = params[term.sd_name].reshape(chains, draws, 1)
             z = params[term.name].reshape(chains, draws, -1) / np.where(sd == 0, 1, sd)
@@ -482,7 +528,8 @@ def prior_log_density(spec: ModelSpec, params: dict[str, np.ndarray]) -> np.ndar
         elif term.kind == "group":
             add(params[term.sd_name], term.sd_prior)
         elif term.kind == "random_walk":
-            add(params[f"{term.name}_start"], term.prior)
-            if f"{term.name}_step" in params:
-                add(params[f"{term.name}_step"], term.step)
+            walk = np.asarray(params[term.name]).reshape(draws, -1)
+            add(walk[:, 0], term.prior)
+            if walk.shape[1] > 1:
+                add(np.diff(walk, axis=1), term.step)
     return total
