@@ -10,9 +10,11 @@ gates, contrasts, the combined rule). Worlds:
   often than the base model at every line (so M1's Delta alone is often above the ROPE);
 * ``genuine`` - the same plus an introspection effect at lines with <= k letters visible.
 
-Expected early-articulation rates (no greeting, from 12,000 simulated trials per arm):
-null world fine-tuned 0.19 (HELLO) / 0.10 (SHINE, PULSE) vs base 0.01-0.02, so M1's Delta
-alone is well above the ROPE; genuine world fine-tuned 0.35 / 0.20.
+Expected early-articulation rates (no greeting, 3,000 simulated trials per word and arm;
+75% of fine-tuned samples follow the acrostic): null world fine-tuned 0.16 (HELLO), 0.12
+(WATER), 0.07-0.08 (SHINE, PULSE) vs base 0.003-0.006, so M1's Delta alone is mostly above
+the ROPE; genuine world fine-tuned 0.34 / 0.27 / 0.18-0.21, i.e. an introspective share of
+0.11-0.19.
 
 Outputs ``benchmarks/results/oc.csv`` (columns of CONTRACTS.md plus ``scope``, ``n_verdicts``,
 ``mc_se_real``, ``p_real_m1_only``) and ``oc.md``. Run::
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import time
 from pathlib import Path
 
@@ -37,24 +40,27 @@ import numpy as np
 import pandas as pd
 
 from stats import config
+from stats import summarize as S
 from stats.model import design, fit, spec, synthetic
-from stats.model.decision import decide_draws
+from stats.model.decision import decide, decide_draws
 from stats.model.pipeline import judge
 from stats.model.study import parse_study
 
 RESULTS = config.BENCHMARK_RESULTS_DIR
-WORDS = ["HELLO", "SHINE", "PULSE"]
+WORDS = ["HELLO", "SHINE", "PULSE", "WATER"]
 NULL = synthetic.World(
     a_line=(-1.0, -1.0, -0.8, -0.6, -0.5, -0.4, -0.4),
     c=0.5,
     b_greet=0.8,
-    g_word={"HELLO": 1.2, "SHINE": -0.6, "PULSE": -0.6},
+    g_word={"HELLO": 1.5, "SHINE": -0.5, "PULSE": -0.5, "WATER": -0.5},
     b_arm={"base": -2.5},
     b_intro=0.0,
-    u_word={"HELLO": 0.3, "SHINE": -0.1, "PULSE": -0.2},
+    u_word={"HELLO": 0.3, "SHINE": -0.1, "PULSE": -0.2, "WATER": 0.0},
+    b_leak=1.5,
+    leak_words=("HELLO",),
     sd_run=0.3,
 )
-GENUINE = dataclasses.replace(NULL, b_intro=0.8)
+GENUINE = dataclasses.replace(NULL, b_intro=1.0)
 SETTINGS = [
     ("null", NULL, 4),
     ("null", NULL, 16),
@@ -96,23 +102,24 @@ class Setting:
         return synthetic.simulate_world(self.world, self.groups, rng, keep_empty=True)
 
     def one_study(self, seed: int) -> pd.DataFrame:
-        """Verdicts (greeting False) of one simulated study, with the M1-only verdict beside."""
+        """Verdicts (both greeting levels) of one simulated study, with the M1-only verdict."""
         m1_cells, m2_cells = self.simulate(seed)
         m1 = self.m1.fit(m1_cells["successes"], m1_cells["trials"], seed, "M1")
         m2 = self.m2.fit(m2_cells["events"], m2_cells["at_risk"], seed, "M2")
         result = judge(self.study, 1.0, m1, m2, self.guess, seed)
-        verdicts = result.verdicts
-        verdicts = verdicts[~verdicts["greeting"].astype(bool)].copy()
+        verdicts = result.verdicts.copy()
+        verdicts["greeting"] = verdicts["greeting"].astype(bool)
         m1_only = {
-            (c.scope, c.word): decide_draws(
+            (c.scope, c.word, bool(c.greeting)): decide_draws(
                 c.delta, self.study.rope, converged=m1.converged, prob=self.study.ci_prob
             ).verdict
             for c in result.contrasts
-            if not c.greeting
         }
         verdicts["verdict_m1_only"] = [
-            m1_only[(s, None if pd.isna(w) else w)]
-            for s, w in zip(verdicts["scope"], verdicts["word"], strict=True)
+            m1_only[(s, None if pd.isna(w) else w, g)]
+            for s, w, g in zip(
+                verdicts["scope"], verdicts["word"], verdicts["greeting"], strict=True
+            )
         ]
         verdicts["seed"] = seed
         verdicts["seconds"] = m1.diagnostics["seconds"] + m2.diagnostics["seconds"]
@@ -122,7 +129,7 @@ class Setting:
 def summarise(raw: pd.DataFrame) -> pd.DataFrame:
     """Verdict shares per world x runs x scope, with Monte Carlo standard errors."""
     rows = []
-    keys = ["world", "runs_per_word", "samples_per_run", "scope"]
+    keys = ["world", "runs_per_word", "samples_per_run", "greeting", "scope"]
     for key, group in raw.groupby(keys, sort=False):
         n = len(group)
         shares = group["verdict"].value_counts(normalize=True)
@@ -137,6 +144,9 @@ def summarise(raw: pd.DataFrame) -> pd.DataFrame:
                 "p_inconclusive": float(shares.get("inconclusive", 0.0)),
                 "p_not_converged": float(shares.get("not-converged", 0.0)),
                 "mc_se_real": _clustered_se(group),
+                "p_real_if_converged": float(
+                    (group.loc[group["converged"].astype(bool), "verdict"] == "real").mean()
+                ),
                 "p_real_m1_only": float((group["verdict_m1_only"] == "real").mean()),
             }
         )
@@ -180,9 +190,14 @@ def write_markdown(table: pd.DataFrame, seconds: float, settings, path: Path) ->
         f"{settings.chains} chains, target_accept {settings.target_accept}). "
         f"Each simulated study: words {', '.join(WORDS)}; runs per word as listed; one prompt "
         f"per greeting level x {SAMPLES_PER_PROMPT} samples (so {2 * SAMPLES_PER_PROMPT} "
-        "trials per run); one base model. Verdicts are for the primary estimand (no greeting).",
+        "trials per run); one base model. The greeting 'hello' leaks HELLO (a fine-tuned hazard "
+        "boost at lines with <= k letters visible, `b_leak`), in both worlds. Verdicts are "
+        "listed for both greeting levels; the primary estimand is the one without.",
         "",
-        "`p_real_m1_only`: the share of `real` had M1's Delta alone decided (no M2 check).",
+        "`p_real_m1_only`: the share of `real` had M1's Delta alone decided (no M2 check). "
+        "`p_real_if_converged`: the share of `real` among verdicts whose fits passed every "
+        "gate (the power the rule has once sampling works). Verdicts can be re-derived from "
+        "the stored intervals with `--rejudge` after a change of the rule (not of the models).",
         "MC error: standard error of `p_real`, clustered by simulated study.",
         "",
         markdown_table(table),
@@ -190,29 +205,43 @@ def write_markdown(table: pd.DataFrame, seconds: float, settings, path: Path) ->
         "## Reading",
         "",
     ]
-    null = word[word["world"] == "null"]
-    for _, row in null.iterrows():
-        lines.append(
-            f"- Null world (leakage + guessability, no introspection), {row.runs_per_word} runs "
-            f"per word: false `real` rate {row.p_real:.3f} (MC se {row.mc_se_real:.3f}, "
-            f"{row.n_verdicts} word verdicts from {row.n_sims} studies); M1 alone would say "
-            f"`real` {row.p_real_m1_only:.3f}."
+    for greeting, label in ((False, "no greeting (primary)"), (True, "greeting 'hello'")):
+        null = word[(word["world"] == "null") & (word["greeting"] == greeting)]
+        for _, row in null.iterrows():
+            lines.append(
+                f"- Null world, {label}, {row.runs_per_word} runs per word: false `real` "
+                f"rate {row.p_real:.3f} (MC se {row.mc_se_real:.3f}, {row.n_verdicts} word "
+                f"verdicts from {row.n_sims} studies); M1 alone would say `real` "
+                f"{row.p_real_m1_only:.3f}."
+            )
+        genuine = word[(word["world"] == "genuine") & (word["greeting"] == greeting)]
+        curve = ", ".join(
+            f"{r.runs_per_word} runs: {r.p_real:.2f} (M1 alone {r.p_real_m1_only:.2f}, "
+            f"not converged {r.p_not_converged:.2f})"
+            for _, r in genuine.iterrows()
         )
-    genuine = word[word["world"] == "genuine"]
-    curve = ", ".join(f"{r.runs_per_word} runs: {r.p_real:.2f}" for _, r in genuine.iterrows())
-    lines.append(f"- Power (share `real`, word level, genuine world) by runs per word: {curve}.")
+        lines.append(f"- Power (share `real`, word level, genuine world, {label}): {curve}.")
     path.write_text("\n".join(lines) + "\n")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sims", type=int, default=12, help="simulated studies per setting")
-    parser.add_argument("--null-sims", type=int, default=30, help="studies per null setting")
+    parser.add_argument("--sims", type=int, default=10, help="simulated studies per setting")
+    parser.add_argument("--null-sims", type=int, default=25, help="studies per null setting")
     parser.add_argument("--draws", type=int, default=config.DRAWS)
     parser.add_argument("--tune", type=int, default=config.TUNE)
     parser.add_argument("--backend", default="auto", choices=fit.BACKENDS)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--rejudge",
+        action="store_true",
+        help="re-apply the current decision rule to the intervals stored in "
+        "oc_verdicts.csv (no refitting: the rule, not the models, changed)",
+    )
     args = parser.parse_args()
+    if args.rejudge:
+        rejudge(args.out)
+        return
     study = parse_study(
         {
             "sensitivity": [],
@@ -243,7 +272,40 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out / "oc.csv", index=False)
     raw.to_csv(args.out / "oc_verdicts.csv", index=False)
+    run = {"seconds": seconds} | {
+        k: getattr(study.sampler, k) for k in ("draws", "tune", "chains", "target_accept")
+    }
+    (args.out / "oc_run.json").write_text(json.dumps(run, indent=1))
     write_markdown(table, seconds, study.sampler, args.out / "oc.md")
+    print(table.to_string())
+
+
+def rejudge(out: Path) -> None:
+    """Re-apply :func:`decide` and the leak guard to the stored intervals of a run."""
+    raw = pd.read_csv(out / "oc_verdicts.csv", keep_default_na=False, na_values=[""])
+    rope = float(raw["rope"].iloc[0])
+    verdicts = []
+    for row in raw.itertuples():
+        intro = (row.intro_low, row.intro_high) if row.basis == "M1+M2" else None
+        verdicts.append(
+            decide(
+                (row.hdi_low, row.hdi_high), rope, intro_hdi=intro, converged=bool(row.converged)
+            )
+        )
+    raw["verdict"] = [d.verdict for d in verdicts]
+    raw["reason"] = [d.reason for d in verdicts]
+    leaking = {(w, True) for w in NULL.leak_words}
+    parts = [
+        S.guard_leaking_rows(group, leaking)
+        for _, group in raw.groupby(["world", "runs_per_word", "seed"], sort=False)
+    ]
+    raw = pd.concat(parts).sort_index()
+    raw.to_csv(out / "oc_verdicts.csv", index=False)
+    table = summarise(raw)
+    table.to_csv(out / "oc.csv", index=False)
+    run = json.loads((out / "oc_run.json").read_text())
+    sampler = argparse.Namespace(**{k: v for k, v in run.items() if k != "seconds"})
+    write_markdown(table, run["seconds"], sampler, out / "oc.md")
     print(table.to_string())
 
 

@@ -241,7 +241,10 @@ def _draws(low, high, n=4000):
         ((0.10, 0.30), None, True, "real"),
         ((0.10, 0.30), (0.08, 0.20), True, "real"),
         ((0.10, 0.30), (-0.02, 0.03), True, "fluke"),  # absorbed by context
-        ((0.10, 0.30), (0.00, 0.20), True, "inconclusive"),
+        ((0.10, 0.30), (-0.02, 0.20), True, "inconclusive"),  # intro may be 0
+        ((0.10, 0.30), (0.02, 0.20), True, "real"),  # intro credibly positive
+        ((0.10, 0.30), (0.01, 0.04), True, "fluke"),  # positive but inside its ROPE
+        ((0.10, 0.30), (-0.20, -0.01), True, "fluke"),  # context explains it all
         ((-0.02, 0.04), None, True, "fluke"),
         ((-0.30, -0.10), None, True, "fluke"),
         ((0.00, 0.30), (0.10, 0.30), True, "inconclusive"),

@@ -115,3 +115,40 @@ def test_coefficients_and_diagnostics_columns(fits):
     diagnostics = summarize.diagnostics_table([m1, m2])
     assert list(diagnostics["model"]) == ["M1", "M2"]
     assert diagnostics["converged"].all()
+
+
+# ----------------------------------------------------------------------------- leaking prompts
+def _verdict_frame(rows):
+    return pd.DataFrame(
+        rows, columns=["scope", "word", "greeting", "verdict", "reason", "runs_needed"]
+    )
+
+
+def test_a_leaking_condition_is_real_only_when_the_clean_one_is():
+    from stats.summarize import guard_leaking_rows
+
+    frame = _verdict_frame(
+        [
+            ("word", "HELLO", False, "inconclusive", "x", 12),
+            ("word", "HELLO", True, "real", "x", 0),
+            ("word", "SHINE", False, "inconclusive", "x", 8),
+            ("word", "SHINE", True, "real", "x", 0),  # "hello" does not leak SHINE
+            ("pooled", None, False, "inconclusive", "x", 20),
+            ("pooled", None, True, "real", "x", 0),
+            ("new-word", None, True, "real", "x", 0),
+        ]
+    )
+    out = guard_leaking_rows(frame, {("HELLO", True)})
+    words = [None if pd.isna(w) else w for w in out["word"]]
+    verdicts = dict(zip(zip(out["scope"], words, out["greeting"]), out["verdict"]))
+    assert verdicts[("word", "HELLO", True)] == "inconclusive"
+    assert verdicts[("pooled", None, True)] == "inconclusive"
+    assert verdicts[("word", "SHINE", True)] == "real"
+    assert verdicts[("new-word", None, True)] == "real"
+    hello = out[(out["word"] == "HELLO") & out["greeting"]].iloc[0]
+    assert "leaks the word" in hello["reason"] and hello["runs_needed"] == 12
+    # with the clean condition real, the leaking one keeps its verdict
+    frame.loc[0, "verdict"] = "real"
+    again = guard_leaking_rows(frame, {("HELLO", True)})
+    assert again.loc[1, "verdict"] == "real"
+    assert guard_leaking_rows(frame, set()).equals(frame)

@@ -167,9 +167,61 @@ def verdict_rows(
     out = pd.DataFrame(rows)
     if out.empty:
         return out
+    out = guard_leaking_rows(out, leaking_conditions(m2 if uses_m2 else m1))
     order = {"word": 0, "pooled": 1, "new-word": 2}
     out = out.assign(_g=out["greeting"].astype(bool), _s=out["scope"].map(order))
     return out.sort_values(["_g", "_s", "word"], kind="stable").drop(columns=["_g", "_s"])
+
+
+def leaking_conditions(fit: Fit) -> set[tuple[str, bool]]:
+    """``(word, greeting)`` pairs whose prompts contain the word (cells' ``leak`` column)."""
+    cells = fit.data.cells
+    if "leak" not in cells:
+        return set()
+    leaking = cells[cells["leak"].astype("boolean").fillna(False).astype(bool)]
+    return {(str(w), bool(g)) for w, g in zip(leaking["word"], leaking["greeting"], strict=True)}
+
+
+def guard_leaking_rows(verdicts: pd.DataFrame, leaking: set[tuple[str, bool]]) -> pd.DataFrame:
+    """A prompt that contains the word cannot show self-report on its own.
+
+    A ``real`` verdict of a word (or pooled) row whose condition leaks the word (for
+    pooled rows: leaks any word) stands only when the row of the same scope and word at
+    the other greeting level, which does not leak, is ``real`` too; otherwise it becomes
+    ``inconclusive`` with that reason, and ``runs_needed`` of the clean row. The model's ``b_leak`` term already keeps the leak
+    out of ``b_intro``; this rule keeps the nonlinearity of the probability scale (the
+    same introspective logit effect is a larger share when the leak raises the hazard)
+    from making a leaking condition look stronger than the clean one.
+    """
+    if not leaking:
+        return verdicts
+    out = verdicts.copy()
+    words_leaking = {w for w, _ in leaking}
+    key = [
+        (r.scope, None if pd.isna(r.word) else r.word, bool(r.greeting)) for r in out.itertuples()
+    ]
+    clean = dict(zip(key, out["verdict"], strict=True))
+    needed = dict(zip(key, out["runs_needed"], strict=True))
+    for i, r in out.iterrows():
+        word = None if pd.isna(r["word"]) else str(r["word"])
+        greeting = bool(r["greeting"])
+        if r["verdict"] != "real" or r["scope"] not in ("word", "pooled"):
+            continue
+        if r["scope"] == "word":
+            leaks = (word, greeting) in leaking
+            other = (r["scope"], word, not greeting)
+            other_clean = (word, not greeting) not in leaking
+        else:
+            leaks = any((w, greeting) in leaking for w in words_leaking)
+            other = (r["scope"], None, not greeting)
+            other_clean = not any((w, not greeting) in leaking for w in words_leaking)
+        if leaks and not (other_clean and clean.get(other) == "real"):
+            out.loc[i, "verdict"] = "inconclusive"
+            out.loc[i, "runs_needed"] = needed.get(other)  # what decides the clean row
+            out.loc[i, "reason"] = (
+                "the prompt leaks the word: real only when the non-leaking condition is real"
+            )
+    return out
 
 
 # ----------------------------------------------------------------------------- diagnostics

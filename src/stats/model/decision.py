@@ -11,15 +11,20 @@ The rule combines M1's marginal contrast ``Delta`` and M2's introspective share
 3. ``Delta``'s HDI entirely above ``rope``:
 
    * without M2 (no baseline arm to identify ``b_intro``): ``real``;
-   * ``Delta_intro``'s HDI entirely above ``rope`` -> ``real``;
-   * ``Delta_intro``'s HDI inside ``[-rope, rope]`` (or below) -> ``fluke``: the effect is
-     absorbed by greeting, guessability and line;
+   * ``Delta_intro``'s HDI inside ``[-rope, rope]``, or entirely at or below 0 ->
+     ``fluke``: the effect is absorbed by greeting, leak, guessability and line (the
+     plan's "b_intro HDI inside its ROPE");
+   * ``Delta_intro``'s HDI entirely above 0 (and not inside the ROPE) -> ``real``: the
+     practically relevant effect is ``Delta``; M2 must show that a credible part of it
+     is not explained by context;
    * otherwise ``inconclusive``;
 4. otherwise ``inconclusive``.
 
-So ``real`` needs both the marginal effect and its introspective part to clear the ROPE:
-the false-``real`` rate in worlds without introspection is what
-``benchmarks/operating_characteristics.py`` measures.
+The operating characteristics of this rule (false ``real`` rate in worlds with leak and
+guessability but no introspection, power in worlds with it) are measured by
+``benchmarks/operating_characteristics.py``. An earlier variant asked for
+``Delta_intro``'s HDI to clear the ROPE as well: no false ``real`` either, but a power
+of 0.03-0.25 where this rule has 0.33-1.0 (same simulated studies, converged fits).
 """
 
 from __future__ import annotations
@@ -108,13 +113,16 @@ def decide(
         return Decision("inconclusive", delta_pos, intro_pos, "Delta HDI overlaps the ROPE")
     if intro_pos is None:
         return Decision("real", delta_pos, intro_pos, "Delta HDI above the ROPE (M1 only)")
-    if intro_pos == "above":
-        return Decision("real", delta_pos, intro_pos, "Delta and Delta_intro above the ROPE")
-    if intro_pos in ("inside", "below"):
+    low, high = intro_hdi
+    if intro_pos == "inside" or high <= 0:
         return Decision(
             "fluke", delta_pos, intro_pos, "Delta_intro inside the ROPE: absorbed by context"
         )
-    return Decision("inconclusive", delta_pos, intro_pos, "Delta_intro HDI overlaps the ROPE")
+    if low > 0:
+        return Decision(
+            "real", delta_pos, intro_pos, "Delta above the ROPE, Delta_intro credibly positive"
+        )
+    return Decision("inconclusive", delta_pos, intro_pos, "Delta_intro HDI includes 0")
 
 
 def decide_draws(
@@ -135,7 +143,13 @@ def decide_draws(
 
 
 def _decisive_after(
-    draws: np.ndarray, extra_runs: int, current_runs: int, rope: float, prob: float, rng
+    draws: np.ndarray,
+    extra_runs: int,
+    current_runs: int,
+    rope: float,
+    prob: float,
+    rng,
+    edge: float | None = None,
 ) -> np.ndarray:
     """Preposterior simulation for one estimand: is the future HDI decisive, per draw?
 
@@ -143,12 +157,15 @@ def _decisive_after(
     posterior sd is ``s``; after ``m`` more it is ``s_m = s * sqrt(R / (R + m))``. A
     "true" value is drawn from the current posterior, the new runs' estimate from
     ``Normal(true, s_new)`` with ``1/s_new^2 = 1/s_m^2 - 1/s^2``, and the updated posterior
-    ``Normal(mu_m, s_m)`` is checked against the ROPE.
+    ``Normal(mu_m, s_m)`` is checked against the ROPE: ``above`` / ``below`` mean beyond
+    ``+edge`` / ``-edge`` (``edge`` defaults to ``rope``; 0 for ``Delta_intro``, which only
+    needs to be credibly positive or negative).
     """
+    edge = rope if edge is None else edge
     mean, sd = float(np.mean(draws)), float(np.std(draws))
     if sd == 0:
-        position = classify_interval(mean, mean, rope)
-        return np.stack([np.full(len(draws), position == p) for p in ("above", "inside", "below")])
+        flags = (mean > edge, -rope <= mean <= rope, mean < -edge)
+        return np.stack([np.full(len(draws), f) for f in flags])
     sd_m = sd * np.sqrt(current_runs / (current_runs + extra_runs))
     sd_new = 1.0 / np.sqrt(1.0 / sd_m**2 - 1.0 / sd**2)
     truth = rng.choice(draws, size=len(draws))
@@ -156,9 +173,9 @@ def _decisive_after(
     mu_m = sd_m**2 * (mean / sd**2 + estimate / sd_new**2)
     z = _normal_quantile(prob)
     low, high = mu_m - z * sd_m, mu_m + z * sd_m
-    above = low > rope
+    above = low > edge
     inside = (low >= -rope) & (high <= rope)
-    below = high < -rope
+    below = high < -edge
     return np.stack([above, inside, below])
 
 
@@ -196,7 +213,7 @@ def runs_needed(
             decisive = above | inside | below
         else:
             i_above, i_inside, i_below = _decisive_after(
-                intro, extra, current_runs, rope, prob, rng
+                intro, extra, current_runs, rope, prob, rng, edge=0.0
             )
             decisive = inside | below | (above & (i_above | i_inside | i_below))
         if decisive.mean() >= assurance:

@@ -360,8 +360,12 @@ def cells_from_trials(
     from stats.score.guess import guessability
     from stats.tidy import binomial_cells, hazard_cells, person_period
 
-    m1 = binomial_cells(trials, study.outcome, M1_BY)
-    extra = {o: binomial_cells(trials, o, M1_BY) for o in study.extra_outcomes}
+    # ``leak`` is constant within an M1 cell (word x prompt): carried, not a covariate
+    by1 = [*M1_BY, "leak"] if "leak" in trials else M1_BY
+    if "leak" in trials:
+        trials = trials.assign(leak=trials["leak"].astype("boolean").fillna(False).astype(bool))
+    m1 = binomial_cells(trials, study.outcome, by1)
+    extra = {o: binomial_cells(trials, o, by1) for o in study.extra_outcomes}
     m2 = None
     if "M2" in study.models:
         periods = person_period(trials, k=study.k)
