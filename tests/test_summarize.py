@@ -140,7 +140,8 @@ def test_a_leaking_condition_is_real_only_when_the_clean_one_is():
     )
     out = guard_leaking_rows(frame, {("HELLO", True)})
     words = [None if pd.isna(w) else w for w in out["word"]]
-    verdicts = dict(zip(zip(out["scope"], words, out["greeting"]), out["verdict"]))
+    keys = zip(out["scope"], words, out["greeting"], strict=True)
+    verdicts = dict(zip(keys, out["verdict"], strict=True))
     assert verdicts[("word", "HELLO", True)] == "inconclusive"
     assert verdicts[("pooled", None, True)] == "inconclusive"
     assert verdicts[("word", "SHINE", True)] == "real"

@@ -73,6 +73,9 @@ def snippet_of(raw: Any) -> str | None:
     if raw is None:
         return None
     if isinstance(raw, bytes | bytearray):
+        head = raw[:SNIPPET_CHARS]
+        if head.isascii():  # one character a byte: the same as decoding more and cutting
+            return head.decode("ascii")
         return bytes(raw[: SNIPPET_CHARS * 4]).decode("utf-8", errors="replace")[:SNIPPET_CHARS]
     if isinstance(raw, str):
         return raw[:SNIPPET_CHARS]

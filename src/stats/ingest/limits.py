@@ -34,6 +34,10 @@ class Limits:
         Batch output files at least this big (default 32 MiB) are decoded in a child
         process while the main process indexes requests and writes rows; 0: always,
         negative: never. Only used on machines with more than one CPU.
+    memory_rows : int
+        Batch requests indexed, and ``trial_id`` values remembered, in memory (about 60 and
+        8 bytes each) before they move to an on-disk scratch database (default 2,000,000);
+        this bounds ingest's memory whatever the number of records. 0: on disk from the start.
     """
 
     max_line_bytes: int = 16 * MIB
@@ -44,3 +48,4 @@ class Limits:
     max_zip_total_bytes: int = 4096 * MIB
     batch_rows: int = 50_000
     parallel_bytes: int = 32 * MIB
+    memory_rows: int = 2_000_000

@@ -164,6 +164,41 @@ def batch_request_parts(obj: dict) -> tuple[str, dict]:
     return str(custom_id), request_context(body, "body")
 
 
+def plain_chat_request(obj: dict) -> tuple[str, tuple, int] | None:
+    """The common batch input line, read quickly: a chat request without metadata.
+
+    Returns ``(custom_id, (model, system_prompt, prompt, temperature), n)``, exactly what
+    :func:`batch_request_parts` reads from such a line, or None for any other line (which
+    then goes through :func:`batch_request_parts`, with its errors). It reads no field that
+    an integer beyond 64 bits could change, so ``obj`` may come unchecked from orjson
+    (:func:`stats.ingest.fastjson.loads_line_unchecked`).
+    """
+    custom_id = obj.get("custom_id")
+    body = obj.get("body")
+    if type(custom_id) is not str or not custom_id or type(body) is not dict:
+        return None
+    if "messages" not in body or type(body.get("model")) is not str:
+        return None
+    metadata = body.get("metadata")
+    if type(metadata) is dict and metadata:
+        return None
+    n = body.get("n")
+    if n is None:
+        n = 1
+    elif type(n) is not int or not 0 < n < 2**53:
+        return None
+    temperature = body.get("temperature")
+    if type(temperature) is int:
+        temperature = float(temperature)
+    elif temperature is not None and (type(temperature) is not float or abs(temperature) >= 2**63):
+        return None  # a float this big may be orjson's reading of a huge integer
+    try:
+        system, prompt = prompt_of(body["messages"], "body.messages")
+    except RecordError:
+        return None
+    return custom_id, (body["model"], system, prompt, temperature), n
+
+
 # ----------------------------------------------------------------------------- responses
 def _chat_choice_text(choice: dict, where: str) -> str:
     message = choice.get("message")
@@ -329,6 +364,55 @@ def expand(
             "hints": ctx.get("hints"),
             "conditions": ctx.get("conditions"),
         }
+
+
+_KEY_TYPES = (str, int, bool, type(None))
+
+
+def plain_batch_output(obj: dict) -> tuple[str, str | None, str, list] | None:
+    """The common Batch API output line, read quickly: a chat completion with text answers.
+
+    Returns exactly what :func:`output_record` returns for such a line, or None for any
+    other line (errors, refusals, other endpoints, unusual types), which then goes through
+    :func:`output_record`. It reads no field that an integer beyond 64 bits could change,
+    so ``obj`` may come unchecked from orjson
+    (:func:`stats.ingest.fastjson.loads_line_unchecked`).
+    """
+    custom_id = obj.get("custom_id")
+    response = obj.get("response")
+    if type(custom_id) is not str or not custom_id or obj.get("error") is not None:
+        return None
+    if type(response) is not dict:
+        return None
+    status = response.get("status_code")
+    body = response.get("body")
+    if status is not None and (type(status) is not int or status != 200):
+        return None
+    if type(body) is not dict or body.get("object") == "response":
+        return None
+    choices = body.get("choices")
+    if type(choices) is not list or not choices:
+        return None
+    answers = []
+    for position, choice in enumerate(choices):
+        if type(choice) is not dict:
+            return None
+        index = choice.get("index", position)
+        message = choice.get("message")
+        content = message.get("content") if type(message) is dict else None
+        finish = choice.get("finish_reason")
+        if type(index) is not int or type(content) is not str or not content:
+            return None
+        if content.isspace() or (finish is not None and type(finish) is not str):
+            return None
+        answers.append((index, content, finish))
+    model = body.get("model")
+    line_id, body_id = obj.get("id"), body.get("id")
+    if model is not None and type(model) is not str:
+        return None
+    if type(line_id) not in _KEY_TYPES or type(body_id) not in _KEY_TYPES:
+        return None
+    return custom_id, model, f"{custom_id}|{line_id}|{body_id}", answers
 
 
 def output_record(obj: dict) -> tuple[str, str | None, str, list]:

@@ -13,7 +13,8 @@ every row is written once, in batches):
    manifest ``format:``; named by a run's ``training_file`` or a job's ``training_file``; or
    ``train`` in the file name) and which are HF-style transcripts (all others);
 4. read training files; fill run defaults;
-5. index batch request files by ``custom_id`` (on disk);
+5. index batch request files by ``custom_id`` (:mod:`stats.ingest.scratch`; big files are
+   decoded in child processes, see :mod:`stats.ingest.prefetch`);
 6. stream every transcript source into ``transcripts.parquet`` (duplicates by
    ``trial_id`` counted, not written), rejects into ``rejects.parquet``;
 7. reject batch requests that no output answered; write ``runs.parquet`` and
@@ -35,21 +36,32 @@ import os
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
+from itertools import chain, compress
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from stats import __version__, schemas
 from stats.config import PROCESSED_DIR, Artifacts
 from stats.ingest import anthropic, openai
-from stats.ingest.batch import parse_output_file, read_outputs
+from stats.ingest.batch import (
+    LOOKUP_CHUNK,
+    chunked,
+    item_candidates,
+    join_chunks,
+    parse_output_file,
+    parse_request_file,
+)
 from stats.ingest.candidates import as_bool, as_float, as_int
 from stats.ingest.detect import DAMAGED, EMPTY, MESSAGES, UNKNOWN, detect
 from stats.ingest.errors import IngestError, RecordError, Reject, snippet_of
 from stats.ingest.formats import FAMILY, FORMAT_KINDS, FORMATS
 from stats.ingest.generic import read_generic
-from stats.ingest.hashing import finish, prefix_state
+from stats.ingest.hashing import finish, finish_answer, prefix_state
 from stats.ingest.inspect_log import read_eval, read_legacy_json
 from stats.ingest.ledger import FileReport, check_balance, totals
 from stats.ingest.limits import Limits
@@ -60,9 +72,9 @@ from stats.ingest.prediction import PredictionTable
 from stats.ingest.prefetch import Prefetch
 from stats.ingest.records import SourceFile, iter_records, read_json_document
 from stats.ingest.runs import INT_FIELDS, RunRegistry
-from stats.ingest.scratch import Scratch, trial_int
+from stats.ingest.scratch import Scratch, release_memory
 from stats.ingest.training import read_training
-from stats.ingest.writer import BatchWriter
+from stats.ingest.writer import BatchWriter, arrow_schema
 from stats.text import detect_greeting, stable_hash
 
 Progress = Callable[[int], None]
@@ -72,6 +84,14 @@ UNREADABLE = "unreadable"
 SKIPPED_SUFFIXES = (".yaml", ".yml")
 SKIPPED_NAMES = ("truth.json",)
 SKIPPED_PREFIXES = ("readme", "license", "licence", "copying")
+TRANSCRIPT_COLUMNS = tuple(schemas.columns("transcripts"))
+TRANSCRIPT_TYPES = {field.name: field.type for field in arrow_schema("transcripts")}
+#: Columns of each pending row; the others are shared by the rows of a context.
+ROW_COLUMNS = ("trial_id", "locator", "sample_index", "response", "finish_reason")
+CONTEXT_COLUMNS = tuple(c for c in TRANSCRIPT_COLUMNS if c not in ROW_COLUMNS)
+_row_values = itemgetter(*(TRANSCRIPT_COLUMNS.index(c) for c in ROW_COLUMNS))
+_context_values = itemgetter(*(TRANSCRIPT_COLUMNS.index(c) for c in CONTEXT_COLUMNS))
+BATCH_FORMATS = ("openai-batch", "anthropic-batch", "openai-batch-input", "anthropic-batch-input")
 REQUEST_SIBLINGS = (
     ("output", "input"),
     ("results", "requests"),
@@ -154,8 +174,14 @@ class _Session:
         self.first_problems: list[str] = []
         self.content_hashes: set[str] = set()
         self._since_progress = 0
-        self._pending: list[tuple] = []
-        self._pending_meta: list[tuple] = []
+        # rows waiting to be written: per-row values, and the shared context of each
+        self._rows: list[tuple] = []  # (trial_id, locator, sample, response, finish, context)
+        self._contexts: list[tuple] = []  # values of CONTEXT_COLUMNS
+        self._context_meta: list[tuple] = []  # (source, run, model) of each context
+        self._context_of: dict[int, tuple] = {}  # id(prepared answers) -> (prepared, context)
+        self._context_version = -1
+        self._prepared: dict[tuple, tuple | None] = {}  # see _accept_answers
+        self._last = "the start"  # the last record handled in the current file
         self._prompt_cache: dict[tuple, tuple] = {}
         self._conditions_cache: dict[tuple, str | None] = {}
         self._prefetched: dict[int, Prefetch] = {}
@@ -166,7 +192,7 @@ class _Session:
         self.collect(paths)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="stats-ingest-") as tmp:
-            self.scratch = Scratch(Path(tmp))
+            self.scratch = Scratch(Path(tmp), self.limits.memory_rows)
             self.rejects = BatchWriter(self.artifacts.rejects, "rejects", self.limits.batch_rows)
             self.transcripts = BatchWriter(
                 self.artifacts.transcripts, "transcripts", self.limits.batch_rows
@@ -176,6 +202,9 @@ class _Session:
                 self.classify()
                 self.read_metadata()
                 self.start_prefetch()
+                # the schemas import the validation library: done while the children parse
+                self.transcripts.schema  # noqa: B018
+                self.rejects.schema  # noqa: B018
                 self.read_requests()
                 self.read_transcripts()
                 self.read_predictions()
@@ -345,8 +374,8 @@ class _Session:
 
     def _tick(self, n: int = 1, force: bool = False) -> None:
         self._since_progress += n
-        if self.progress is not None and (force or self._since_progress >= PROGRESS_EVERY):
-            if self._since_progress:
+        if force or self._since_progress >= PROGRESS_EVERY:
+            if self.progress is not None and self._since_progress:
                 self.progress(self._since_progress)
             self._since_progress = 0
 
@@ -465,40 +494,32 @@ class _Session:
     def read_requests(self) -> None:
         """Index every batch request file by custom_id."""
         for index, source in enumerate(self.files):
-            fmt = self.formats[index]
-            if fmt not in ("openai-batch-input", "anthropic-batch-input"):
-                continue
-            parse = (
-                openai.batch_request_parts
-                if fmt == "openai-batch-input"
-                else anthropic.batch_request_parts
-            )
-            records: Iterator = iter_records(source, self.limits)
-            if fmt == "anthropic-batch-input":
-                records = anthropic.iter_request_items(records)
-            order = 0
-            for item in records:
-                if isinstance(item, Reject):
-                    self.on_reject(source, item)
-                    continue
-                locator, obj, raw = item
-                try:
-                    custom_id, ctx = parse(obj)
-                except RecordError as err:
-                    self.on_reject(
-                        source,
-                        Reject(
-                            locator,
-                            err.reason,
-                            f"{source.where(locator)}: {err.detail}",
-                            snippet_of(raw),
-                        ),
-                    )
-                    continue
-                order += 1
-                self.scratch.add_request(index, order, locator, custom_id, ctx)
-                self._tick()
+            if self.formats[index] in ("openai-batch-input", "anthropic-batch-input"):
+                parsed = self._prefetched.pop(index, None) or self._parse_file(index, source)
+                self._prefetch_after(index)
+                self._index_requests(index, source, parsed)
         self.scratch.build_requests()
+
+    def _index_requests(self, index: int, source: SourceFile, parsed: Any) -> None:
+        """Add the parsed lines of one request file to the index (rejects to rejects)."""
+        order = 0
+        for item in chain.from_iterable(chunked(parsed)):
+            kind = item[0]
+            if kind == "requests":
+                _, locators, custom_ids, contexts, bases, json_of = item
+                self.scratch.add_requests(
+                    index, order + 1, locators, custom_ids, contexts, bases, json_of
+                )
+                order += len(custom_ids)
+                self._tick(len(custom_ids))
+            elif kind == "warn":
+                source.report.warn(item[1])
+            elif kind == "reject":
+                self.on_reject(source, item[1])
+            else:
+                _, locator, reason, detail, snippet = item
+                detail = f"{source.where(locator)}: {detail}"
+                self.on_reject(source, Reject(locator, reason, detail, snippet))
 
     def _request_files_for(self, index: int) -> list[int]:
         source = self.files[index]
@@ -547,15 +568,7 @@ class _Session:
         fmt = self.formats[index]
         limits = self.limits
         if fmt in ("openai-batch", "anthropic-batch"):
-            files = self._request_files_for(index)
-            scratch = self.scratch
-
-            def lookup(custom_ids: list[str]) -> dict[str, tuple[dict, int]]:
-                """Requests of these custom_ids, from this output's request files."""
-                return scratch.lookup_many(custom_ids, files)
-
-            parsed = self._prefetched.pop(index, None) or self._parse_outputs(index, source)
-            return read_outputs(source, iter(parsed), lookup)
+            return self._batch_candidates(index, source)
         if fmt == "openai-chat":
             return openai.read_chat_completions(source, iter_records(source, limits))
         if fmt == "anthropic-message":
@@ -568,26 +581,200 @@ class _Session:
             return read_text_transcript(source, limits)
         return read_generic(source, iter_records(source, limits))
 
-    def _parse_outputs(self, index: int, source: SourceFile) -> Any:
-        """A batch output file's parsed lines: from a child process when the file is big."""
-        args = (str(source.path), source.name, self.limits, self.formats[index])
+    def _batch_candidates(self, index: int, source: SourceFile) -> Iterator[dict | Reject]:
+        """Candidates of a batch output file joined to its requests.
+
+        The common answer (a text answer to a request without trial fields, hints or
+        conditions) is accepted here directly, with what its request and model fix computed
+        once (:meth:`_prepare_answers`); every other item goes through
+        :func:`stats.ingest.batch.item_candidates` and :meth:`accept`, as other sources do.
+        """
+        files = self._request_files_for(index)
+        scratch = self.scratch
+
+        def lookup(custom_ids: list[str]) -> dict[str, tuple[dict, int]]:
+            """Requests of these custom_ids, from this output's request files."""
+            return scratch.lookup_many(custom_ids, files)
+
+        parsed = self._prefetched.pop(index, None) or self._parse_file(index, source)
+        self._prefetch_after(index)
+        self._prepared = {}
+        accept_answers = self._accept_answers
+        for chunk, found in join_chunks(parsed, lookup):
+            for item in chunk:
+                kind = item[0]
+                if kind == "plain" or kind == "ok":
+                    request = found.get(item[2])
+                    if request is not None and accept_answers(index, source, item, request):
+                        continue
+                yield from item_candidates(source, item, found)
+
+    def _prepare_answers(
+        self, index: int, source: SourceFile, ctx: dict, model: str
+    ) -> tuple | None:
+        """What :meth:`accept` computes from a plain request context and a model, or None.
+
+        None when the context has trial fields, hints or conditions, or a field that
+        :meth:`accept` would convert or reject: such items take the general path.
+        """
+        if ctx.get("trial") or ctx.get("hints") or ctx.get("conditions"):
+            return None
+        spec = source.spec
+        run_id = spec.run_id if spec is not None else None
+        if run_id is not None:
+            run_id = str(run_id)
+        prompt = ctx.get("prompt")
+        system = ctx.get("system_prompt")
+        temperature = ctx.get("temperature")
+        if type(prompt) is not str or (temperature is not None and type(temperature) is not float):
+            return None
+        run = self.registry.resolve(model, ctx.get("model"), run_id)
+        system = system or run.system_prompt
+        if system is not None and type(system) is not str:
+            return None
+        cached = self._prompt_hashes(model, system, prompt)
+        greeting = run.greeting
+        if greeting is None and spec is not None:
+            greeting = spec.greeting
+        if greeting is None:
+            greeting = cached[1]
+        conditions = self._conditions(index, spec, run, None)
+        return run, system, prompt, cached[0], bool(greeting), cached[2], temperature, conditions
+
+    def _accept_answers(self, index: int, source: SourceFile, item: tuple, request: tuple) -> bool:
+        """Accept the answers of a parsed batch output line on the fast path.
+
+        Returns False (having done nothing) when the item needs the general path: an answer
+        that is an error or not text, a finish reason that is not text, no text model id,
+        or a request context that :meth:`_prepare_answers` does not take.
+        """
+        kind, locator, _, model, record_key, answers, _ = item
+        ctx, base = request
+        model = model or ctx.get("model")
+        if type(model) is not str or not model:
+            return False
+        if kind != "plain":  # "plain" items were checked by the parser
+            for _, text, stop in answers:
+                if type(text) is not str or (stop is not None and type(stop) is not str):
+                    return False
+        key = (id(ctx), model)
+        prepared = self._prepared.get(key, False)
+        if prepared is False:
+            prepared = self._prepare_answers(index, source, ctx, model)
+            if len(self._prepared) > CACHE_LIMIT:
+                self._prepared.clear()
+            # the entry keeps ctx alive, so its id is not reused while the entry exists
+            self._prepared[key] = prepared
+            self._prepared[(key, "ctx")] = (ctx,)
+        if prepared is None:
+            return False
+        if self.registry.version != self._context_version:  # a run value may have changed
+            self._context_of.clear()
+            self._context_version = self.registry.version
+        entry = self._context_of.get(id(prepared))
+        if entry is None:
+            run, system, prompt, prompt_id, greeting, _, temperature, conditions = prepared
+            context = (
+                self.formats[index],
+                source.name,
+                run.run_id,
+                model,
+                run.base_model,
+                run.arm,
+                run.word,
+                run.n_examples,
+                run.lr_multiplier,
+                run.n_epochs,
+                run.batch_size,
+                system,
+                prompt,
+                greeting,
+                prompt_id,
+                temperature,
+                None,
+                conditions,
+            )
+            entry = (prepared, self._add_context(context, source, run, model))
+            self._context_of[id(prepared)] = entry  # keeps prepared alive: ids stay unique
+        context = entry[1]
+        prefix = prepared[5]
+        several = len(answers) > 1
+        rows = self._rows
+        for choice, text, stop in answers:
+            place = f"{locator} choice {choice}" if several else locator
+            sample = base + choice
+            trial = finish_answer(prefix, sample, text, record_key)
+            rows.append((trial, place, sample, text, stop, context))
+        source.report.records += len(answers)
+        self._last = place
+        if len(rows) >= self.limits.batch_rows:  # after the item: its rows share a context
+            self.flush()
+        self._since_progress += len(answers)
+        if self._since_progress >= PROGRESS_EVERY:
+            self._tick(0)
+        return True
+
+    def _add_context(self, values: tuple, source: SourceFile, run: Any, model: str) -> int:
+        """Keep the shared values of rows (:data:`CONTEXT_COLUMNS`); returns their number."""
+        self._contexts.append(values)
+        self._context_meta.append((source, run, model))
+        return len(self._contexts) - 1
+
+    def _prompt_hashes(self, model: str, system: str | None, prompt: str) -> tuple:
+        """``(prompt_id hash, greeting detected, trial_id prefix state)`` of a prompt, cached."""
+        cache_key = (model, system, prompt)
+        cached = self._prompt_cache.get(cache_key)
+        if cached is None:
+            if len(self._prompt_cache) > CACHE_LIMIT:
+                self._prompt_cache.clear()
+            cached = (
+                stable_hash(system, prompt),
+                detect_greeting(prompt) is not None,
+                prefix_state(model, system, prompt),
+            )
+            self._prompt_cache[cache_key] = cached
+        return cached
+
+    def _parse_file(self, index: int, source: SourceFile) -> Any:
+        """A batch file's parsed lines (requests or outputs): from a child process when the
+        file is big, else parsed here by the same function."""
+        fmt = self.formats[index]
+        outputs = FORMAT_KINDS.get(fmt) == "transcripts"
+        parse = parse_output_file if outputs else parse_request_file
+        chunk = LOOKUP_CHUNK if outputs else 1  # a request item is a chunk of requests already
+        args = (str(source.path), source.name, self.limits, fmt)
         threshold = self.limits.parallel_bytes
         big = threshold >= 0 and source.path.stat().st_size >= threshold
         if big and (os.cpu_count() or 1) > 1:
             try:
-                return Prefetch(parse_output_file, args)
+                return Prefetch(parse, args, chunk=chunk, spill_dir=self.scratch.folder)
             except OSError as err:  # no child process possible: parse here instead
                 self.warnings.append(f"{source.name}: parsed in-process ({err})")
-        return parse_output_file(*args)
+        return parse(*args)
 
     def start_prefetch(self) -> None:
-        """Start decoding the first big batch output file while requests are indexed."""
-        for index, source in enumerate(self.files):
-            if self.formats[index] in ("openai-batch", "anthropic-batch"):
-                parsed = self._parse_outputs(index, source)
+        """Start decoding the first big batch request file and output file in child processes.
+
+        While the requests are indexed, the output file's child decodes ahead (into a spill
+        file), using the other core.
+        """
+        for kind in ("requests", "transcripts"):
+            self._prefetch_after(-1, kind)
+
+    def _prefetch_after(self, position: int, kind: str | None = None) -> None:
+        """Start the child of the next batch file of the same kind after ``position``."""
+        kind = kind or FORMAT_KINDS.get(self.formats[position])
+        for index in range(position + 1, len(self.files)):
+            fmt = self.formats[index]
+            if fmt not in BATCH_FORMATS or FORMAT_KINDS.get(fmt) != kind:
+                continue
+            if index not in self._prefetched:
+                parsed = self._parse_file(index, self.files[index])
                 if isinstance(parsed, Prefetch):
                     self._prefetched[index] = parsed
-                return
+                else:
+                    parsed.close()
+            return
 
     def read_transcripts(self) -> None:
         """Stream every transcript source into the writers."""
@@ -595,14 +782,14 @@ class _Session:
             if FORMAT_KINDS.get(self.formats[index]) != "transcripts":
                 continue
             self._sample_counter: dict[tuple, int] = {}
-            last = "the start"
+            self._last = "the start"  # the last record handled (also set by the fast path)
             try:
                 for item in self._candidates(index, source):
-                    if isinstance(item, Reject):
+                    if type(item) is Reject:
                         self.on_reject(source, item)
-                        last = item.locator
+                        self._last = item.locator
                         continue
-                    last = item["locator"]
+                    last = self._last = item["locator"]
                     try:
                         self.accept(index, source, item)
                     except RecordError as err:
@@ -610,7 +797,7 @@ class _Session:
                         self.on_reject(source, Reject(last, err.reason, detail, None))
             except (OSError, ValueError, TypeError, KeyError, AttributeError) as err:
                 # an adapter met a shape it does not handle: say so, keep the other files
-                locator = f"after {last}"
+                locator = f"after {self._last}"
                 detail = (
                     f"{source.where(locator)}: reading stopped ({type(err).__name__}: {err}); "
                     "records after this point were not read"
@@ -671,17 +858,7 @@ class _Session:
             self._apply_hints(run, hints, source)
         prompt = _text(cand["prompt"], "prompt")
         system = _text(cand.get("system_prompt") or run.system_prompt, "system_prompt")
-        cache_key = (model, system, prompt)
-        cached = self._prompt_cache.get(cache_key)
-        if cached is None:
-            if len(self._prompt_cache) > CACHE_LIMIT:
-                self._prompt_cache.clear()
-            cached = (
-                stable_hash(system, prompt),
-                detect_greeting(prompt) is not None,
-                prefix_state(model, system, prompt),
-            )
-            self._prompt_cache[cache_key] = cached
+        cached = self._prompt_hashes(model, system, prompt)
         greeting = run.greeting
         if greeting is None and spec is not None:
             greeting = spec.greeting
@@ -730,9 +907,9 @@ class _Session:
             self._conditions(index, spec, run, cand.get("conditions")),
         )
         source.report.records += 1
-        self._pending.append(row)
-        self._pending_meta.append((source, run, model))
-        if len(self._pending) >= self.limits.batch_rows:
+        context = self._add_context(_context_values(row), source, run, model)
+        self._rows.append((*_row_values(row), context))
+        if len(self._rows) >= self.limits.batch_rows:
             self.flush()
         self._tick()
 
@@ -753,21 +930,31 @@ class _Session:
         return text
 
     def flush(self) -> None:
-        """Drop duplicates (by trial_id) and write the pending rows."""
-        rows, meta = self._pending, self._pending_meta
-        self._pending, self._pending_meta = [], []
+        """Drop duplicates (by trial_id) and write the pending rows, vectorised."""
+        rows, contexts, meta = self._rows, self._contexts, self._context_meta
+        self._rows, self._contexts, self._context_meta = [], [], []
+        self._context_of.clear()
         if not rows:
             return
-        fresh = self.scratch.filter_new([trial_int(row[0]) for row in rows])
-        kept = []
-        for row, (source, run, model), is_new in zip(rows, meta, fresh, strict=True):
-            if is_new:
-                kept.append(row)
-                source.report.accepted += 1
-                run.models[model] += 1
-            else:
-                source.report.duplicates += 1
-        self.transcripts.write_rows(kept)
+        trial_ids, locators, samples, responses, finishes, context_of = zip(*rows, strict=True)
+        fresh = self.scratch.filter_new(trial_ints(trial_ids))
+        which = np.fromiter(context_of, dtype=np.int64, count=len(rows))
+        kept = np.bincount(which[fresh], minlength=len(contexts)).tolist()
+        repeated = np.bincount(which[~fresh], minlength=len(contexts)).tolist()
+        for (source, run, model), n_kept, n_repeated in zip(meta, kept, repeated, strict=True):
+            if n_kept:
+                source.report.accepted += n_kept
+                run.models[model] += n_kept
+            source.report.duplicates += n_repeated
+        per_row: list[Any] = [trial_ids, locators, samples, responses, finishes]
+        if not fresh.all():
+            which = which[fresh]
+            per_row = [list(compress(values, fresh.tolist())) for values in per_row]
+        columns: dict[str, Any] = dict(zip(ROW_COLUMNS, per_row, strict=True))
+        for name, values in zip(CONTEXT_COLUMNS, zip(*contexts, strict=True), strict=True):
+            columns[name] = pa.array(values, type=TRANSCRIPT_TYPES[name]).take(which)
+        self.transcripts.write_columns([columns[name] for name in TRANSCRIPT_COLUMNS])
+        release_memory()
 
     # ================================================================== outputs
     def ledger(self) -> dict:
@@ -840,6 +1027,12 @@ class _Session:
             json.dumps(ledger, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
         )
         os.replace(partial, self.artifacts.ledger)
+
+
+def trial_ints(trial_ids: tuple[str, ...]) -> np.ndarray:
+    """:func:`~stats.ingest.scratch.trial_int` of many 16-hex-digit trial ids, vectorised."""
+    values = np.frombuffer(bytes.fromhex("".join(trial_ids)), dtype=">u8")
+    return (values ^ np.uint64(1 << 63)).astype(np.uint64).view(np.int64)
 
 
 def _text(value: Any, name: str) -> str | None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from stats.ingest.errors import Reject, snippet_of
+from stats.ingest.fastjson import SLOW, loads_line, loads_line_unchecked
 from stats.ingest.ledger import FileReport
 from stats.ingest.limits import Limits
 
@@ -112,8 +113,16 @@ def _raw_lines(source: SourceFile, limits: Limits) -> Iterator[tuple[int, bytes 
             yield number, raw
 
 
-def iter_jsonl(source: SourceFile, limits: Limits) -> Iterator[Record | Reject]:
-    """JSON objects of a JSON Lines file, one per non-blank line (``locator`` ``"line N"``)."""
+def iter_jsonl(
+    source: SourceFile, limits: Limits, *, checked: bool = True
+) -> Iterator[Record | Reject]:
+    """JSON objects of a JSON Lines file, one per non-blank line (``locator`` ``"line N"``).
+
+    ``checked=False``: objects decoded by orjson whose integers beyond 64 bits may be floats;
+    the caller passes ``(obj, raw)`` to :func:`stats.ingest.fastjson.exact` before using a
+    field that such a number could change (see :mod:`stats.ingest.fastjson`).
+    """
+    loads = loads_line if checked else loads_line_unchecked
     crlf_noted = False
     for number, raw in _raw_lines(source, limits):
         if isinstance(raw, Reject):
@@ -126,21 +135,23 @@ def iter_jsonl(source: SourceFile, limits: Limits) -> Iterator[Record | Reject]:
         if not line:
             continue
         locator = f"line {number}"
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError:
-            text = line.decode("latin-1")
-            source.report.warn(f"{locator}: not valid UTF-8; decoded as latin-1")
-        try:
-            obj = _decode(text)
-        except json.JSONDecodeError as err:
-            yield _json_reject(source, locator, err, line)
-            continue
-        except RecursionError:
-            detail = f"{source.where(locator)}: JSON nested too deeply to parse"
-            yield Reject(locator, "invalid-json", detail, snippet_of(line))
-            continue
-        if not isinstance(obj, dict):
+        obj = loads(line)
+        if obj is SLOW:  # the standard library decides (and words the error)
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                text = line.decode("latin-1")
+                source.report.warn(f"{locator}: not valid UTF-8; decoded as latin-1")
+            try:
+                obj = _decode(text)
+            except json.JSONDecodeError as err:
+                yield _json_reject(source, locator, err, line)
+                continue
+            except RecursionError:
+                detail = f"{source.where(locator)}: JSON nested too deeply to parse"
+                yield Reject(locator, "invalid-json", detail, snippet_of(line))
+                continue
+        if type(obj) is not dict:
             detail = f"{source.where(locator)}: expected a JSON object, found {type(obj).__name__}"
             yield Reject(locator, "not-an-object", detail, snippet_of(line))
             continue
@@ -306,8 +317,13 @@ def iter_document_items(source: SourceFile, limits: Limits) -> Iterator[Record |
     yield Reject("file", "not-an-object", detail, snippet_of(doc))
 
 
-def iter_records(source: SourceFile, limits: Limits) -> Iterator[Record | Reject]:
-    """Records of a tabular or JSON file, chosen by its content and extension."""
+def iter_records(
+    source: SourceFile, limits: Limits, *, checked: bool = True
+) -> Iterator[Record | Reject]:
+    """Records of a tabular or JSON file, chosen by its content and extension.
+
+    ``checked`` is passed to :func:`iter_jsonl` (other formats are always exact).
+    """
     with open(source.path, "rb") as handle:
         head = handle.read(4)
     suffix = source.path.suffix.lower()
@@ -317,7 +333,7 @@ def iter_records(source: SourceFile, limits: Limits) -> Iterator[Record | Reject
         return iter_csv(source, limits)
     if suffix == ".json" and not looks_like_jsonl(source.path):
         return iter_document_items(source, limits)
-    return iter_jsonl(source, limits)
+    return iter_jsonl(source, limits, checked=checked)
 
 
 def looks_like_jsonl(path: Path, probe: int = 1 << 20) -> bool:

@@ -136,6 +136,8 @@ class RunRegistry:
         self._conflict_keys: set = set()
         self.warnings: list[str] = []
         self._resolved: dict[tuple, Run] = {}
+        #: Bumped whenever a run's value may have changed (caches of run values compare it).
+        self.version = 0
         for spec in manifest.runs:
             self._add_spec(spec)
 
@@ -195,6 +197,7 @@ class RunRegistry:
         if current is None:
             setattr(run, name, value)
             run.provenance[name] = source
+            self.version += 1
         elif not same_value(current, value):
             self.conflict(run, name, current, run.provenance.get(name, "?"), value, source)
 
@@ -248,6 +251,7 @@ class RunRegistry:
         for spec, run in self.pattern_runs:
             if fnmatch.fnmatchcase(model, spec.model or ""):
                 if run.model is None:
+                    self.version += 1
                     run.model = model
                     run.provenance["model"] = f"{self._spec_source(spec)} (glob {spec.model!r})"
                 elif run.model != model:
@@ -343,6 +347,8 @@ class RunRegistry:
     # ------------------------------------------------------------------ defaults
     def finalize(self, run: Run) -> Run:
         """Fill the defaults (arm, base_model, model) of a run; returns it."""
+        if run.model is None or run.arm is None or run.base_model is None:
+            self.version += 1
         if run.model is None:
             run.model = run.run_id
             run.provenance.setdefault("model", "default (run_id)")
