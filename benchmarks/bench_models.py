@@ -413,6 +413,9 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="keep the rows of earlier invocations in --out that this one does not re-measure",
     )
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite models.md and models.png"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -424,6 +427,12 @@ def main(argv: list[str] | None = None) -> None:
             "bambi": lambda: worker_bambi(Path(rest[0]), rest[1], study, int(rest[2])),
         }[kind]()
         print(json.dumps(result))
+        return
+    if args.report_only:
+        timing = pd.read_csv(args.out / "models.csv", keep_default_na=False)
+        comparison = pd.read_csv(args.out / "models_bambi.csv", keep_default_na=False)
+        runs = json.loads((args.out / "models_run.json").read_text())
+        write_results(timing, comparison, runs, args.out)
         return
     command = (
         "PYTENSOR_FLAGS=blas__ldflags= uv run --no-sync --with bambi --with nutpie "
@@ -576,7 +585,8 @@ def figure(timing: pd.DataFrame, agree: pd.DataFrame, path: Path) -> None:
                 fmt="o",
                 ms=3,
                 color="#33658a",
-                label=f"cells ({backend})" if j == 0 else None,
+                label=f"cells ({backend}, {'upper' if j == 0 else 'lower'})",
+                alpha=1.0 if j == 0 else 0.55,
             )
             ax.errorbar(
                 group["bambi_mean"],
@@ -585,7 +595,8 @@ def figure(timing: pd.DataFrame, agree: pd.DataFrame, path: Path) -> None:
                 fmt="s",
                 ms=3,
                 color="#d08c3c",
-                label=f"bambi rows ({backend})" if j == 0 else None,
+                label=f"bambi rows ({backend}, {'upper' if j == 0 else 'lower'})",
+                alpha=1.0 if j == 0 else 0.55,
             )
             ax.set_yticks(np.arange(len(group)), group["parameter"], fontsize=8)
         ax.axvline(0, color="0.6", lw=0.6)
@@ -623,7 +634,7 @@ def write_results(
         lines.append(
             f"{i}. `{run['command']}`: {run.get('minutes', 0):.1f} min; load average "
             f"(1, 5, 15 min) {run['load_start']} at start, {run.get('load_end', '?')} at the "
-            f"end; code: {run['code']}."
+            f"end; code: {run['code']}." + (f" **{run['note']}**" if run.get("note") else "")
         )
     lines += [
         "",
@@ -704,6 +715,13 @@ def write_results(
         verdicts = []
         for backend, replicate, cells, bambi in pairs(comparison):
             if cells is None or bambi is None:
+                r = cells if bambi is None else bambi
+                lines.append(
+                    f"| {r['run']} | {backend} | {replicate} | {r['label']} | {r['rows']:,} | "
+                    f"{r['seconds']:.1f} | {r['cpu_s']:.1f} | {r['process_s']:.1f} | "
+                    f"{r['load_before']:.1f} | {r['divergences']} | (other side not "
+                    "measured) | |"
+                )
                 continue
             ratio = bambi["seconds"] / cells["seconds"]
             ratio_cpu = bambi["cpu_s"] / cells["cpu_s"]
