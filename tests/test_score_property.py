@@ -99,3 +99,9 @@ def test_gate_equivalence_on_every_gold_response():
         assert articulate(lines, target, study) == articulate(lines, target, study, gate=False), (
             case["id"]
         )
+
+
+def test_gate_sees_a_cue_split_by_bold_markers():
+    """Hypothesis counterexample: '**L**etters' is the cue 'letters' once decorations go."""
+    lines = ["- **L**etters stack up.", "HELLO!"]
+    assert articulate(lines, None, STUDY) == articulate(lines, None, STUDY, gate=False)

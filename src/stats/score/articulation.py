@@ -274,6 +274,10 @@ _LINE_END_COLON = re.compile(r":[\s*_`\"'”’)]*$")
 _GATE_STEMS = tuple(sorted(_ALL_STEMS))
 
 
+#: Characters the line rules remove inside words, so the gate could miss a cue.
+_HIDES_CUES = re.compile(r"[*`~]")
+
+
 @functools.cache
 def _gate(words: frozenset[str]) -> re.Pattern[str]:
     """One regex over the lower-cased response finding every place a cue or study word starts.
@@ -658,7 +662,11 @@ def articulate(
     if gate:
         text = "\n".join(lines)
         low_text = text.lower()
-        if len(low_text) == len(text):  # lower() kept positions
+        # lower() must keep positions, and the line rules drop emphasis and code marks
+        # ("**L**etters" reads "Letters") that would hide a cue from the gate: such
+        # responses take the full analysis (a hypothesis counterexample, found by the
+        # gate-equivalence property test)
+        if len(low_text) == len(text) and not _HIDES_CUES.search(text):
             starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
             found_by_line = {}
             for match in _gate(study).finditer(low_text):
