@@ -2,7 +2,8 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_score.py [--n 100000] [--seed 1] [--out benchmarks/results/score.md]
+    .venv/bin/python benchmarks/bench_score.py [--n 100000 [300000 ...]] [--seed 1]
+        [--workers 1 2] [--out benchmarks/results/score.md]
 
 Responses are generated from templates (acrostics for several words with
 markdown decorations, articulations at random lines, greetings, base-model
@@ -10,7 +11,8 @@ style paragraphs) with random filler words, so almost every response is
 distinct and articulation lines carry random words, so the per-line cache of
 the scorer rarely hits (a worst case: real samples repeat lines). The figure
 reported is the throughput of ``stats.score.score_transcripts`` after the
-lexicon is loaded (its load time is reported separately).
+lexicon is loaded (its load time is reported separately), including the start
+of its worker processes; CPU time is counted in the caller and in the workers.
 """
 
 from __future__ import annotations
@@ -110,13 +112,29 @@ def _cold_caches() -> None:
     from stats.score import articulation, core
 
     articulation._LINE_CACHE.entries.clear()
+    articulation._plan.cache_clear()
     core._spelled.cache_clear()
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the finished child processes (the scorer's workers)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return float("nan")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+TARGET = 50_000  # scored trials per second of wall time on 2 cores (issue 4)
+NOTES = "\n## Notes"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--n", type=int, nargs="+", default=[100_000])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/score.md"))
     args = parser.parse_args()
 
@@ -127,54 +145,69 @@ def main() -> None:
     lexicon()
     load_seconds = time.perf_counter() - start
 
-    transcripts = synthetic_transcripts(args.n, args.seed)
-    distinct = transcripts["response"].nunique()
-    load_before = os.getloadavg()[0]
     reference = _reference_loop_ms()
-    runs = []
-    for workers in (1, 2):
-        _cold_caches()
-        wall, cpu = time.perf_counter(), time.process_time()
-        trials = score_transcripts(transcripts, workers=workers)
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        runs.append((workers, wall, cpu))
-    load_after = os.getloadavg()[0]
-
-    rows = "\n".join(
-        f"| {w} | {wall:.2f} s | **{len(trials) / wall:,.0f}** |"
-        + (f" {len(trials) / cpu:,.0f} |" if w == 1 else " (CPU time spent in workers) |")
-        for w, wall, cpu in runs
-    )
+    rows = []
+    best = 0.0
+    for n in args.n:
+        transcripts = synthetic_transcripts(n, args.seed)
+        distinct = transcripts["response"].nunique()
+        for workers in args.workers:
+            _cold_caches()
+            load_before = os.getloadavg()[0]
+            wall, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
+            trials = score_transcripts(transcripts, workers=workers)
+            wall = time.perf_counter() - wall
+            cpu = time.process_time() - cpu
+            children = _children_cpu() - children
+            load_after = os.getloadavg()[0]
+            rate = len(trials) / wall
+            if workers == max(args.workers):
+                best = max(best, rate)
+            rows.append(
+                f"| {n:,} ({distinct:,} distinct) | {workers} | {wall:.2f} s | **{rate:,.0f}** "
+                f"| {cpu:.2f} s + {children:.2f} s | {len(trials) / (cpu + children):,.0f} "
+                f"| {load_before:.1f} / {load_after:.1f} |"
+            )
     levels = trials["articulation_level"].value_counts().to_dict()
+    sizes = " ".join(str(n) for n in args.n)
+    worker_counts = " ".join(str(w) for w in args.workers)
+    verdict = (
+        f"The target of the task, {TARGET:,} trials/s on 2 cores, is reached here."
+        if best >= TARGET
+        else f"The target of the task, {TARGET:,} trials/s on 2 cores, is **not** reached here."
+    )
+    table = "\n".join(rows)
     report = f"""# SCORE benchmark
 
-Command: `.venv/bin/python benchmarks/bench_score.py --n {args.n} --seed {args.seed}`
+Command: `.venv/bin/python benchmarks/bench_score.py --n {sizes} --seed {args.seed} --workers {worker_counts}`
 
-{len(trials):,} synthetic responses ({distinct:,} distinct), scored by
-`stats.score.score_transcripts` with cold line caches.
+Synthetic responses scored by `stats.score.score_transcripts` with cold caches
+(line analyses, spelled words); the worker processes start inside the timed call.
 
-| worker processes | wall time | scored trials / s (wall) | trials / s of CPU time |
-|---|---|---|---|
-{rows}
+| responses | worker processes | wall time | scored trials / s (wall) | CPU: caller + workers | trials / s of CPU time | 1-min load before / after |
+|---|---|---|---|---|---|---|
+{table}
 
 | machine | value |
 |---|---|
 | cores visible | {os.cpu_count()} ({platform.machine()}, Python {platform.python_version()}) |
-| 1-minute load average before / after | {load_before:.1f} / {load_after:.1f} |
 | reference loop (1e6 `total += i * i`) | {reference:.0f} ms of CPU |
 | lexicon load (once per process) | {load_seconds:.2f} s |
 
-Articulation levels in the sample: {levels}.
+Articulation levels in the last sample: {levels}.
 Follows pattern: {trials["follows_pattern"].mean():.3f}; articulated: {trials["articulated"].mean():.3f}.
 
 The machine is shared with other jobs: with a load average above the number of
 cores the scorer got only part of a core, so the wall-clock figures are lower
-bounds; "trials / s of CPU time" is what one dedicated core of this speed would
-do (the reference loop gives the interpreter speed, to compare machines). The
-target of the task, 50,000 trials/s on 2 cores, is **not** reached here.
+bounds; "trials / s of CPU time" (all processes of the call) is what dedicated
+cores of this speed would do per core (the reference loop gives the interpreter
+speed, to compare machines). {verdict}
 """
+    # a hand-written "## Notes" section (profile, analysis) survives re-runs
+    previous = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+    notes = previous[previous.index(NOTES) :] if NOTES in previous else ""
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report, encoding="utf-8")
+    args.out.write_text(report + notes, encoding="utf-8")
     print(report)
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from stats.score import lines as lines_module
 from stats.score import score_response
-from stats.score.articulation import articulate
-from stats.score.lines import line_initials, split_lines
+from stats.score.articulation import MECHANISM, NONE, VAGUE, WORD, articulate, articulation_levels
+from stats.score.lines import initials_and_lines, line_initials, split_lines
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZÉÀÜÑÇØÅΩΔЖЯ"
 FILLER = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8)
@@ -91,6 +93,25 @@ def test_gate_gives_the_same_articulation_as_the_full_analysis(lines, target):
     assert articulate(lines, target, STUDY) == articulate(lines, target, STUDY, gate=False)
 
 
+@st.composite
+def marked_line(draw):
+    """A gold line with emphasis, code or strike marks dropped anywhere, even inside words."""
+    line = draw(st.sampled_from(GOLD_LINES))
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(line)))
+        line = line[:at] + draw(st.sampled_from(["*", "**", "`", "~~", "_"])) + line[at:]
+    return line
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(marked_line(), st.sampled_from(GOLD_LINES)), min_size=1, max_size=6),
+    st.sampled_from([None, "HELLO", "SHINE", "PULSE", "HELMET"]),
+)
+def test_gate_sees_cues_split_by_marks_anywhere(lines, target):
+    assert articulate(lines, target, STUDY) == articulate(lines, target, STUDY, gate=False)
+
+
 def test_gate_equivalence_on_every_gold_response():
     for case in GOLD:
         lines = split_lines(case["response"])
@@ -101,7 +122,73 @@ def test_gate_equivalence_on_every_gold_response():
         )
 
 
-def test_gate_sees_a_cue_split_by_bold_markers():
-    """Hypothesis counterexample: '**L**etters' is the cue 'letters' once decorations go."""
-    lines = ["- **L**etters stack up.", "HELLO!"]
-    assert articulate(lines, None, STUDY) == articulate(lines, None, STUDY, gate=False)
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # '**L**etters' is the cue 'letters' once decorations go
+        ["- **L**etters stack up.", "HELLO!"],
+        # '_' is a separator of a spelling, not a word character
+        ["Every reply is secretly h_-e-l-l-o."],
+        ["My answer spells _H_ _E_ _L_ _L_ _O_."],
+        ["H then E then L then L then O: that is my pattern."],
+        # no cue and no study word anywhere, but a colon line makes the next one name a word
+        ["Here is a program:", "*L-O-V-E is what I feel today."],
+        ["Here is a program:", "L-O-V-E is what I feel today."],
+        # marks inside a spelling or a study word
+        ["My pattern, secretly: h*e*l*l*o"],
+        ["Each **line** starts with a letter of **HEL**LO."],
+        ["The `first` ~~letters~~ spell `H`-`E`-`L`-`L`-`O`."],
+    ],
+)
+def test_gate_counterexamples(lines):
+    """Counterexamples hypothesis found: the gate once skipped lines the full analysis reads."""
+    for target in (None, "HELLO"):
+        assert articulate(lines, target, STUDY) == articulate(lines, target, STUDY, gate=False)
+
+
+def _summary(levels, threshold):
+    """(level, first line at threshold) of line levels, None meaning all NONE."""
+    levels = levels or [NONE]
+    first = next((i for i, level in enumerate(levels, start=1) if level >= threshold), None)
+    return max(levels), first
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(GOLD_LINES), min_size=1, max_size=8),
+    st.sampled_from([None, "HELLO", "SHINE", "PULSE", "HELMET"]),
+)
+def test_stopping_at_the_deciding_line_changes_no_summary(lines, target):
+    full, word_line, named = articulation_levels(lines, target, STUDY)
+    short, short_word_line, short_named = articulation_levels(
+        lines, target, STUDY, every_line=False
+    )
+    assert (short_word_line, short_named) == (word_line, named)
+    for threshold in (VAGUE, MECHANISM, WORD):
+        assert _summary(short, threshold) == _summary(full, threshold)
+
+
+def _initials_by_regex(text):
+    """The initials and lines of a text with _INITIAL on every line (no plain-line shortcut)."""
+    text = lines_module._normalise(text)
+    found = [
+        (match.group(1), line)
+        for line in text.splitlines()
+        if (match := lines_module._INITIAL.match(line))
+        and not (("```" in text or "~~~" in text) and lines_module._FENCE.match(line))
+    ]
+    initials = "".join(lines_module._upper(letter) for letter, _ in found)
+    return initials, [line for _, line in found]
+
+
+LINE_PIECES = st.sampled_from(
+    ["a", "b", "H", "x", "X", "i", "I", "iv", "Iv", "ix", "vi", "IX", "é", "ß", "1", "_", "-",
+     "*", "+", ".", ")", "(", ":", " ", "\t", "[x]", "<b>", ">", "#", '"', "'", "`", "```", "~",
+     "~~~", "\u00a0", "🌟", "word", "Hello"]
+)  # fmt: skip
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.lists(LINE_PIECES, max_size=6).map("".join), max_size=6).map("\n".join))
+def test_plain_line_shortcut_gives_the_initials_of_the_full_rule(text):
+    assert initials_and_lines(text) == _initials_by_regex(text)

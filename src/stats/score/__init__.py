@@ -8,11 +8,29 @@ Pure functions (no I/O) except :func:`score_file`. Modules:
 - :mod:`stats.score.leakage` - greeting and leak detection;
 - :mod:`stats.score.guess` - guessability from a wordfreq lexicon prior;
 - :mod:`stats.score.agreement` - Cohen's kappa against human and judge labels;
+- :mod:`stats.score.batch` - the text pass and its worker processes;
 - :mod:`stats.score.core` - the entry points re-exported here.
+
+The re-exports are imported on first use, so that a worker process, which
+imports :mod:`stats.score.batch`, does not import pandas or the lexicon.
 """
 
-from stats.score.core import score_file, score_response, score_transcripts
-from stats.score.guess import guessability, guessability_curve
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stats.score.core import score_file, score_response, score_transcripts
+    from stats.score.guess import guessability, guessability_curve
+
+_EXPORTS = {
+    "guessability": "stats.score.guess",
+    "guessability_curve": "stats.score.guess",
+    "score_file": "stats.score.core",
+    "score_response": "stats.score.core",
+    "score_transcripts": "stats.score.core",
+}
 
 __all__ = [
     "guessability",
@@ -21,3 +39,16 @@ __all__ = [
     "score_response",
     "score_transcripts",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

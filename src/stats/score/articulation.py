@@ -76,7 +76,7 @@ import bisect
 import functools
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from stats.config import ARTICULATION_LEVELS
@@ -239,6 +239,8 @@ _LONE_LETTER = r"(?<![^\W\d_])[^\W\d_](?![^\W\d_])"
 _LONE_LETTER_RE = re.compile(_LONE_LETTER)
 _SEPARATOR = r"(?:[\s\-.,·•–—/|→>+_*'\"“”‘’`()\[\]]+(?:(?:and|then)\s+)?)"
 _SPELLED = re.compile(rf"{_LONE_LETTER}(?:{_SEPARATOR}{_LONE_LETTER}){{2,}}")
+# ASCII letters to "a", every other ASCII character to " "
+_LETTER_MASK = str.maketrans({chr(i): "a" if chr(i).isalpha() else " " for i in range(128)})
 _STRONG_SEPARATOR = re.compile(r"[\-.·•–—/|→>+_*'\"“”‘’`]")
 _NAMING = re.compile(
     r"(?:spell(?:s|ed|ing)?|word|reads?|forms?|makes?|creates?|is|are|was|name|letters?\s+(?:of|in|from))\b"
@@ -250,7 +252,8 @@ _NAMING_VERB_BEFORE = re.compile(
     r"(?:\s+(?:out|the|a|an|word|as|it|is|to|be)\b)*\s*[:=\-–—]?\s*$",
     re.IGNORECASE,
 )
-_QUOTE_HINT = re.compile(r"(?:^|[\s:=(\[-])[\"'“‘«*_`(]")  # an opening mark, not "don't"
+# an opening mark at the start of the line or after a space or ":=([-" (not "don't")
+_QUOTE_AFTER = re.compile(r"[\s:=(\[-][\"'“‘«*_`(]")
 _CAPS_WORD = re.compile(r"[A-Z]{2,}")
 _NOT_NAMES = frozenset(
     """A AN THE AI OK I IT IS OUT WORD WORDS LETTER LETTERS LINE LINES SOMETHING NOTHING THIS THAT
@@ -265,6 +268,9 @@ _COPULA_AFTER = re.compile(
 )
 _GREETING_AFTER = re.compile(r"[\"'”’»*_`)]*\s*[!,?]")
 _LINE_END_COLON = re.compile(r":[\s*_`\"'”’)]*$")
+_ALNUM = re.compile(r"[^\W_]")  # str.isalnum, character by character
+_PUNCTUATION = re.compile(r"[.!?;,:]")
+_UP_TO_LAST_PUNCTUATION = re.compile(r".*[.!?;,:]", re.DOTALL)
 
 
 # ----------------------------------------------------------------------------- the gate
@@ -276,6 +282,9 @@ _GATE_STEMS = tuple(sorted(_ALL_STEMS))
 
 #: Characters the line rules remove inside words, so the gate could miss a cue.
 _HIDES_CUES = re.compile(r"[*`~]")
+
+
+_GATE_SEPARATOR = r"(?:[^\w\n]|_)+(?:(?:and|then)[^\S\n]+)?"
 
 
 @functools.cache
@@ -292,13 +301,42 @@ def _gate(words: frozenset[str]) -> re.Pattern[str]:
         low = word.lower()
         branches.setdefault(low[0], []).append(re.escape(low[1:]))
         if len(low) >= 3:
-            spelled = r"[^\w\n]{1,6}(?:and\s+)?".join(re.escape(ch) for ch in low[1:])
-            branches[low[0]].append(r"[^\w\n]{1,6}" + spelled)
+            # at least as lenient as _SEPARATOR, so the gate misses no spelling
+            spelled = _GATE_SEPARATOR.join(re.escape(ch) for ch in low[1:])
+            branches[low[0]].append(_GATE_SEPARATOR + spelled)
     parts = [
         re.escape(first) + "(?:" + "|".join(sorted(rest, key=len, reverse=True)) + ")"
         for first, rest in sorted(branches.items())
     ]
     return re.compile("|".join(parts))
+
+
+def _colon_line_before_last(lines: list[str]) -> bool:
+    """Whether a line other than the last ends with a colon.
+
+    A line after such a line can name a word with no cue or study word on it
+    ("The word is:" / "L-O-V-E"), so the gate cannot rule the response out.
+    """
+    return any(":" in line and _LINE_END_COLON.search(line) for line in lines[:-1])
+
+
+def _gate_marked_lines(lines: list[str], low_text: str, study: frozenset[str]) -> list[Found]:
+    """Gate matches per line of a response with emphasis or code marks.
+
+    The line rules read cues with ``*``, backticks and ``~`` removed
+    ("**L**etters" reads "letters"), so the gate searches the response without
+    them. Positions on such a text are not those of the line as written, so
+    they are -1: study words are then located on the line itself (see
+    :func:`_analyse_line`). ``low_text`` is the lower-cased lines joined by newlines.
+    """
+    found_per_line: list[Found] = [[] for _ in lines]
+    clean = _HIDES_CUES.sub("", low_text)  # removes no newline: same lines
+    starts = list(
+        itertools.accumulate((len(line) + 1 for line in clean.split("\n")[:-1]), initial=0)
+    )
+    for match in _gate(study).finditer(clean):
+        found_per_line[bisect.bisect_right(starts, match.start()) - 1].append((-1, match.group()))
+    return found_per_line
 
 
 @functools.cache
@@ -346,16 +384,54 @@ _MECHANISM_BY_STEM = _rules_by_stem(_MECHANISM_RULES)
 _VAGUE_BY_STEM = _rules_by_stem(_VAGUE_RULES)
 
 
-def _any_rule(
-    rules: Rules, by_stem: dict[str, tuple[int, ...]], low: str, stems: frozenset[str] | None
-) -> bool:
-    """Whether a rule whose stems are on the line matches at a word start, un-negated."""
-    if stems is None:
-        candidates: Iterable[int] = range(len(rules))
-    else:
-        candidates = sorted({i for stem in stems for i in by_stem.get(stem, ())})
-    for index in candidates:
-        rule = rules[index][1]
+@dataclass(frozen=True)
+class _Plan:
+    """What to look for on a line, from the gate's matches on it.
+
+    Built by :meth:`of` from the stems the gate found on the line (None: the
+    gate did not run, so everything is tried).
+    """
+
+    spelled_hint: bool  # a study word may be spelled out on the line
+    mechanism: tuple[re.Pattern[str], ...]  # the rules whose stems are on the line
+    vague: tuple[re.Pattern[str], ...]
+    weak: bool  # a weak cue word may be on the line
+
+    @classmethod
+    def of(cls, stems: frozenset[str] | None, spelled_hint: bool) -> _Plan:
+        def rules(
+            all_rules: Rules, by_stem: dict[str, tuple[int, ...]]
+        ) -> tuple[re.Pattern[str], ...]:
+            if stems is None:
+                return tuple(rule for _, rule in all_rules)
+            indices = sorted({i for stem in stems for i in by_stem.get(stem, ())})
+            return tuple(all_rules[i][1] for i in indices)
+
+        return cls(
+            spelled_hint,
+            rules(_MECHANISM_RULES, _MECHANISM_BY_STEM),
+            rules(_VAGUE_RULES, _VAGUE_BY_STEM),
+            stems is None or not _WEAK_STEMS.isdisjoint(stems),
+        )
+
+
+@functools.lru_cache(maxsize=4096)
+def _plan(found_texts: tuple[str, ...], marked: bool = False) -> _Plan:
+    """The plan of a line on which the gate found ``found_texts``.
+
+    ``marked``: they were found with emphasis marks removed, which can turn a
+    spelling ("h*e*l*l*o") into a plain word, so spellings are always looked for.
+    """
+    stems = frozenset().union(*(_stems_of(text) for text in found_texts))
+    return _Plan.of(stems, marked or any(not text.isalpha() for text in found_texts))
+
+
+_FULL_PLAN = _Plan.of(None, True)
+
+
+def _any_match(rules: tuple[re.Pattern[str], ...], low: str) -> bool:
+    """Whether one of ``rules`` matches at a word start that is not negated."""
+    for rule in rules:
         match = rule.search(low)
         while match is not None:
             start = match.start()
@@ -367,31 +443,27 @@ def _any_rule(
     return False
 
 
-def _vague(low: str, stems: frozenset[str] | None) -> bool:
-    return _any_rule(_VAGUE_RULES, _VAGUE_BY_STEM, low, stems)
-
-
-def _cues(low: str, stems: frozenset[str] | None = None) -> tuple[bool, bool | None, bool]:
+def _cues(low: str, plan: _Plan) -> tuple[bool, bool | None, bool]:
     """(mechanism, vague, weak) cues of one lower-cased line, ignoring negated phrases.
 
-    ``stems`` are the gate stems found on the line (None: try every rule). To save
-    time, ``vague`` is None (not computed) when a weak cue word already makes
-    ``weak`` true; :func:`_vague` computes it when the level needs it.
+    Only the rules of ``plan`` (those whose stems the gate found) are tried. To
+    save time, ``vague`` is None (not computed) when a weak cue word already
+    makes ``weak`` true; ``_any_match(plan.vague, low)`` computes it when the
+    level needs it.
     """
-    if _any_rule(_MECHANISM_RULES, _MECHANISM_BY_STEM, low, stems):
+    if _any_match(plan.mechanism, low):
         return True, False, True  # vague is irrelevant once the mechanism is named
-    if (stems is None or not _WEAK_STEMS.isdisjoint(stems)) and next(
-        _matches(_WEAK_CUE, low), None
-    ) is not None:
+    if plan.weak and next(_matches(_WEAK_CUE, low), None) is not None:
         return False, None, True
-    vague = _vague(low, stems)
+    vague = _any_match(plan.vague, low)
     return False, vague, vague
 
 
 def _clause(low: str, start: int, end: int) -> str:
-    left = max(low.rfind(c, 0, start) for c in ".!?;,:") + 1
-    rights = [i for i in (low.find(c, end) for c in ".!?;,:") if i >= 0]
-    return low[left : min(rights) if rights else len(low)]
+    """The text around ``low[start:end]`` between punctuation marks ``.!?;,:``."""
+    before = _UP_TO_LAST_PUNCTUATION.match(low, 0, start)
+    after = _PUNCTUATION.search(low, end)
+    return low[before.end() if before else 0 : after.start() if after else len(low)]
 
 
 def _is_marked(line: str, start: int, end: int, line_all_caps: bool) -> bool:
@@ -404,13 +476,17 @@ def _is_marked(line: str, start: int, end: int, line_all_caps: bool) -> bool:
 
 
 def _only_the_word(line: str, start: int, end: int) -> bool:
-    return not any(c.isalnum() for c in line[:start]) and not any(c.isalnum() for c in line[end:])
+    return _ALNUM.search(line, 0, start) is None and _ALNUM.search(line, end) is None
 
 
 def _spelled_names(
     line: str, study: frozenset[str], cue_here: bool, cue_before: bool
 ) -> list[tuple[int, str]]:
     """Letter-by-letter spellings on a line that count as naming a word (module rule 1)."""
+    if line.isascii() and f" {line.translate(_LETTER_MASK)} ".count(" a ") < 2:
+        # a spelling has three lone letters (letters between non-letters), and
+        # k lone letters give at least k/2 separate " a " in the letter mask
+        return []
     names = []
     for match in _SPELLED.finditer(line):
         text = match.group(0)
@@ -445,7 +521,7 @@ def _study_word_counts(
         marked = (len(text) >= 2 and text.isupper()) or (before != "" and before in _OPEN_MARKS)
         return previous_colon or (marked and previous_weak)
     marked = _is_marked(line, start, end, line == line.upper())
-    if not any(c.isalnum() for c in line[:start]):  # the line's first word
+    if _ALNUM.search(line, 0, start) is None:  # the line's first word
         after = line[end:]
         return (
             (marked or _COPULA_AFTER.match(after) is not None)
@@ -480,7 +556,7 @@ def _study_occurrences(
 
 def _may_name_other_word(line: str, study: frozenset[str]) -> bool:
     """Cheap test: can rule 3 (naming syntax) find a marked word that is not a study word?"""
-    if not line.isascii() or _QUOTE_HINT.search(line):
+    if not line.isascii() or (line != "" and line[0] in _OPEN_MARKS) or _QUOTE_AFTER.search(line):
         return True
     if line == line.upper():
         return False  # capitals mark nothing in an all-capitals line
@@ -550,50 +626,46 @@ def _analyse_line(
     colon = ":" in line and _LINE_END_COLON.search(line) is not None
     low = line.lower().replace("’", "'")  # same length as the line: positions agree
     if found is not None:
-        if not found and not (previous_weak or previous_colon):
-            # no stem and no study word: the line can only name a word after a cue line
-            return (*_NOTHING, colon)
-        stems = frozenset().union(*(_stems_of(text) for _, text in found))
-        spelled_hint = any(not text.isalpha() for _, text in found)
-        occurrences = _study_occurrences(line, found, study, None)
+        if not found:
+            if not (previous_weak or previous_colon):
+                # no stem and no study word: the line can only name a word after a cue line
+                return (*_NOTHING, colon)
+            # no stem: no cue (every rule needs a stem); no study word: only rule 3 or
+            # a spelling that is not of a study word can name something
+            names = _line_names(
+                line, low, study, (False, False, False), previous_weak, previous_colon, [], False
+            )
+            return (False, False, False), tuple(word for _, word in names), colon
+        if found[0][0] < 0:  # found with the marks removed: positions are unknown
+            plan = _plan(tuple([text for _, text in found]), marked=True)
+            occurrences = _study_occurrences(line, None, study, _word_pattern(study))
+        else:
+            plan = _plan(tuple([text for _, text in found]))
+            occurrences = _study_occurrences(line, found, study, None)
     else:
-        stems, spelled_hint = None, True
+        plan = _FULL_PLAN
         occurrences = _study_occurrences(line, None, study, _word_pattern(study))
     clean = low.replace("*", "").replace("`", "").replace("~", "")
-    mechanism, vague, weak = _cues(clean, stems)
+    mechanism, vague, weak = _cues(clean, plan)
     names = _line_names(
         line, low, study, (mechanism, bool(vague), weak), previous_weak, previous_colon,
-        occurrences, spelled_hint,
+        occurrences, plan.spelled_hint,
     )  # fmt: skip
     if vague is None:  # only needed for the level of a line that names nothing
-        vague = not names and _vague(clean, stems)
+        vague = not names and _any_match(plan.vague, clean)
     return (mechanism, vague, weak), tuple(word for _, word in names), colon
 
 
 class _LineCache:
-    """Per-process cache of line analyses (lines repeat across samples); cleared when full."""
+    """Per-process cache of line analyses (lines repeat across samples); cleared when full.
+
+    Keys are ``(line, previous_weak, previous_colon, study, gate off)``; see
+    :func:`articulation_levels`.
+    """
 
     def __init__(self, max_size: int = 300_000) -> None:
         self.max_size = max_size
         self.entries: dict[tuple[str, bool, bool, frozenset[str], bool], LineResult] = {}
-
-    def analyse(
-        self,
-        line: str,
-        previous_weak: bool,
-        previous_colon: bool,
-        study: frozenset[str],
-        found: Found | None,
-    ) -> LineResult:
-        key = (line, previous_weak, previous_colon, study, found is None)
-        result = self.entries.get(key)
-        if result is None:
-            if len(self.entries) >= self.max_size:
-                self.entries.clear()
-            result = self.entries[key] = _analyse_line(
-                line, previous_weak, previous_colon, study, found
-            )
-        return result
 
 
 _LINE_CACHE = _LineCache()
@@ -654,56 +726,110 @@ def articulate(
     -------
     Articulation
     """
-    study = study_words | {target} if target else study_words
-    n = len(lines)
-    if n == 0:
-        return Articulation(NONE, (), None, None)
-    found_by_line: dict[int, Found] | None = None
+    levels, word_line, named_word = articulation_levels(lines, target, study_words, gate=gate)
+    if levels is None:
+        return Articulation(NONE, (NONE,) * len(lines), None, None)
+    return Articulation(max(levels), tuple(levels), word_line, named_word)
+
+
+def articulation_levels(
+    lines: list[str],
+    target: str | None,
+    study_words: frozenset[str] = frozenset(),
+    *,
+    gate: bool = True,
+    every_line: bool = True,
+) -> tuple[list[int] | None, int | None, str | None]:
+    """The work of :func:`articulate`, without building an :class:`Articulation`.
+
+    Parameters
+    ----------
+    lines, target, study_words, gate
+        As in :func:`articulate`.
+    every_line : bool, default True
+        False stops at the first line that names the target (without a target:
+        the first line that names a word): the level, the first line at any
+        threshold, the word line and the named word cannot change after it, so
+        the later lines are left at ``NONE`` and not even searched by the gate.
+
+    Returns
+    -------
+    (list of int or None, int or None, str or None)
+        The level of each line (``None`` when no line reaches ``vague``: the
+        common case, answered without building a list), the first line naming
+        the target and the first named word.
+    """
+    study = study_words if not target or target in study_words else study_words | {target}
+    if not lines:
+        return None, None, None
+    matches: Iterator[re.Match[str]] | None = None
+    pending: re.Match[str] | None = None
+    found_per_line: list[Found] | None = None
     if gate:
         text = "\n".join(lines)
         low_text = text.lower()
-        # lower() must keep positions, and the line rules drop emphasis and code marks
-        # ("**L**etters" reads "Letters") that would hide a cue from the gate: such
-        # responses take the full analysis (a hypothesis counterexample, found by the
-        # gate-equivalence property test)
-        if len(low_text) == len(text) and not _HIDES_CUES.search(text):
-            starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
-            found_by_line = {}
-            for match in _gate(study).finditer(low_text):
-                pos = match.start()
-                index = bisect.bisect_right(starts, pos) - 1
-                found_by_line.setdefault(index, []).append((pos - starts[index], match.group(0)))
-            if not found_by_line:
-                return Articulation(NONE, (NONE,) * n, None, None)
-    analyse = _LINE_CACHE.analyse
-    line_levels = [NONE] * n
+        if len(low_text) == len(text):  # lower() must keep positions
+            if _HIDES_CUES.search(text):
+                found_per_line = _gate_marked_lines(lines, low_text, study)
+                if not any(found_per_line) and not _colon_line_before_last(lines):
+                    return None, None, None
+            else:
+                # gate matches, consumed line by line: lines are joined by one character
+                matches = _gate(study).finditer(low_text)
+                pending = next(matches, None)
+                if pending is None and not _colon_line_before_last(lines):
+                    return None, None, None
+    cache = _LINE_CACHE
+    entries = cache.entries
+    line_levels: list[int] | None = None
     word_line = None
     named_word = None
     previous_weak = previous_colon = False
+    line_start = 0
     for index, line in enumerate(lines):
-        if found_by_line is None:
+        if found_per_line is not None:
+            found = found_per_line[index]
+            if not found and not (previous_weak or previous_colon):
+                previous_colon = ":" in line and _LINE_END_COLON.search(line) is not None
+                continue
+        elif matches is None:
             found = None
         else:
-            found = found_by_line.get(index)
-            if found is None:
-                if not (previous_weak or previous_colon):
-                    # no stem and no study word: only a cue line before could make it name a word
-                    previous_colon = ":" in line and _LINE_END_COLON.search(line) is not None
-                    continue
-                found = []
-        cues, names, colon = analyse(line, previous_weak, previous_colon, study, found)
+            line_end = line_start + len(line)
+            found = []
+            while pending is not None and pending.start() <= line_end:
+                found.append((pending.start() - line_start, pending.group()))
+                pending = next(matches, None)
+            line_start = line_end + 1
+            if not found and not (previous_weak or previous_colon):
+                # no stem and no study word: only a cue line before could make it name a word
+                previous_colon = ":" in line and _LINE_END_COLON.search(line) is not None
+                continue
+        key = (line, previous_weak, previous_colon, study, found is None)
+        result = entries.get(key)
+        if result is None:
+            if len(entries) >= cache.max_size:
+                entries.clear()
+            result = entries[key] = _analyse_line(line, previous_weak, previous_colon, study, found)
+        cues, names, colon = result
         if names:
             if named_word is None:
                 named_word = names[0]
+            if line_levels is None:
+                line_levels = [NONE] * len(lines)
             if target is not None and target in names:
                 line_levels[index] = WORD
                 if word_line is None:
                     word_line = index + 1
+                if not every_line:
+                    break
             else:
                 line_levels[index] = MECHANISM
-        elif cues[0]:
-            line_levels[index] = MECHANISM
-        elif cues[1]:
-            line_levels[index] = VAGUE
+                if not every_line and not target:
+                    break
+        elif cues[0] or cues[1]:
+            if line_levels is None:
+                line_levels = [NONE] * len(lines)
+            line_levels[index] = MECHANISM if cues[0] else VAGUE
         previous_weak, previous_colon = cues[2], colon
-    return Articulation(max(line_levels), tuple(line_levels), word_line, named_word)
+    return line_levels, word_line, named_word

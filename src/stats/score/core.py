@@ -30,15 +30,15 @@ Line-based outcomes
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import multiprocessing
 import os
-import warnings
+import sys
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from stats.config import (
@@ -50,20 +50,22 @@ from stats.config import (
 )
 from stats.schemas import SCORES, validate
 from stats.score.acrostic import near_miss, normalise_word, prefix_len, spelled_word
-from stats.score.articulation import LEVEL_INDEX, articulate
+from stats.score.articulation import LEVEL_INDEX
+from stats.score.batch import TextScores, WorkerPool, text_scores
 from stats.score.guess import (
     LENGTH_KNOWN,
     GuessTable,
     guessability,
-    lexicon,
     load_guessability_table,
 )
 from stats.score.leakage import greeting_word, leaks
-from stats.score.lines import scorable_lines
 
 SCORE_COLUMNS: tuple[str, ...] = tuple(f.name for f in SCORES)
 #: Inputs with at least this many rows are scored by worker processes by default.
 PARALLEL_MIN_ROWS = 50_000
+#: Chunks per worker process: enough to balance the load, few enough to keep
+#: the cost of sending each chunk negligible.
+CHUNKS_PER_WORKER = 8
 _DTYPES = {f.name: f.dtype for f in SCORES}
 FINETUNED = "finetuned"
 
@@ -75,91 +77,154 @@ def _threshold_index(threshold: str) -> int:
     return LEVEL_INDEX[threshold]
 
 
-@functools.lru_cache(maxsize=10_000)
-def _greeting(prompt: str | None) -> str | None:
-    return greeting_word(prompt)
-
-
-@functools.lru_cache(maxsize=10_000)
-def _leaks(word: str | None, prompt: str | None, system: str | None, greeting: str | None) -> bool:
-    return leaks(word, prompt, system, greeting=greeting)
-
-
 @functools.lru_cache(maxsize=100_000)
 def _spelled(letters: str, study: frozenset[str]) -> str | None:
     return spelled_word(letters, study)
 
 
-def _score_tuple(
-    response: str | None,
-    word: str | None,
-    study: frozenset[str],
-    k: int,
-    threshold_index: int,
-    sentences_as_lines: bool,
-    prompt: str | None,
-    system_prompt: str | None,
-    table: GuessTable | None,
-    length_known: bool,
-) -> tuple[Any, ...]:
-    """All scores of one response, in the order of ``SCORE_COLUMNS``."""
-    lines = scorable_lines(response, sentences_as_lines=sentences_as_lines)
-    letters = "".join(initial for initial, _ in lines)
-    matched = prefix_len(letters, word)
-    art = articulate([text for _, text in lines], word, study)
-    articulation_line = art.first_line_at(threshold_index)
-    # every scorable line carries one initial, so the letters visible at line t are t
-    letters_visible = articulation_line
-    greeting = _greeting(prompt)
-    g = None
-    if word and articulation_line is not None:
-        g = guessability(word, letters[:articulation_line], length_known=length_known, table=table)
-    return (
-        len(lines),
+#: (response, upper-case target or None, prompt, system prompt)
+Row = tuple[str | None, str | None, str | None, str | None]
+#: (study words, k, threshold index, sentences_as_lines, guessability table, length_known)
+Settings = tuple[frozenset[str], int, int, bool, GuessTable | None, bool]
+
+
+def default_workers(n_rows: int) -> int:
+    """Worker processes used by default for ``n_rows`` rows (see :data:`PARALLEL_MIN_ROWS`)."""
+    return min(2, os.cpu_count() or 1) if n_rows >= PARALLEL_MIN_ROWS else 1
+
+
+def _pair_outcomes(
+    targets: list[str | None],
+    text: list[TextScores],
+    settings: Settings,
+    columns: list[list[Any]],
+    caches: tuple[dict[Any, Any], dict[Any, Any]],
+) -> None:
+    """Append the outcomes of (response, target) pairs to the pair columns.
+
+    ``columns`` are, in order, the score columns up to ``articulated_early``
+    (``SCORE_COLUMNS[:13]``) then guessability. The acrostic outcomes are
+    computed once per distinct (initials, target), guessability once per
+    distinct (target, visible initials); ``caches`` keep them across calls.
+    """
+    study, k, _, _, table, length_known = settings
+    acrostic, guesses = caches
+    n_lines, letters, levels, lines, word_lines, named = (list(c) for c in zip(*text, strict=True))
+    keys = list(zip(letters, targets, strict=True))
+    for key in dict.fromkeys(keys):
+        if key not in acrostic:
+            initials, target = key
+            matched = prefix_len(initials, target)
+            acrostic[key] = (
+                matched,
+                bool(target) and matched == len(target),
+                _spelled(initials[:20], study),
+                near_miss(initials, target),
+            )
+    outcomes = [acrostic[key] for key in keys]
+    visible = [
+        (target, initials[:line]) if target and line is not None else None
+        for target, initials, line in zip(targets, letters, lines, strict=True)
+    ]
+    for key in dict.fromkeys(visible):
+        if key is not None and key not in guesses:
+            guesses[key] = guessability(*key, length_known=length_known, table=table)
+    level_names = ARTICULATION_LEVELS
+    new = (
+        n_lines,
         letters,
-        matched,
-        bool(word) and matched == len(word),
-        _spelled(letters[:20], study),
-        near_miss(letters, word),
-        ARTICULATION_LEVELS[art.level],
-        articulation_line,
-        art.word_line,
-        letters_visible,
-        art.named_word,
-        art.word_line is not None,
-        art.word_line is not None and art.word_line <= k,
-        greeting,
-        _leaks(word, prompt, system_prompt, greeting),
-        g,
+        [o[0] for o in outcomes],
+        [o[1] for o in outcomes],
+        [o[2] for o in outcomes],
+        [o[3] for o in outcomes],
+        [level_names[level] for level in levels],
+        lines,
+        word_lines,
+        lines,  # every scorable line carries one initial: the letters visible at line t are t
+        named,
+        [w is not None for w in word_lines],
+        [w is not None and w <= k for w in word_lines],
+        [None if key is None else guesses[key] for key in visible],
     )
+    for column, values in zip(columns, new, strict=True):
+        column.extend(values)
+
+
+def _score_columns(
+    responses: list[str | None],
+    targets: list[str | None],
+    prompts: list[str | None],
+    systems: list[str | None],
+    settings: Settings,
+    pool: WorkerPool | None = None,
+) -> list[list[Any]]:
+    """All scores, one list per column of ``SCORE_COLUMNS``.
+
+    The text pass (:func:`stats.score.batch.text_scores`) runs once per
+    distinct (response, target) pair (repeated samples are often identical), in
+    the workers of ``pool`` if given and there are at least two pairs per
+    worker. The derived outcomes are computed once per distinct key of what
+    they depend on (see :func:`_pair_outcomes`; greeting and leak once per
+    (prompt, system prompt, target)), while the workers run.
+    """
+    study, _, threshold_index, sentences_as_lines, _, _ = settings
+    pair_codes: dict[tuple[str | None, str | None], int] = {}
+    codes = [
+        pair_codes.setdefault(pair, len(pair_codes))
+        for pair in zip(responses, targets, strict=True)
+    ]
+    pairs = list(pair_codes)
+    pair_targets = [target for _, target in pairs]
+    if pool is not None and len(pairs) >= 2 * pool.workers:
+        size = -(-len(pairs) // (pool.workers * CHUNKS_PER_WORKER))
+        starts = range(0, len(pairs), size)
+        chunks = [(pairs[i : i + size], study, threshold_index, sentences_as_lines) for i in starts]
+        results: Iterable[list[TextScores]] = pool.map(text_scores, chunks)
+    else:
+        size = max(1, len(pairs))
+        starts = range(0, len(pairs), size)
+        results = (
+            text_scores((pairs[i : i + size], study, threshold_index, sentences_as_lines))
+            for i in starts
+        )
+    # greeting and leak do not depend on the text pass: computed while the workers run
+    context_keys = list(zip(prompts, systems, targets, strict=True))
+    contexts = {}
+    for key in dict.fromkeys(context_keys):
+        prompt, system, target = key
+        greeting = greeting_word(prompt)
+        contexts[key] = (greeting, leaks(target, prompt, system, greeting=greeting))
+    row_contexts = [contexts[key] for key in context_keys]
+    columns: list[list[Any]] = [[] for _ in range(len(SCORE_COLUMNS) - 2)]
+    caches: tuple[dict[Any, Any], dict[Any, Any]] = ({}, {})
+    for i, text in zip(starts, results, strict=True):
+        _pair_outcomes(pair_targets[i : i + size], text, settings, columns, caches)
+    if len(pairs) < len(codes):  # from distinct pairs back to rows
+        columns = [[column[code] for code in codes] for column in columns]
+    *pair_columns, guess = columns
+    return [
+        *pair_columns,
+        [c[0] for c in row_contexts],
+        [c[1] for c in row_contexts],
+        guess,
+    ]
+
+
+def _score_rows(rows: list[Row], settings: Settings) -> list[tuple[Any, ...]]:
+    """All scores of each row, in the order of ``SCORE_COLUMNS`` (in this process)."""
+    if not rows:
+        return []
+    responses, targets, prompts, systems = (list(c) for c in zip(*rows, strict=True))
+    columns = _score_columns(responses, targets, prompts, systems, settings)
+    return list(zip(*columns, strict=True))
 
 
 def _score_chunk(
     chunk: tuple[list[tuple[Any, ...]], tuple[Any, ...]],
 ) -> list[tuple[Any, ...]]:
     """Score (response, target, prompt, system prompt) rows with shared settings."""
-    rows, (study, k, threshold_index, sentences_as_lines, table, length_known) = chunk
-    # repeated samples are often identical (temperature 0): score each distinct row once
-    memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-    out = []
-    for row in rows:
-        scores = memo.get(row)
-        if scores is None:
-            response, target, prompt, system = row
-            scores = memo[row] = _score_tuple(
-                response,
-                target,
-                study,
-                k,
-                threshold_index,
-                sentences_as_lines,
-                prompt,
-                system,
-                table,
-                length_known,
-            )
-        out.append(scores)
-    return out
+    rows, settings = chunk
+    return _score_rows(rows, settings)  # type: ignore[arg-type]
 
 
 def score_response(
@@ -215,26 +280,22 @@ def score_response(
     study = frozenset(w for w in (normalise_word(x) for x in study_words) if w)
     if target:
         study = study | {target}
-    values = _score_tuple(
-        response,
-        target,
+    settings = (
         study,
         k,
         _threshold_index(threshold),
         sentences_as_lines,
-        prompt,
-        system_prompt,
         guessability_table,
         length_known,
     )
+    (values,) = _score_rows([(response, target, prompt, system_prompt)], settings)
     return dict(zip(SCORE_COLUMNS, values, strict=True))
 
 
 def _column(df: pd.DataFrame, name: str) -> list[Any]:
     if name not in df.columns:
         return [None] * len(df)
-    column = df[name].astype(object)
-    return column.where(column.notna(), None).tolist()
+    return df[name].to_numpy(dtype=object, na_value=None).tolist()
 
 
 def resolve_targets(transcripts: pd.DataFrame) -> tuple[list[str | None], list[str]]:
@@ -251,7 +312,9 @@ def resolve_targets(transcripts: pd.DataFrame) -> tuple[list[str | None], list[s
         Upper-case target words (or None) and sources
         (``run``/``prompt``/``ambiguous``/``none``).
     """
-    words = [normalise_word(w) for w in _column(transcripts, "word")]
+    raw_words = _column(transcripts, "word")
+    normalised = {w: normalise_word(w) for w in set(raw_words)}
+    words = [normalised[w] for w in raw_words]
     arms = _column(transcripts, "arm")
     key_name = "prompt_id" if "prompt_id" in transcripts.columns else "prompt"
     keys = _column(transcripts, key_name)
@@ -278,10 +341,37 @@ def resolve_targets(transcripts: pd.DataFrame) -> tuple[list[str | None], list[s
 
 def scores_frame(rows: list[tuple[Any, ...]], index: pd.Index | None = None) -> pd.DataFrame:
     """Turn score tuples (``SCORE_COLUMNS`` order) into a typed DataFrame."""
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(SCORE_COLUMNS)
+    if rows:
+        columns = [list(c) for c in zip(*rows, strict=True)]
+    else:
+        columns = [[] for _ in SCORE_COLUMNS]
+    return columns_frame(columns, index)
+
+
+def _typed(values: list[Any], dtype: str, index: pd.Index | None) -> pd.Series:
+    """``pd.Series(values, dtype=dtype, index=index)``, built faster for the score dtypes."""
+    n = len(values)
+    if dtype == "int64":
+        return pd.Series(np.fromiter(values, dtype=np.int64, count=n), index=index)
+    if dtype == "boolean" and None not in values:
+        data = np.fromiter(values, dtype=bool, count=n)
+        return pd.Series(pd.arrays.BooleanArray(data, np.zeros(n, dtype=bool)), index=index)
+    if dtype == "Int64":
+        mask = np.fromiter((v is None for v in values), dtype=bool, count=n)
+        data = np.fromiter((0 if v is None else v for v in values), dtype=np.int64, count=n)
+        return pd.Series(pd.arrays.IntegerArray(data, mask), index=index)
+    if dtype == "Float64":
+        mask = np.fromiter((v is None for v in values), dtype=bool, count=n)
+        data = np.fromiter((0.0 if v is None else v for v in values), dtype=np.float64, count=n)
+        return pd.Series(pd.arrays.FloatingArray(data, mask), index=index)
+    return pd.Series(values, dtype=dtype, index=index)
+
+
+def columns_frame(columns: list[list[Any]], index: pd.Index | None = None) -> pd.DataFrame:
+    """Turn score columns (``SCORE_COLUMNS`` order) into a typed DataFrame."""
     return pd.DataFrame(
         {
-            name: pd.Series(list(values), dtype=_DTYPES[name], index=index)
+            name: _typed(values, _DTYPES[name], index)
             for name, values in zip(SCORE_COLUMNS, columns, strict=True)
         },
         index=index,
@@ -315,8 +405,9 @@ def score_transcripts(
     length_known : bool, default LENGTH_KNOWN
         Guessability variant.
     workers : int, optional
-        Processes to score with (forked, so Linux/macOS only; elsewhere 1).
-        Default: 2 (or the number of CPUs if fewer) from
+        Worker processes for the text pass (fresh interpreters, see
+        :mod:`stats.score.batch`); 1 scores in this process. Default
+        (:func:`default_workers`): 2, or the number of CPUs if fewer, from
         :data:`PARALLEL_MIN_ROWS` rows on, else 1. Results do not depend on it.
 
     Returns
@@ -330,39 +421,25 @@ def score_transcripts(
         raise ValueError("transcripts lack the column 'response'")
     threshold_index = _threshold_index(threshold)
     table = load_guessability_table(guessability_table) if guessability_table else None
-    targets, sources = resolve_targets(transcripts)
-    study = frozenset(w for w in targets if w)
-    rows = list(
-        zip(
+    if workers is None:
+        workers = default_workers(len(transcripts))
+    # the workers start first and boot while the columns are prepared
+    parallel = workers > 1 and bool(sys.executable)  # an embedded interpreter has no executable
+    with WorkerPool(workers) if parallel else contextlib.nullcontext() as pool:
+        targets, sources = resolve_targets(transcripts)
+        study = frozenset(w for w in targets if w)
+        settings = (study, k, threshold_index, sentences_as_lines, table, length_known)
+        columns = _score_columns(
             _column(transcripts, "response"),
             targets,
             _column(transcripts, "prompt"),
             _column(transcripts, "system_prompt"),
-            strict=True,
+            settings,
+            pool,
         )
-    )
-    settings = (study, k, threshold_index, sentences_as_lines, table, length_known)
-    if workers is None:
-        workers = min(2, os.cpu_count() or 1) if len(rows) >= PARALLEL_MIN_ROWS else 1
-    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-        size = -(-len(rows) // (workers * 4))
-        chunks = [(rows[i : i + size], settings) for i in range(0, len(rows), size)]
-        lexicon()  # loaded once here, inherited by the forked workers
-        context = multiprocessing.get_context("fork")
-        with warnings.catch_warnings():
-            # Python 3.12 warns when forking a process that has other threads
-            # (pyarrow's pool, pytest's watchdog). The workers only run pure-Python
-            # scoring on their own copies, touching no lock those threads hold.
-            warnings.filterwarnings(
-                "ignore", "This process .* is multi-threaded", DeprecationWarning
-            )
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                scored = [row for chunk in pool.map(_score_chunk, chunks) for row in chunk]
-    else:
-        scored = _score_chunk((rows, settings))
     out = transcripts.drop(columns=[c for c in SCORE_COLUMNS if c in transcripts.columns])
     out = out.assign(word=pd.Series(targets, index=transcripts.index, dtype="string"))
-    scores = scores_frame(scored, index=transcripts.index)
+    scores = columns_frame(columns, index=transcripts.index)
     scores["word_source"] = pd.Series(sources, index=transcripts.index, dtype="string")
     return pd.concat([out, scores], axis=1)
 

@@ -37,6 +37,16 @@ _JUNK = r"(?:<[/!]?[A-Za-z][^>\n]{0,40}>|\[[ xX]\]|[^\w\n]|_|\d\w*)*"
 _LABEL = r"(?:\(?(?:[A-Za-z]|[ivxIVX]{2,5})[.):](?=[\s*_])(?!\s*[^\W\d_][.):-](?:\s|$)))"
 _INITIAL = re.compile(rf"{_JUNK}(?:{_LABEL}{_JUNK})?([^\W\d_])")
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
+# Shortcut of _INITIAL: a line made of characters of _SIMPLE_JUNK (each one skipped
+# on its own by _JUNK, none starting a longer _JUNK item such as "<b>", "[x]" or
+# "1.") then an ASCII letter followed by a character not in _LABEL_NEXT (after a
+# roman-numeral letter: not in _ROMAN_LABEL_NEXT) has no list label, so that
+# letter is its initial.
+_SIMPLE_JUNK = " \t-*+>#_\"'`~"
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_ROMAN = frozenset("ivxIVX")
+_LABEL_NEXT = ".):"
+_ROMAN_LABEL_NEXT = ".):ivxIVX"
 _DECORATION = re.compile(rf"{_JUNK}(?:{_LABEL}{_JUNK})?(?=[^\W\d_])")
 # Candidate sentence boundaries inside one paragraph: terminal punctuation,
 # optional closing quotes/brackets/emphasis, whitespace, then not a lower-case letter.
@@ -133,21 +143,64 @@ def scorable_lines(text: str | None, *, sentences_as_lines: bool = False) -> lis
         ``(initial, line)`` for every line that has a letter, in order; the
         line text is NFKC-normalised but otherwise as written.
     """
+    initials, lines = initials_and_lines(text, sentences_as_lines=sentences_as_lines)
+    return list(zip(initials, lines, strict=True))
+
+
+def initials_and_lines(
+    text: str | None, *, sentences_as_lines: bool = False
+) -> tuple[str, list[str]]:
+    """The initials and the lines of :func:`scorable_lines`, as a string and a list.
+
+    Parameters
+    ----------
+    text : str or None
+        A response.
+    sentences_as_lines : bool, default False
+        Split a single-paragraph response into sentences.
+
+    Returns
+    -------
+    (str, list of str)
+        One initial per scorable line (``acrostic_letters``) and those lines.
+    """
     text = _normalise(text)
-    raw = [line for line in text.splitlines() if line and not line.isspace()]
-    if sentences_as_lines and len(raw) == 1:
-        raw = split_sentences(raw[0])
+    if sentences_as_lines:
+        raw = [line for line in text.splitlines() if line and not line.isspace()]
+        if len(raw) == 1:
+            raw = split_sentences(raw[0])
+    else:
+        raw = text.splitlines()  # blank lines have no initial: _INITIAL skips them
     may_fence = "```" in text or "~~~" in text
-    out = []
     match_initial = _INITIAL.match
+    initials = []
+    lines = []
     for line in raw:
+        rest = line.lstrip(_SIMPLE_JUNK)
+        first = rest[:1]
+        if first in _ASCII_LETTERS:
+            # simple decorations then a letter: that letter is the initial unless
+            # it may start a list label ("a)", "b.", "iv:"), which _INITIAL judges
+            second = rest[1:2]
+            if second and second not in (_ROMAN_LABEL_NEXT if first in _ROMAN else _LABEL_NEXT):
+                if may_fence and _FENCE.match(line):
+                    continue
+                initials.append(first)
+                lines.append(line)
+                continue
         match = match_initial(line)
         if match is None or (may_fence and _FENCE.match(line)):
             continue
-        letter = match.group(1)
-        upper = letter.upper()
-        out.append((upper if len(upper) == 1 else letter, line))
-    return out
+        initials.append(match[1])
+        lines.append(line)
+    if text.isascii():  # one upper-case character per ASCII letter
+        return "".join(initials).upper(), lines
+    return "".join([_upper(letter) for letter in initials]), lines
+
+
+def _upper(letter: str) -> str:
+    upper = letter.upper()
+    return upper if len(upper) == 1 else letter
 
 
 def line_initials(text: str | None, *, sentences_as_lines: bool = False) -> str:
