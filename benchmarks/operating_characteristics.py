@@ -123,6 +123,10 @@ class Setting:
         ]
         verdicts["seed"] = seed
         verdicts["seconds"] = m1.diagnostics["seconds"] + m2.diagnostics["seconds"]
+        verdicts["m1_attempts"] = len(m1.diagnostics["attempts"])
+        verdicts["m2_attempts"] = len(m2.diagnostics["attempts"])
+        verdicts["m1_converged"] = m1.converged
+        verdicts["m2_converged"] = m2.converged
         return verdicts
 
 
@@ -148,9 +152,21 @@ def summarise(raw: pd.DataFrame) -> pd.DataFrame:
                     (group.loc[group["converged"].astype(bool), "verdict"] == "real").mean()
                 ),
                 "p_real_m1_only": float((group["verdict_m1_only"] == "real").mean()),
+                **_retry_shares(group),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _retry_shares(group: pd.DataFrame) -> dict[str, float]:
+    """Share of studies whose M1 / M2 fit needed a second attempt (runs before retries: NaN)."""
+    if "m2_attempts" not in group:
+        return {"p_m1_retried": float("nan"), "p_m2_retried": float("nan")}
+    studies = group.drop_duplicates("seed")
+    return {
+        "p_m1_retried": float((studies["m1_attempts"] > 1).mean()),
+        "p_m2_retried": float((studies["m2_attempts"] > 1).mean()),
+    }
 
 
 def _clustered_se(group: pd.DataFrame) -> float:
@@ -187,7 +203,9 @@ def write_markdown(table: pd.DataFrame, seconds: float, settings, path: Path) ->
         "",
         "Made by `benchmarks/operating_characteristics.py` "
         f"({seconds / 60:.1f} min; sampler: {settings.draws} draws + {settings.tune} tune x "
-        f"{settings.chains} chains, target_accept {settings.target_accept}). "
+        f"{settings.chains} chains, target_accept {settings.target_accept}, "
+        f"{getattr(settings, 'retries', 0)} retry after a missed gate with twice the draws "
+        "and target_accept 0.99 after divergences). "
         f"Each simulated study: words {', '.join(WORDS)}; runs per word as listed; one prompt "
         f"per greeting level x {SAMPLES_PER_PROMPT} samples (so {2 * SAMPLES_PER_PROMPT} "
         "trials per run); one base model. The greeting 'hello' leaks HELLO (a fine-tuned hazard "
@@ -198,7 +216,9 @@ def write_markdown(table: pd.DataFrame, seconds: float, settings, path: Path) ->
         "`p_real_if_converged`: the share of `real` among verdicts whose fits passed every "
         "gate (the power the rule has once sampling works). Verdicts can be re-derived from "
         "the stored intervals with `--rejudge` after a change of the rule (not of the models).",
-        "MC error: standard error of `p_real`, clustered by simulated study.",
+        "MC error: standard error of `p_real`, clustered by simulated study. "
+        "`p_m1_retried`, `p_m2_retried`: share of studies whose fit missed a gate at first "
+        "and was sampled again (`converged` is the final attempt's).",
         "",
         markdown_table(table),
         "",
@@ -231,6 +251,18 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=config.DRAWS)
     parser.add_argument("--tune", type=int, default=config.TUNE)
     parser.add_argument("--backend", default="auto", choices=fit.BACKENDS)
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=config.RETRIES,
+        help="refits after a missed gate (as in analysis/study.yaml)",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="WORLD:RUNS",
+        help="run only these settings, e.g. genuine:16 null:4",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
         "--rejudge",
@@ -246,12 +278,23 @@ def main() -> None:
         {
             "sensitivity": [],
             "extra_outcomes": [],
-            "sampler": {"draws": args.draws, "tune": args.tune, "backend": args.backend},
+            "sampler": {
+                "draws": args.draws,
+                "tune": args.tune,
+                "backend": args.backend,
+                "retries": args.retries,
+            },
         }
     )
     start = time.perf_counter()
     frames = []
-    for name, world, runs in SETTINGS:
+    settings = [
+        (name, world, runs)
+        for name, world, runs in SETTINGS
+        if not args.only or f"{name}:{runs}" in args.only
+    ]
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, world, runs in settings:
         sims = args.null_sims if name == "null" else args.sims
         base_seed = config.SEED + 1000 * runs + (0 if name == "null" else 500)
         setting = Setting(world, runs, study, base_seed)
@@ -261,6 +304,8 @@ def main() -> None:
                 world=name, runs_per_word=runs, samples_per_run=2 * SAMPLES_PER_PROMPT
             )
             frames.append(verdicts)
+            # written as it goes, so that a stopped run keeps its studies
+            pd.concat(frames, ignore_index=True).to_csv(args.out / "oc_verdicts.csv", index=False)
             print(
                 f"{name:8s} runs={runs} sim={i:3d} {time.perf_counter() - t0:5.1f}s "
                 f"{dict(verdicts['verdict'].value_counts())}",
@@ -269,11 +314,11 @@ def main() -> None:
     raw = pd.concat(frames, ignore_index=True)
     seconds = time.perf_counter() - start
     table = summarise(raw)
-    args.out.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out / "oc.csv", index=False)
     raw.to_csv(args.out / "oc_verdicts.csv", index=False)
     run = {"seconds": seconds} | {
-        k: getattr(study.sampler, k) for k in ("draws", "tune", "chains", "target_accept")
+        k: getattr(study.sampler, k)
+        for k in ("draws", "tune", "chains", "target_accept", "retries")
     }
     (args.out / "oc_run.json").write_text(json.dumps(run, indent=1))
     write_markdown(table, seconds, study.sampler, args.out / "oc.md")

@@ -29,6 +29,10 @@ def test_a_deliberately_bad_fit_fails_the_gates_and_says_not_converged(tiny):
     assert not result.converged
     assert d["failed"], "a failed gate must be named"
     assert d["min_ess_bulk"] < 400 or d["max_rhat"] > 1.01
+    # the retry (twice the draws, new seed) is recorded and also fails
+    assert [a["draws"] for a in d["attempts"]] == [30, 60]
+    assert [a["seed"] for a in d["attempts"]] == [1, 2]
+    assert all(a["failed"] for a in d["attempts"]) and d["draws"] == 60
     from stats.model.contrasts import Predictor, deltas
 
     contrasts = deltas(Predictor(s, data, result.posterior), {"HELLO": 0.0, "SHINE": 0.0})
@@ -39,20 +43,20 @@ def test_a_deliberately_bad_fit_fails_the_gates_and_says_not_converged(tiny):
 
 def test_cache_second_call_does_not_resample(tiny, tmp_path, monkeypatch):
     s, data = tiny
-    settings = fit.SamplerSettings(draws=100, tune=100, chains=2, seed=3, backend="pymc")
+    settings = fit.SamplerSettings(draws=100, tune=100, chains=2, seed=3, backend="pymc", retries=0)
     first = fit.fit_model(s, data, settings, name="M1-test", cache_dir=tmp_path)
     assert not first.cached and first.path.exists()
 
     def refuse(*args, **kwargs):
         raise AssertionError("resampled although inputs are unchanged")
 
-    monkeypatch.setattr(fit, "_sample", refuse)
+    monkeypatch.setattr(fit, "_sampler_for", refuse)
     second = fit.fit_model(s, data, settings, name="M1-test", cache_dir=tmp_path)
     assert second.cached
     np.testing.assert_array_equal(second.posterior["a"], first.posterior["a"])
     assert second.diagnostics["max_rhat"] == pytest.approx(first.diagnostics["max_rhat"])
     # any change of cells, spec or sampler settings is a new key
-    changed = fit.SamplerSettings(draws=100, tune=100, chains=2, seed=4, backend="pymc")
+    changed = fit.SamplerSettings(draws=100, tune=100, chains=2, seed=4, backend="pymc", retries=0)
     assert fit.cache_key(s, data, changed) != first.key
     assert fit.cache_key(s.scaled(2.0), data, settings) != first.key
     more = synthetic.with_counts(data, data.y + (data.y < data.n))
@@ -92,3 +96,73 @@ def test_psis_reweighting_turns_one_prior_into_another(tiny):
     assert np.mean(wider.posterior["sd_word"]) == pytest.approx(1.3 * np.sqrt(2 / np.pi), rel=0.06)
     narrow, k = reweight(base, s.scaled(0.2), seed=1)
     assert narrow is None and k > 0.7  # too far: the caller refits
+
+
+def _diagnostics(**changes):
+    base = dict(
+        converged=False, max_rhat=1.0, min_ess_bulk=1000.0, min_ess_tail=1000.0,
+        divergences=0, min_bfmi=1.0,
+    )  # fmt: skip
+    return base | changes
+
+
+@pytest.mark.parametrize(
+    ("diagnostics", "draws", "target_accept"),
+    [
+        (_diagnostics(max_rhat=1.02), 2000, 0.95),
+        (_diagnostics(min_ess_tail=300.0), 2000, 0.95),
+        (_diagnostics(divergences=3), 2000, 0.99),
+        (_diagnostics(divergences=1, min_ess_bulk=100.0), 2000, 0.99),
+    ],
+)
+def test_a_missed_gate_is_retried_with_more_draws(diagnostics, draws, target_accept):
+    settings = fit.SamplerSettings(draws=1000, target_accept=0.95, seed=7, retries=2)
+    retry = fit.next_attempt(settings, diagnostics)
+    assert (retry.draws, retry.target_accept, retry.seed, retry.retries) == (
+        draws, target_accept, 8, 1,
+    )  # fmt: skip
+    assert retry.tune == settings.tune and retry.chains == settings.chains
+
+
+@pytest.mark.parametrize(
+    ("diagnostics", "retries"),
+    [
+        (_diagnostics(converged=True), 1),  # nothing to mend
+        (_diagnostics(max_rhat=1.5), 0),  # no retries left
+        (_diagnostics(min_bfmi=0.1), 1),  # geometry: more draws do not help
+    ],
+)
+def test_no_retry_when_it_cannot_help(diagnostics, retries):
+    settings = fit.SamplerSettings(retries=retries)
+    assert fit.next_attempt(settings, diagnostics) is None
+
+
+def test_sample_gated_keeps_the_attempt_that_passes(tiny):
+    s, data = tiny
+    calls = []
+
+    def draw(settings):
+        calls.append(settings)
+        idata = synthetic.prior_idata(s, data, settings.chains, settings.draws, settings.seed)
+        if len(calls) == 1:  # the first attempt diverges once
+            idata["sample_stats"]["diverging"].values[0, 0] = True
+        return idata
+
+    settings = fit.SamplerSettings(draws=500, chains=4, seed=3, retries=1)
+    idata, d = fit.sample_gated(draw, s, data, settings)
+    assert d["converged"] and d["divergences"] == 0
+    assert [(a["draws"], a["target_accept"]) for a in d["attempts"]] == [(500, 0.95), (1000, 0.99)]
+    assert d["attempts"][0]["failed"] == ["1 divergences > 0"]
+    assert idata["posterior"].sizes["draw"] == 1000 and len(calls) == 2
+
+
+def test_pymc_refits_start_chains_at_jittered_points(tiny):
+    s, data = tiny
+    from stats.model.build import build_model
+
+    sampler = fit._Sampler(build_model(s, data), fit.SamplerSettings(backend="pymc"))
+    starts = sampler._jittered_starts(4, seed=5)
+    assert len({float(start["a"]) for start in starts}) == 4  # over-dispersed, not one point
+    again = sampler._jittered_starts(4, seed=5)
+    assert all(float(x["a"]) == float(y["a"]) for x, y in zip(starts, again, strict=True))
+    assert float(sampler._jittered_starts(4, seed=6)[0]["a"]) != float(starts[0]["a"])

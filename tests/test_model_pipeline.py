@@ -33,22 +33,26 @@ WORDS = ["HELLO", "SHINE", "HELOL"]
 
 
 class PriorSampler:
-    """Stands in for NUTS: iid prior draws, counting calls."""
+    """Stands in for NUTS (``fit._sampler_for``): iid prior draws, counting calls."""
+
+    name = "prior"
 
     def __init__(self) -> None:
         self.calls = 0
 
     def __call__(self, spec, data, settings):
+        self.spec, self.data = spec, data
+        return self
+
+    def draw(self, settings, seed, counts=None):
         self.calls += 1
-        return synthetic.prior_idata(
-            spec, data, settings.chains, settings.draws, settings.seed
-        ), "prior"
+        return synthetic.prior_idata(self.spec, self.data, settings.chains, settings.draws, seed)
 
 
 @pytest.fixture
 def sampler(monkeypatch):
     fake = PriorSampler()
-    monkeypatch.setattr(fit, "_sample", fake)
+    monkeypatch.setattr(fit, "_sampler_for", fake)
     return fake
 
 

@@ -16,7 +16,9 @@ Every key is optional; :data:`DEFAULTS` lists them with their defaults (from
     sensitivity_method: auto      # auto: PSIS-reweight the posterior when Pareto k <= 0.7,
                                   # refit otherwise; refit: always refit
     sampler: {draws: 1000, tune: 1000, chains: 4, target_accept: 0.95, seed: 20261122,
-              backend: auto}
+              backend: auto, retries: 1}   # retries: refits after a missed gate, each with
+                                           # twice the draws (target_accept 0.99 after
+                                           # divergences); every attempt is reported
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
         "target_accept": config.TARGET_ACCEPT,
         "seed": config.SEED,
         "backend": "auto",
+        "retries": config.RETRIES,
     },
 }
 
@@ -161,6 +164,7 @@ def parse_study(raw: dict[str, Any] | None, source: str = "(dict)") -> Study:
         ),
         seed=_number(source, "sampler.seed", sampler["seed"], 0, 2**32 - 1, integer=True),
         backend=sampler["backend"],
+        retries=_number(source, "sampler.retries", sampler["retries"], 0, 5, integer=True),
     )
     return Study(
         outcome=outcome,
