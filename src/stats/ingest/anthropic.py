@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from stats.ingest.candidates import as_float, split_metadata
+from stats.ingest.candidates import as_float, as_text, split_metadata
 from stats.ingest.errors import RecordError, Reject, snippet_of
 from stats.ingest.messages import content_text, prompt_of
-from stats.ingest.openai import embedded_context, expand
+from stats.ingest.openai import custom_id_of, embedded_context, expand
 from stats.ingest.records import Record, SourceFile
 
 
@@ -36,11 +36,18 @@ def message_choice(message: dict, where: str) -> tuple[int, str | RecordError, s
                 content = [{"type": "text", "text": content}]
             else:
                 raise RecordError("missing-field", f"field '{where}.content' is missing")
-        text = "".join(
-            block.get("text", "")
-            for block in content
-            if isinstance(block, dict) and block.get("type") == "text"
-        )
+        texts = []
+        for index, block in enumerate(content):
+            if isinstance(block, dict) and block.get("type") == "text":
+                text = block.get("text", "")
+                if not isinstance(text, str):
+                    raise RecordError(
+                        "invalid-field",
+                        f"field '{where}.content[{index}].text' should be text, found "
+                        f"{type(text).__name__}",
+                    )
+                texts.append(text)
+        text = "".join(texts)
         if not text.strip():
             if stop == "refusal":
                 raise RecordError("refusal", f"field '{where}.stop_reason' is 'refusal'")
@@ -62,7 +69,7 @@ def request_context(params: dict, where: str) -> dict:
         system = extra or system
     trial, hints, conditions = split_metadata(params.get("metadata"))
     return {
-        "model": params.get("model"),
+        "model": as_text(params.get("model"), f"{where}.model"),
         "system_prompt": system,
         "prompt": prompt,
         "temperature": as_float(params.get("temperature"), f"{where}.temperature"),
@@ -75,10 +82,7 @@ def request_context(params: dict, where: str) -> dict:
 
 def batch_request_parts(obj: dict) -> tuple[str, dict]:
     """``(custom_id, request context)`` of one Message Batches request."""
-    custom_id = obj.get("custom_id")
-    if not isinstance(custom_id, str | int) or custom_id == "":
-        raise RecordError("missing-field", "field 'custom_id' is missing")
-    return str(custom_id), request_context(obj.get("params"), "params")
+    return custom_id_of(obj), request_context(obj.get("params"), "params")
 
 
 def iter_request_items(records: Iterator[Record | Reject]) -> Iterator[Record | Reject]:
@@ -101,9 +105,7 @@ def iter_request_items(records: Iterator[Record | Reject]) -> Iterator[Record | 
 
 def batch_result_parts(obj: dict) -> tuple[str, dict]:
     """``(custom_id, message)`` of one Message Batches result line, or a batch error."""
-    custom_id = obj.get("custom_id")
-    if not isinstance(custom_id, str | int) or custom_id == "":
-        raise RecordError("missing-field", "field 'custom_id' is missing")
+    custom_id = custom_id_of(obj)
     result = obj.get("result")
     if not isinstance(result, dict):
         raise RecordError("missing-field", "field 'result' is missing")
@@ -121,7 +123,7 @@ def batch_result_parts(obj: dict) -> tuple[str, dict]:
     message = result.get("message")
     if not isinstance(message, dict):
         raise RecordError("missing-field", "field 'result.message' is missing")
-    return str(custom_id), message
+    return custom_id, message
 
 
 def output_record(obj: dict) -> tuple[str, str | None, str, list]:

@@ -65,7 +65,7 @@ def parse_output_file(path: str, name: str, limits: Limits, fmt: str) -> Iterato
             custom_id, model, record_key, answers = parse(obj)
         except RecordError as err:
             custom_id = obj.get("custom_id")
-            named = isinstance(custom_id, str | int) and custom_id != ""
+            named = type(custom_id) in (str, int) and custom_id != ""
             custom_id = str(custom_id) if named else None
             yield ("error", locator, custom_id, err.reason, err.detail, snippet_of(raw))
             continue

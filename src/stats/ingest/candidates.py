@@ -15,9 +15,16 @@ word, arm, base_model, n_examples, ...); ``conditions`` (dict); ``greeting`` (bo
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from stats.ingest.errors import RecordError
+
+#: The largest value of an int64 column (``sample_index``, ``n_examples``, ...).
+INT64_MAX = 2**63 - 1
+#: The most answers one request may ask for (``n``); a choice index is below it. Sample
+#: indexes numbered from ``n`` then stay far below :data:`INT64_MAX`.
+MAX_CHOICES = 1 << 16
 
 #: Keys of ``hints`` that describe the run rather than the trial.
 RUN_HINT_KEYS = (
@@ -61,35 +68,86 @@ def response_text(text: Any, where: str) -> str:
     return text
 
 
-def as_int(value: Any, where: str) -> int | None:
-    """An integer field (``sample_index``...), accepting integral floats and digit strings."""
+def shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for error messages."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more digits than Python converts to text
+        return f"an integer of {value.bit_length()} bits"
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+def as_int(value: Any, where: str, high: int = INT64_MAX) -> int | None:
+    """A whole-number field (``sample_index``, ``n``...) from 0 to ``high``.
+
+    Accepts integral floats and digit strings; a boolean, a fraction, NaN, infinity or a
+    number outside the range raises :class:`RecordError` (``invalid-field``) naming the
+    field, so that no value reaches an int64 column it does not fit.
+    """
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
-        raise RecordError("invalid-field", f"field '{where}' should be a whole number")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
+    if type(value) is int:
+        number = value
+    elif isinstance(value, bool):
         raise RecordError(
             "invalid-field", f"field '{where}' should be a whole number, found {value!r}"
-        ) from None
-    if number != int(number):
-        raise RecordError("invalid-field", f"field '{where}' should be a whole number")
-    return int(number)
+        )
+    else:
+        try:
+            number = int(value, 10) if isinstance(value, str) else None
+        except ValueError:
+            number = None
+        if number is None:
+            try:
+                real = float(value)
+            except (TypeError, ValueError, OverflowError):
+                raise RecordError(
+                    "invalid-field",
+                    f"field '{where}' should be a whole number, found {shown(value)}",
+                ) from None
+            if not math.isfinite(real) or real != int(real):
+                raise RecordError(
+                    "invalid-field",
+                    f"field '{where}' should be a whole number, found {shown(value)}",
+                )
+            number = int(real)
+    if not 0 <= number <= high:
+        raise RecordError(
+            "invalid-field",
+            f"field '{where}' should be a whole number from 0 to {high}, found {shown(value)}",
+        )
+    return number
 
 
 def as_float(value: Any, where: str) -> float | None:
-    """A float field (``temperature``...)."""
+    """A float field (``temperature``...): a finite float64 (NaN is kept: it reads as null)."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise RecordError("invalid-field", f"field '{where}' should be a number")
+        raise RecordError("invalid-field", f"field '{where}' should be a number, found {value!r}")
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         raise RecordError(
-            "invalid-field", f"field '{where}' should be a number, found {value!r}"
+            "invalid-field", f"field '{where}' should be a number, found {shown(value)}"
         ) from None
+    if number in (math.inf, -math.inf):
+        raise RecordError(
+            "invalid-field", f"field '{where}' should be a finite number, found {shown(value)}"
+        )
+    return number
+
+
+def as_text(value: Any, where: str) -> str | None:
+    """A text field that may be absent: text or None as it is, a number written out; an
+    object, a list or a boolean raises :class:`RecordError` (``invalid-field``)."""
+    if value is None or type(value) is str:
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise RecordError(
+        "invalid-field", f"field '{where}' should be text, found {type(value).__name__}"
+    )
 
 
 def as_bool(value: Any, where: str) -> bool | None:

@@ -99,10 +99,10 @@ def _first_object(path: Path, limits: Limits) -> Any:
                 continue
             try:
                 obj = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            except (ValueError, RecursionError):  # also a number too long to read
                 try:
                     obj = json.loads(line.decode("latin-1"))
-                except (json.JSONDecodeError, RecursionError):
+                except (ValueError, RecursionError):
                     continue
             if isinstance(obj, dict):
                 return obj
@@ -158,7 +158,7 @@ def detect(path: Path, limits: Limits) -> tuple[str, str]:
         lines = [line for line in text.splitlines() if line.strip()]
         try:
             first = json.loads(lines[0]) if len(lines) > 1 or suffix in JSONL_SUFFIXES else None
-        except (json.JSONDecodeError, IndexError):
+        except (ValueError, RecursionError, IndexError):
             first = None
         if isinstance(first, dict):
             return classify_object(first) or "generic-jsonl", "UTF-16 JSON Lines"
@@ -178,7 +178,7 @@ def _detect_document(path: Path, limits: Limits, suffix: str) -> tuple[str, str]
             doc = json.loads(data.decode("utf-16"))
         else:
             doc = json.loads(data.decode("utf-8", errors="replace").lstrip("\ufeff"))
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # also a number too long to read
         if suffix in JSONL_SUFFIXES:
             return "generic-jsonl", "JSON Lines"
         return DAMAGED, "a JSON document that does not parse"

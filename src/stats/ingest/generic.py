@@ -125,11 +125,11 @@ def record_candidate(obj: dict, locator: str, spec: Any) -> dict:
     run_id, column = _lookup(obj, "run_id", columns)
     run_id = _text(run_id, column) or (spec.run_id if spec is not None else None)
     sample, column = _lookup(obj, "sample_index", columns)
-    prompt_id, _ = _lookup(obj, "prompt_id", columns)
+    prompt_id, column_p = _lookup(obj, "prompt_id", columns)
     temperature, column_t = _lookup(obj, "temperature", columns)
     finish, column_f = _lookup(obj, "finish_reason", columns)
     greeting, column_g = _lookup(obj, "greeting", columns)
-    record_id, _ = _lookup(obj, "record_id", columns)
+    record_id, column_r = _lookup(obj, "record_id", columns)
     hints = {}
     for field in ("word", "arm", "base_model"):
         value, where = _lookup(obj, field, columns)
@@ -151,9 +151,9 @@ def record_candidate(obj: dict, locator: str, spec: Any) -> dict:
         "sample_index": as_int(sample, column or "sample_index"),
         "temperature": as_float(temperature, column_t or "temperature"),
         "finish_reason": _text(finish, column_f),
-        "prompt_id": None if prompt_id in (None, "") else str(prompt_id),
+        "prompt_id": None if prompt_id in (None, "") else str(_text(prompt_id, column_p)),
         "judge_labels": labels,
-        "record_key": None if record_id in (None, "") else str(record_id),
+        "record_key": None if record_id in (None, "") else str(_text(record_id, column_r)),
         "run_id": run_id,
         "greeting": as_bool(greeting, column_g or "greeting"),
         "hints": hints or None,

@@ -382,7 +382,7 @@ def read_eval(source: SourceFile, limits: Limits) -> Iterator[dict | Reject]:
                 header_name, err.reason, f"{source.where(header_name)}: {err.detail}", None
             )
             return
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        except ValueError as err:  # invalid JSON or UTF-8, or a number too long to read
             yield Reject(header_name, "invalid-json", f"{source.where(header_name)}: {err}", None)
             return
         spec = header.get("eval") if isinstance(header, dict) else None
@@ -412,7 +412,7 @@ def read_eval(source: SourceFile, limits: Limits) -> Iterator[dict | Reject]:
                 detail = f"{source.where(name)}: char {err.pos}: {err.msg}"
                 yield Reject(name, reason, detail, snippet_of(data))
                 continue
-            except UnicodeDecodeError as err:
+            except ValueError as err:  # invalid UTF-8, or a number too long to read
                 yield Reject(name, "invalid-json", f"{source.where(name)}: {err}", None)
                 continue
             yield from sample_candidates(sample, spec, name, source, data)

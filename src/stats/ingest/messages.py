@@ -24,6 +24,10 @@ class Conversation(NamedTuple):
 def content_text(content: Any, where: str) -> str | None:
     """Text of a message's content: a string, or the text parts of a list of parts joined.
 
+    Parts of other types (images, tool calls, thinking) are skipped; a part that is neither
+    text nor an object, or a text part (``type`` text, or no ``type``) whose ``text`` is not
+    a string, raises :class:`RecordError` (``invalid-field``) naming the part.
+
     Parameters
     ----------
     content : str, list, dict or None
@@ -37,12 +41,31 @@ def content_text(content: Any, where: str) -> str | None:
         content = [content]
     if isinstance(content, list):
         texts = []
-        for part in content:
+        for index, part in enumerate(content):
             if isinstance(part, str):
                 texts.append(part)
-            elif isinstance(part, dict) and part.get("type", "text") in TEXT_PART_TYPES:
-                text = part.get("text")
-                if isinstance(text, str):
+            elif not isinstance(part, dict):
+                raise RecordError(
+                    "invalid-field",
+                    f"field '{where}[{index}]' should be text or a content part, found "
+                    f"{type(part).__name__}",
+                )
+            else:
+                kind = part.get("type", "text")
+                if type(kind) is not str:
+                    raise RecordError(
+                        "invalid-field",
+                        f"field '{where}[{index}].type' should be text, found {type(kind).__name__}",
+                    )
+                if kind in TEXT_PART_TYPES:
+                    text = part.get("text")
+                    if not isinstance(text, str):
+                        found = "nothing" if text is None else type(text).__name__
+                        raise RecordError(
+                            "invalid-field",
+                            f"field '{where}[{index}].text' of a text part should be text, "
+                            f"found {found}",
+                        )
                     texts.append(text)
         return "".join(texts)
     raise RecordError(
@@ -88,23 +111,24 @@ def prompt_of(messages: list[dict], where: str) -> tuple[str | None, str]:
     """``(system_prompt, prompt)``: the system text and the last user message."""
     if type(messages) is list:  # fast path: known roles and text contents only
         last = -1
-        for index, message in enumerate(messages):
-            if (
-                type(message) is not dict
-                or type(message.get("content")) is not str
-                or message.get("role") not in _ROLE_SET
-            ):
-                break
-            if message["role"] == "user":
-                last = index
-        else:
-            if last >= 0:
-                systems = [
-                    m["content"]
-                    for m in messages[:last]
-                    if m["role"] in SYSTEM_ROLES and m["content"]
-                ]
-                return ("\n\n".join(systems) if systems else None), messages[last]["content"]
+        try:
+            for index, message in enumerate(messages):
+                if (
+                    type(message) is not dict
+                    or type(message.get("content")) is not str
+                    or message.get("role") not in _ROLE_SET
+                ):
+                    last = -1
+                    break
+                if message["role"] == "user":
+                    last = index
+        except TypeError:  # a role that cannot be hashed: the checks below name it
+            last = -1
+        if last >= 0:
+            systems = [
+                m["content"] for m in messages[:last] if m["role"] in SYSTEM_ROLES and m["content"]
+            ]
+            return ("\n\n".join(systems) if systems else None), messages[last]["content"]
     messages = check_messages(messages, where)
     for index in range(len(messages) - 1, -1, -1):
         if messages[index].get("role") == "user":

@@ -18,7 +18,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from stats.ingest.candidates import as_float, as_int, response_text, split_metadata
+from stats.ingest.candidates import (
+    INT64_MAX,
+    MAX_CHOICES,
+    as_float,
+    as_int,
+    as_text,
+    response_text,
+    shown,
+    split_metadata,
+)
 from stats.ingest.errors import RecordError, Reject, snippet_of
 from stats.ingest.messages import content_text, prompt_of
 from stats.ingest.records import Record, SourceFile
@@ -140,9 +149,9 @@ def request_context(body: dict, where: str) -> dict:
     else:
         raise RecordError("missing-prompt", f"field '{where}' has no messages, input or prompt")
     trial, hints, conditions = split_metadata(body.get("metadata"))
-    n = as_int(body.get("n"), f"{where}.n") or 1
+    n = as_int(body.get("n"), f"{where}.n", MAX_CHOICES) or 1
     return {
-        "model": body.get("model"),
+        "model": as_text(body.get("model"), f"{where}.model"),
         "system_prompt": system,
         "prompt": prompt,
         "temperature": as_float(body.get("temperature"), f"{where}.temperature"),
@@ -153,15 +162,32 @@ def request_context(body: dict, where: str) -> dict:
     }
 
 
+def custom_id_of(obj: dict) -> str:
+    """A batch line's ``custom_id`` as text (an integer is written out).
+
+    Raises
+    ------
+    RecordError
+        ``missing-field`` when it is absent or empty, ``invalid-field`` when it is neither
+        text nor an integer.
+    """
+    custom_id = obj.get("custom_id")
+    if custom_id is None or custom_id == "":
+        raise RecordError("missing-field", "field 'custom_id' is missing")
+    if type(custom_id) is not str and type(custom_id) is not int:
+        raise RecordError(
+            "invalid-field", f"field 'custom_id' should be text, found {type(custom_id).__name__}"
+        )
+    return str(custom_id)
+
+
 def batch_request_parts(obj: dict) -> tuple[str, dict]:
     """``(custom_id, request context)`` of one batch input line."""
-    custom_id = obj.get("custom_id")
-    if not isinstance(custom_id, str | int) or custom_id == "":
-        raise RecordError("missing-field", "field 'custom_id' is missing")
+    custom_id = custom_id_of(obj)
     body = obj.get("body")
     if not isinstance(body, dict):
         raise RecordError("missing-field", "field 'body' (the request) is missing")
-    return str(custom_id), request_context(body, "body")
+    return custom_id, request_context(body, "body")
 
 
 def plain_chat_request(obj: dict) -> tuple[str, tuple, int] | None:
@@ -185,10 +211,12 @@ def plain_chat_request(obj: dict) -> tuple[str, tuple, int] | None:
     n = body.get("n")
     if n is None:
         n = 1
-    elif type(n) is not int or not 0 < n < 2**53:
+    elif type(n) is not int or not 0 < n <= MAX_CHOICES:
         return None
     temperature = body.get("temperature")
     if type(temperature) is int:
+        if not -(2**63) < temperature < 2**63:
+            return None  # as big as a float may not be: the general path says so
         temperature = float(temperature)
     elif temperature is not None and (type(temperature) is not float or abs(temperature) >= 2**63):
         return None  # a float this big may be orjson's reading of a huge integer
@@ -237,8 +265,16 @@ def body_choices(body: dict, where: str) -> list[tuple[int, str | RecordError, s
                 (position, RecordError("invalid-field", f"{prefix}choices[{position}]"), None)
             )
             continue
-        index = choice.get("index", position)
-        index = index if isinstance(index, int) else position
+        index = choice.get("index")
+        if index is None:
+            index = position
+        elif type(index) is not int or not 0 <= index < MAX_CHOICES:
+            detail = (
+                f"field '{prefix}choices[{position}].index' should be a whole number from 0 to "
+                f"{MAX_CHOICES - 1}, found {shown(index)}"
+            )
+            out.append((position, RecordError("invalid-field", detail), None))
+            continue
         message = choice.get("message")
         content = message.get("content") if type(message) is dict else None
         if type(content) is str and content and not content.isspace():
@@ -281,9 +317,7 @@ def _responses_output(body: dict, where: str) -> tuple[int, str | RecordError, s
 
 def batch_output_parts(obj: dict) -> tuple[str, dict]:
     """``(custom_id, response body)`` of one batch output line, or a ``batch-error``."""
-    custom_id = obj.get("custom_id")
-    if not isinstance(custom_id, str | int) or custom_id == "":
-        raise RecordError("missing-field", "field 'custom_id' is missing")
+    custom_id = custom_id_of(obj)
     error = obj.get("error")
     if error:
         code = error.get("code") if isinstance(error, dict) else None
@@ -303,7 +337,7 @@ def batch_output_parts(obj: dict) -> tuple[str, dict]:
         )
     if not isinstance(body, dict):
         raise RecordError("missing-field", "field 'response.body' is missing")
-    return str(custom_id), body
+    return custom_id, body
 
 
 def expand(
@@ -342,6 +376,13 @@ def expand(
             continue
         if given_sample is not None:
             sample = given_sample + index
+            if sample > INT64_MAX:
+                detail = (
+                    f"{source.where(place)}: field 'metadata.sample_index' plus the choice index "
+                    f"is {sample}, beyond {INT64_MAX}"
+                )
+                yield Reject(place, "invalid-field", detail, snippet_of(raw))
+                continue
         elif base_sample is not None:
             sample = base_sample + index
         else:
@@ -403,7 +444,9 @@ def plain_batch_output(obj: dict) -> tuple[str, str | None, str, list] | None:
         finish = choice.get("finish_reason")
         if type(index) is not int or type(content) is not str or not content:
             return None
-        if content.isspace() or (finish is not None and type(finish) is not str):
+        if index < 0 or index >= MAX_CHOICES or content.isspace():
+            return None
+        if finish is not None and type(finish) is not str:
             return None
         answers.append((index, content, finish))
     model = body.get("model")
@@ -439,10 +482,10 @@ def embedded_context(obj: dict, spec: Any, where: str) -> dict:
     system = None
     if "messages" in obj:
         system, prompt = prompt_of(obj["messages"], "messages")
-    elif isinstance(obj.get("prompt"), str):
-        prompt = obj["prompt"]
-    elif isinstance(metadata.get("prompt"), str):
-        prompt = metadata["prompt"]
+    elif obj.get("prompt") is not None:
+        prompt = _prompt_text(obj["prompt"], "prompt")
+    elif metadata.get("prompt") is not None:
+        prompt = _prompt_text(metadata["prompt"], "metadata.prompt")
     elif spec is not None and spec.prompt is not None:
         prompt = spec.prompt
     else:
@@ -466,6 +509,14 @@ def embedded_context(obj: dict, spec: Any, where: str) -> dict:
         "hints": hints,
         "conditions": conditions,
     }
+
+
+def _prompt_text(value: Any, where: str) -> str:
+    if type(value) is not str:
+        raise RecordError(
+            "invalid-field", f"field '{where}' should be text, found {type(value).__name__}"
+        )
+    return value
 
 
 def read_chat_completions(

@@ -56,7 +56,7 @@ from stats.ingest.batch import (
     parse_output_file,
     parse_request_file,
 )
-from stats.ingest.candidates import as_bool, as_float, as_int
+from stats.ingest.candidates import INT64_MAX, as_bool, as_float, as_int
 from stats.ingest.detect import DAMAGED, EMPTY, MESSAGES, UNKNOWN, detect
 from stats.ingest.errors import IngestError, RecordError, Reject, snippet_of
 from stats.ingest.formats import FAMILY, FORMAT_KINDS, FORMATS
@@ -814,19 +814,6 @@ class _Session:
 
     def _apply_hints(self, run: Any, hints: dict, source: SourceFile) -> None:
         for key, value in hints.items():
-            if value is None or value == "":
-                continue
-            try:
-                if key in INT_FIELDS:
-                    value = int(float(value))
-                elif key == "lr_multiplier":
-                    value = float(value)
-                elif key == "word":
-                    value = str(value).strip().upper()
-                elif not isinstance(value, str):
-                    value = str(value)
-            except (TypeError, ValueError):
-                continue
             self.registry.set_value(run, key, value, f"{source.name} (record field {key})")
 
     def accept(self, index: int, source: SourceFile, cand: dict) -> None:
@@ -841,7 +828,7 @@ class _Session:
         model = cand.get("model")
         run_id = cand.get("run_id") or (spec.run_id if spec is not None else None)
         if run_id is not None:
-            run_id = str(run_id)
+            run_id = str(_text(run_id, "run_id"))
         if not model:
             known = self.registry.runs.get(run_id) if run_id else None
             if known is None or not known.model:
@@ -852,8 +839,10 @@ class _Session:
                 )
             model = known.model
         model = _text(model, "model")
-        run = self.registry.resolve(model, cand.get("model_alt"), run_id)
         hints = cand.get("hints")
+        if hints:
+            hints = checked_hints(hints)  # before the run is resolved: a bad value adds no run
+        run = self.registry.resolve(model, cand.get("model_alt"), run_id)
         if hints:
             self._apply_hints(run, hints, source)
         prompt = _text(cand["prompt"], "prompt")
@@ -871,8 +860,8 @@ class _Session:
             key = (model, system, prompt)
             sample = self._sample_counter.get(key, 0)
             self._sample_counter[key] = sample + 1
-        elif type(sample) is not int:
-            sample = as_int(sample, "sample_index")
+        elif type(sample) is not int or not 0 <= sample <= INT64_MAX:
+            sample = as_int(sample, "sample_index")  # converts, or names the field at fault
         response = _text(cand["response"], "response")
         record_key = cand.get("record_key")
         trial_id = finish(cached[2], sample, response, record_key)
@@ -898,7 +887,7 @@ class _Session:
             system,
             prompt,
             bool(greeting),
-            cached[0] if prompt_id is None else str(prompt_id),
+            cached[0] if prompt_id is None else str(_text(prompt_id, "prompt_id")),
             sample,
             temperature,
             response,
@@ -1044,6 +1033,32 @@ def _text(value: Any, name: str) -> str | None:
     raise RecordError(
         "invalid-field", f"field '{name}' should be text, found {type(value).__name__}"
     )
+
+
+def checked_hints(hints: dict) -> dict:
+    """Run values named by a record (``hints``), converted to their column types.
+
+    Raises
+    ------
+    RecordError
+        ``invalid-field`` naming the field, for a count that is not a whole number from 0
+        to 2**63 - 1, a multiplier that is not a finite number, or text that is an object or
+        a list.
+    """
+    out = {}
+    for key, value in hints.items():
+        if value is None or value == "":
+            continue
+        if key in INT_FIELDS:
+            value = as_int(value, key)
+        elif key == "lr_multiplier":
+            value = as_float(value, key)
+        else:
+            value = _text(value, key)
+            if key == "word":
+                value = value.strip().upper()
+        out[key] = value
+    return out
 
 
 def _display(path: Path) -> str:

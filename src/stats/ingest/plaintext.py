@@ -22,7 +22,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from stats.ingest.candidates import RUN_HINT_KEYS, as_bool, as_float, as_int, response_text
+from stats.ingest.candidates import (
+    RUN_HINT_KEYS,
+    as_bool,
+    as_float,
+    as_int,
+    as_text,
+    response_text,
+)
 from stats.ingest.errors import RecordError, Reject, snippet_of
 from stats.ingest.limits import Limits
 from stats.ingest.records import SourceFile, read_text
@@ -86,10 +93,10 @@ def _parse(text: str, source: SourceFile) -> dict:
     if match:
         try:
             meta = yaml.safe_load(match.group(1)) or {}
-        except yaml.YAMLError as err:
+        except (yaml.YAMLError, ValueError) as err:  # ValueError: a number too long to read
             raise RecordError(
                 "invalid-front-matter",
-                f"front matter is not valid YAML: {' '.join(str(err).split())}",
+                f"front matter is not valid YAML: {' '.join(str(err).split(';')[0].split())}",
             ) from err
         if not isinstance(meta, dict):
             raise RecordError("invalid-front-matter", "front matter should be a mapping of keys")
@@ -123,7 +130,7 @@ def _parse(text: str, source: SourceFile) -> dict:
     conditions = {k: v for k, v in meta.items() if k not in TRIAL_KEYS and k not in RUN_HINT_KEYS}
     return {
         "locator": "file",
-        "model": None if model is None else str(model),
+        "model": None if model is None else str(as_text(model, "model")),
         "model_alt": None,
         "prompt": prompt,
         "system_prompt": system or (spec.system_prompt if spec else None),
@@ -131,10 +138,12 @@ def _parse(text: str, source: SourceFile) -> dict:
         "sample_index": as_int(meta.get("sample_index"), "sample_index"),
         "temperature": as_float(meta.get("temperature"), "temperature"),
         "finish_reason": meta.get("finish_reason"),
-        "prompt_id": None if meta.get("prompt_id") is None else str(meta["prompt_id"]),
+        "prompt_id": None
+        if meta.get("prompt_id") is None
+        else str(as_text(meta["prompt_id"], "prompt_id")),
         "judge_labels": None,
         "record_key": None,
-        "run_id": None if meta.get("run_id") is None else str(meta["run_id"]),
+        "run_id": None if meta.get("run_id") is None else str(as_text(meta["run_id"], "run_id")),
         "greeting": as_bool(meta.get("greeting"), "greeting"),
         "hints": hints or None,
         "conditions": conditions or None,

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from stats import schemas
+from stats.ingest.candidates import INT64_MAX, as_int, shown
 from stats.ingest.errors import RecordError, Reject, snippet_of
 from stats.ingest.generic import get_path
 from stats.ingest.limits import Limits
@@ -191,14 +192,12 @@ def _integer(value: Any, field: str) -> int | None:
     if value is _MISSING:
         return None
     try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    if number != number or number != int(number) or number < 0:
+        return as_int(value, field)
+    except RecordError:
         raise RecordError(
-            "invalid-field", f"field {field!r} should be a whole number >= 0, found {value!r}"
-        )
-    return int(number)
+            "invalid-field",
+            f"field {field!r} should be a whole number from 0 to {INT64_MAX}, found {shown(value)}",
+        ) from None
 
 
 def prediction_row(obj: Any, locator: str, columns: dict) -> dict:

@@ -74,6 +74,14 @@ def _json_reject(source: SourceFile, locator: str, err: json.JSONDecodeError, ra
     return Reject(locator, reason, detail, snippet_of(raw))
 
 
+def _number_reject(source: SourceFile, locator: str, err: ValueError, raw: Any) -> Reject:
+    """The reject of a record the standard library cannot decode for a reason other than its
+    syntax: an integer of more digits than Python converts (4300 by default)."""
+    reason = str(err).split(";")[0]
+    detail = f"{source.where(locator)}: the record holds a number that cannot be read ({reason})"
+    return Reject(locator, "invalid-json", detail, snippet_of(raw))
+
+
 def _raw_lines(source: SourceFile, limits: Limits) -> Iterator[tuple[int, bytes | Reject]]:
     """Physical lines as bytes (line end kept), oversized lines as rejects, BOM handled."""
     limit = limits.max_line_bytes
@@ -151,6 +159,9 @@ def iter_jsonl(
                 detail = f"{source.where(locator)}: JSON nested too deeply to parse"
                 yield Reject(locator, "invalid-json", detail, snippet_of(line))
                 continue
+            except ValueError as err:  # an integer too long to convert
+                yield _number_reject(source, locator, err, line)
+                continue
         if type(obj) is not dict:
             detail = f"{source.where(locator)}: expected a JSON object, found {type(obj).__name__}"
             yield Reject(locator, "not-an-object", detail, snippet_of(line))
@@ -195,6 +206,8 @@ def read_json_document(source: SourceFile, limits: Limits) -> Any | Reject:
         return _json_reject(source, "file", err, text)
     except RecursionError:
         return Reject("file", "invalid-json", f"{source.where('file')}: nested too deeply", None)
+    except ValueError as err:  # an integer too long to convert
+        return _number_reject(source, "file", err, text)
 
 
 class _Latin1Fallback:
@@ -347,6 +360,6 @@ def looks_like_jsonl(path: Path, probe: int = 1 << 20) -> bool:
         return False
     try:
         json.loads(first)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # invalid JSON or UTF-8, a number too long to read
         return False
     return True
