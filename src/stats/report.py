@@ -1254,6 +1254,7 @@ def diagnostics_table(study: Study) -> Markdown:
             "prior scale": d["prior_scale"].map(lambda x: _fmt(x, 1)),
             "sampler": d["sampler"],
             "seconds": d["seconds"].map(lambda x: _fmt(x, 1)),
+            "draws x attempts": _draws_and_attempts(d),
             "max R-hat": d["max_rhat"].map(lambda x: _fmt(x, 3)),
             "min ESS bulk": d["min_ess_bulk"].map(lambda x: _fmt(x, 0)),
             "min ESS tail": d["min_ess_tail"].map(lambda x: _fmt(x, 0)),
@@ -1264,6 +1265,22 @@ def diagnostics_table(study: Study) -> Markdown:
         }
     )
     return md_table(table)
+
+
+def _draws_and_attempts(d: pd.DataFrame) -> pd.Series:
+    """ "1000 x 1", or "2000 x 2 (target_accept 0.99)" for a fit sampled a second time."""
+    if "attempts" not in d:  # tables written before retries existed
+        return pd.Series([""] * len(d), index=d.index)
+
+    def cell(row: pd.Series) -> str:
+        if pd.isna(row["attempts"]):
+            return ""
+        text = f"{_fmt(row['draws'], 0)} x {int(row['attempts'])}"
+        if row["attempts"] > 1:
+            text += f" (target_accept {_fmt(row['target_accept'], 2)})"
+        return text
+
+    return d.apply(cell, axis=1)
 
 
 @_safe

@@ -13,7 +13,9 @@ table                     columns
                           min_ess_bulk, min_ess_tail, divergences, min_bfmi, pareto_k_max,
                           n_pareto_k_bad, converged`` + ``elpd_loo, failed, cached, n_cells,
                           reweight_k`` (Pareto k of a PSIS prior-sensitivity reweighting;
-                          ``sampler = psis-reweight`` for such rows)
+                          ``sampler = psis-reweight`` for such rows), ``draws,
+                          target_accept, attempts`` (of the reported attempt; ``attempts``
+                          > 1: the first missed a gate and the fit was sampled again)
 ``coefficients``          ``fit, model, term, mean, sd, hdi_low, hdi_high, r_hat, ess_bulk``
                           + ``input_center, input_scale`` (slopes are per ``input_scale`` raw
                           units: two standard deviations)
@@ -251,6 +253,9 @@ def diagnostics_table(fits: Sequence[Fit]) -> pd.DataFrame:
                 "cached": f.cached,
                 "n_cells": len(f.data.y),
                 "reweight_k": d.get("reweight_k", np.nan),
+                "draws": d.get("draws", np.nan),
+                "target_accept": d.get("target_accept", np.nan),
+                "attempts": len(d.get("attempts", [])) or np.nan,
             }
         )
     return pd.DataFrame(rows)
