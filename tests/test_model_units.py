@@ -295,6 +295,17 @@ def test_runs_needed_grows_as_the_interval_nears_the_rope():
     assert above.mean() > 0.7 and inside.mean() < 0.05 and below.mean() == 0
 
 
+def test_runs_needed_pairs_fits_with_different_numbers_of_draws():
+    """M2 sampled again with twice the draws (a retry) while M1 kept its 4,000."""
+    rng = np.random.default_rng(4)
+    delta = rng.normal(0.12, 0.05, 4000)
+    intro = rng.normal(0.04, 0.03, 8000)
+    needed = decision.runs_needed(delta, 10, ROPE, intro=intro)
+    assert needed is not None and needed >= 1
+    # and when M1 has the more draws
+    assert decision.runs_needed(delta, 10, ROPE, intro=intro[:2000]) is not None
+
+
 # ----------------------------------------------------------------------------- frequentist
 def test_exact_intervals_match_known_values():
     from stats.model.frequentist import exact_interval

@@ -150,8 +150,12 @@ def _decisive_after(
     prob: float,
     rng,
     edge: float | None = None,
+    size: int | None = None,
 ) -> np.ndarray:
     """Preposterior simulation for one estimand: is the future HDI decisive, per draw?
+
+    ``size`` futures are simulated (default: one per draw), so that two estimands from
+    fits with different numbers of draws give flags that pair up.
 
     Normal approximation with the run as the unit of replication: with ``R`` runs the
     posterior sd is ``s``; after ``m`` more it is ``s_m = s * sqrt(R / (R + m))``. A
@@ -162,13 +166,14 @@ def _decisive_after(
     needs to be credibly positive or negative).
     """
     edge = rope if edge is None else edge
+    size = len(draws) if size is None else size
     mean, sd = float(np.mean(draws)), float(np.std(draws))
     if sd == 0:
         flags = (mean > edge, -rope <= mean <= rope, mean < -edge)
-        return np.stack([np.full(len(draws), f) for f in flags])
+        return np.stack([np.full(size, f) for f in flags])
     sd_m = sd * np.sqrt(current_runs / (current_runs + extra_runs))
     sd_new = 1.0 / np.sqrt(1.0 / sd_m**2 - 1.0 / sd**2)
-    truth = rng.choice(draws, size=len(draws))
+    truth = rng.choice(draws, size=size)
     estimate = rng.normal(truth, sd_new)
     mu_m = sd_m**2 * (mean / sd**2 + estimate / sd_new**2)
     z = _normal_quantile(prob)
@@ -213,7 +218,7 @@ def runs_needed(
             decisive = above | inside | below
         else:
             i_above, i_inside, i_below = _decisive_after(
-                intro, extra, current_runs, rope, prob, rng, edge=0.0
+                intro, extra, current_runs, rope, prob, rng, edge=0.0, size=len(delta)
             )
             decisive = inside | below | (above & (i_above | i_inside | i_below))
         if decisive.mean() >= assurance:
