@@ -166,3 +166,16 @@ def test_pymc_refits_start_chains_at_jittered_points(tiny):
     again = sampler._jittered_starts(4, seed=5)
     assert all(float(x["a"]) == float(y["a"]) for x, y in zip(starts, again, strict=True))
     assert float(sampler._jittered_starts(4, seed=6)[0]["a"]) != float(starts[0]["a"])
+
+
+def test_pymc_chains_are_recorded_separately_with_a_shared_trace(tiny):
+    """pm.sample copies the one compiled NDArray trace per chain: the chains stay distinct."""
+    s, data = tiny
+    settings = fit.SamplerSettings(draws=40, tune=40, chains=2, seed=2, backend="pymc", retries=0)
+    refitter = fit.Refitter(s, data, settings)
+    first = refitter.fit(data.y, data.n, seed=2)
+    a = first.posterior["a"].reshape(2, -1)
+    assert a.shape == (2, 40) and not np.allclose(a[0], a[1])
+    second = refitter.fit(data.y, data.n, seed=3)  # the trace template is reused, still empty
+    assert second.posterior["a"].shape == (80,)
+    assert not np.allclose(second.posterior["a"], first.posterior["a"])
