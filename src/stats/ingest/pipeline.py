@@ -56,7 +56,7 @@ from stats.ingest.batch import (
     parse_output_file,
     parse_request_file,
 )
-from stats.ingest.candidates import INT64_MAX, as_bool, as_float, as_int
+from stats.ingest.candidates import INT64_MAX, as_bool, as_float, as_int, as_text
 from stats.ingest.detect import DAMAGED, EMPTY, MESSAGES, UNKNOWN, detect
 from stats.ingest.errors import IngestError, RecordError, Reject, snippet_of
 from stats.ingest.formats import FAMILY, FORMAT_KINDS, FORMATS
@@ -828,7 +828,7 @@ class _Session:
         model = cand.get("model")
         run_id = cand.get("run_id") or (spec.run_id if spec is not None else None)
         if run_id is not None:
-            run_id = str(_text(run_id, "run_id"))
+            run_id = str(as_text(run_id, "run_id"))
         if not model:
             known = self.registry.runs.get(run_id) if run_id else None
             if known is None or not known.model:
@@ -838,15 +838,15 @@ class _Session:
                     "files: entry)",
                 )
             model = known.model
-        model = _text(model, "model")
+        model = as_text(model, "model")
         hints = cand.get("hints")
         if hints:
             hints = checked_hints(hints)  # before the run is resolved: a bad value adds no run
         run = self.registry.resolve(model, cand.get("model_alt"), run_id)
         if hints:
             self._apply_hints(run, hints, source)
-        prompt = _text(cand["prompt"], "prompt")
-        system = _text(cand.get("system_prompt") or run.system_prompt, "system_prompt")
+        prompt = as_text(cand["prompt"], "prompt")
+        system = as_text(cand.get("system_prompt") or run.system_prompt, "system_prompt")
         cached = self._prompt_hashes(model, system, prompt)
         greeting = run.greeting
         if greeting is None and spec is not None:
@@ -862,7 +862,7 @@ class _Session:
             self._sample_counter[key] = sample + 1
         elif type(sample) is not int or not 0 <= sample <= INT64_MAX:
             sample = as_int(sample, "sample_index")  # converts, or names the field at fault
-        response = _text(cand["response"], "response")
+        response = as_text(cand["response"], "response")
         record_key = cand.get("record_key")
         trial_id = finish(cached[2], sample, response, record_key)
         labels = cand.get("judge_labels")
@@ -887,11 +887,11 @@ class _Session:
             system,
             prompt,
             bool(greeting),
-            cached[0] if prompt_id is None else str(_text(prompt_id, "prompt_id")),
+            cached[0] if prompt_id is None else str(as_text(prompt_id, "prompt_id")),
             sample,
             temperature,
             response,
-            _text(cand.get("finish_reason"), "finish_reason"),
+            as_text(cand.get("finish_reason"), "finish_reason"),
             json.dumps(labels, sort_keys=True, ensure_ascii=False, default=str) if labels else None,
             self._conditions(index, spec, run, cand.get("conditions")),
         )
@@ -1024,17 +1024,6 @@ def trial_ints(trial_ids: tuple[str, ...]) -> np.ndarray:
     return (values ^ np.uint64(1 << 63)).astype(np.uint64).view(np.int64)
 
 
-def _text(value: Any, name: str) -> str | None:
-    """A text column's value: text kept, numbers written out, anything else rejected."""
-    if value is None or type(value) is str:
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    raise RecordError(
-        "invalid-field", f"field '{name}' should be text, found {type(value).__name__}"
-    )
-
-
 def checked_hints(hints: dict) -> dict:
     """Run values named by a record (``hints``), converted to their column types.
 
@@ -1054,7 +1043,7 @@ def checked_hints(hints: dict) -> dict:
         elif key == "lr_multiplier":
             value = as_float(value, key)
         else:
-            value = _text(value, key)
+            value = as_text(value, key)
             if key == "word":
                 value = value.strip().upper()
         out[key] = value
