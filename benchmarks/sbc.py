@@ -171,7 +171,8 @@ def nutpie_sampler(
     model_spec: ModelSpec, data: design.ModelData, settings: fit.SamplerSettings
 ) -> Sampler:
     """The project's :class:`~stats.model.fit.Refitter` (nutpie: compiled once, ``with_data``)."""
-    first = fit.Refitter(model_spec, data, replace(settings, backend="nutpie"))
+    # retries=0: the SBC loop makes its own one retry and records the first attempt's gates
+    first = fit.Refitter(model_spec, data, replace(settings, backend="nutpie", retries=0))
     second = copy.copy(first)  # shares the compiled model
     second.settings = retry_settings(first.settings)
 

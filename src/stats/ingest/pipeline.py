@@ -677,15 +677,7 @@ class _Session:
             context = (
                 self.formats[index],
                 source.name,
-                run.run_id,
-                model,
-                run.base_model,
-                run.arm,
-                run.word,
-                run.n_examples,
-                run.lr_multiplier,
-                run.n_epochs,
-                run.batch_size,
+                *_run_columns(run, model),
                 system,
                 prompt,
                 greeting,
@@ -875,15 +867,7 @@ class _Session:
             self.formats[index],
             source.name,
             cand["locator"],
-            run.run_id,
-            model,
-            run.base_model,
-            run.arm,
-            run.word,
-            run.n_examples,
-            run.lr_multiplier,
-            run.n_epochs,
-            run.batch_size,
+            *_run_columns(run, model),
             system,
             prompt,
             bool(greeting),
@@ -1022,6 +1006,21 @@ def trial_ints(trial_ids: tuple[str, ...]) -> np.ndarray:
     """:func:`~stats.ingest.scratch.trial_int` of many 16-hex-digit trial ids, vectorised."""
     values = np.frombuffer(bytes.fromhex("".join(trial_ids)), dtype=">u8")
     return (values ^ np.uint64(1 << 63)).astype(np.uint64).view(np.int64)
+
+
+def _run_columns(run: Any, model: str | None) -> tuple:
+    """The run's columns of a transcript row, in schema order (``run_id`` ... ``batch_size``)."""
+    return (
+        run.run_id,
+        model,
+        run.base_model,
+        run.arm,
+        run.word,
+        run.n_examples,
+        run.lr_multiplier,
+        run.n_epochs,
+        run.batch_size,
+    )
 
 
 def checked_hints(hints: dict) -> dict:

@@ -270,7 +270,9 @@ def _sampler_for(spec: ModelSpec, data: ModelData, settings: SamplerSettings) ->
     return _Sampler(build_model(spec, data), settings)
 
 
-def next_attempt(settings: SamplerSettings, diagnostics: dict[str, Any]) -> SamplerSettings | None:
+def next_attempt(
+    settings: SamplerSettings, diagnostics: dict[str, Any], gates: Gates = Gates()
+) -> SamplerSettings | None:
     """Settings of the next attempt after a missed gate, or None when there is none.
 
     Only what longer sampling or smaller steps can mend is retried: R-hat or ESS short
@@ -281,10 +283,10 @@ def next_attempt(settings: SamplerSettings, diagnostics: dict[str, Any]) -> Samp
     if diagnostics["converged"] or settings.retries < 1:
         return None
     mixing = not (
-        diagnostics["max_rhat"] <= config.MAX_RHAT
-        and min(diagnostics["min_ess_bulk"], diagnostics["min_ess_tail"]) >= config.MIN_ESS
+        diagnostics["max_rhat"] <= gates.max_rhat
+        and min(diagnostics["min_ess_bulk"], diagnostics["min_ess_tail"]) >= gates.min_ess
     )
-    diverged = diagnostics["divergences"] > config.MAX_DIVERGENCES
+    diverged = diagnostics["divergences"] > gates.max_divergences
     if not (mixing or diverged):
         return None
     target_accept = settings.target_accept
@@ -328,7 +330,7 @@ def sample_gated(
                 "failed": diagnostics["failed"],
             }
         )
-        current = next_attempt(current, diagnostics)
+        current = next_attempt(current, diagnostics, gates)
     diagnostics["attempts"] = attempts
     diagnostics["draws"] = attempts[-1]["draws"]
     diagnostics["target_accept"] = attempts[-1]["target_accept"]
@@ -617,7 +619,6 @@ class Refitter:
         self.spec, self.data, self.settings = spec, data, settings
         self.model = build_model(spec, data, mutable_counts=True)
         self.sampler = _Sampler(self.model, settings)
-        self.nutpie = self.sampler.nutpie
 
     def fit(
         self,

@@ -789,9 +789,6 @@ def articulation_levels(
     for index, line in enumerate(lines):
         if found_per_line is not None:
             found = found_per_line[index]
-            if not found and not (previous_weak or previous_colon):
-                previous_colon = ":" in line and _LINE_END_COLON.search(line) is not None
-                continue
         elif matches is None:
             found = None
         else:
@@ -801,10 +798,10 @@ def articulation_levels(
                 found.append((pending.start() - line_start, pending.group()))
                 pending = next(matches, None)
             line_start = line_end + 1
-            if not found and not (previous_weak or previous_colon):
-                # no stem and no study word: only a cue line before could make it name a word
-                previous_colon = ":" in line and _LINE_END_COLON.search(line) is not None
-                continue
+        if found is not None and not found and not (previous_weak or previous_colon):
+            # no stem and no study word: only a cue line before could make it name a word
+            previous_colon = ":" in line and _LINE_END_COLON.search(line) is not None
+            continue
         key = (line, previous_weak, previous_colon, study, found is None)
         result = entries.get(key)
         if result is None:
