@@ -129,7 +129,7 @@ def quantities(model_spec: ModelSpec) -> list[str]:
         elif term.kind == "contrast":
             names.append(f"{term.name}[0]")
         elif term.kind == "group":
-            names += [term.sd_name, f"{term.name}[0]"]
+            names += [term.sd_name, f"{term.name}[0]"] if term.sd_free else [f"{term.name}[0]"]
     return [*names, LOGLIK]
 
 

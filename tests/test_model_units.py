@@ -84,6 +84,57 @@ def test_prior_scaling_and_digest():
         spec.m1_spec(layout, outcome="nonsense")
 
 
+def test_word_greeting_effects_have_a_fixed_scale_that_prior_scaling_moves():
+    layout = spec.Layout(4, 8, 2, ("finetuned", "base"), True, False, False, False)
+    base = spec.m1_spec(layout)
+    g_word = base.term("g_word")
+    assert g_word.sd_fixed == spec.GREET_WORD_SD and not g_word.sd_free
+    assert g_word.sd_name is None and g_word.sd_prior is None and g_word.zero_sum
+    assert spec.m1_spec(layout, prior_scale=0.5).term("g_word").sd_fixed == 0.5 * g_word.sd_fixed
+    assert base.term("u_word").sd_free  # word effects keep a learnt sd (new-word predictive)
+
+
+def test_fixed_scale_group_term_is_sampled_directly(cells):
+    pytest.importorskip("pymc")
+    from stats.model.build import build_model, free_parameter_names, summary_parameter_names
+
+    m1_cells, _ = cells
+    data = design.m1_data(m1_cells)
+    m1 = spec.m1_spec(data.layout)
+    model = build_model(m1, data)
+    free = {rv.name for rv in model.free_RVs}
+    assert "g_word" in free and not {"sd_word_greet", "g_word_z"} & free
+    assert set(free_parameter_names(m1)) == free
+    assert "g_word" not in summary_parameter_names(m1)
+    # PyMC's ZeroSumNormal prior and the reweighting density agree up to a constant
+    rng = np.random.default_rng(3)
+    draws = synthetic.draw_prior(m1, data, rng, draws=5)
+    effects = draws["g_word"]
+    assert np.allclose(effects.sum(axis=1), 0.0)
+    import pymc as pm
+
+    ours, theirs = [], []
+    for row in effects:
+        ours.append(synthetic._fixed_group_log_density(row[None, :], m1.term("g_word"))[0])
+        theirs.append(float(pm.logp(model["g_word"], row).sum().eval()))
+    assert np.allclose(np.diff(ours), np.diff(theirs))
+    # ... and in how the scale enters (what prior-sensitivity reweighting uses)
+    row, term = effects[0], m1.term("g_word")
+    wider = dataclasses.replace(term, sd_fixed=2 * term.sd_fixed)
+    ours_change = (
+        synthetic._fixed_group_log_density(row[None, :], wider)[0]
+        - synthetic._fixed_group_log_density(row[None, :], term)[0]
+    )
+    zsn = [
+        pm.ZeroSumNormal.dist(sigma=sd, shape=len(row)) for sd in (term.sd_fixed, wider.sd_fixed)
+    ]
+    their_change = float((pm.logp(zsn[1], row).sum() - pm.logp(zsn[0], row).sum()).eval())
+    assert ours_change == pytest.approx(their_change)
+    wide = spec.m1_spec(data.layout, prior_scale=2.0)
+    ratio = synthetic.prior_log_density(wide, draws) - synthetic.prior_log_density(m1, draws)
+    assert np.all(np.isfinite(ratio)) and np.ptp(ratio) > 0  # g_word's scale enters
+
+
 # ----------------------------------------------------------------------------- study spec
 def test_study_defaults_come_from_config():
     study = parse_study(None)

@@ -21,7 +21,7 @@ from stats.model import fit, spec
 
 SBC_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "sbc.py"
 #: Simulations of the calibrated check and of the mis-specified one.
-SIMS, SIMS_WRONG = 20, 12
+SIMS, SIMS_WRONG = 20, 20
 #: Thinned draws per fit (ranks 0..THIN) and chi-square bins.
 THIN, BINS = 49, 5
 #: "Grossly non-uniform": some quantity's Bonferroni-adjusted ECDF p-value below this.

@@ -43,6 +43,10 @@ def _term_value(term: Term, data: ModelData) -> Any:
         return _prior(term.name, term.prior)
     if term.kind == "contrast":
         return _prior(term.name, term.prior, dims=term.input)
+    if term.kind == "group" and term.sd_fixed is not None:
+        if term.zero_sum:
+            return pm.ZeroSumNormal(term.name, sigma=term.sd_fixed, dims=term.input)
+        return pm.Normal(term.name, 0.0, term.sd_fixed, dims=term.input)
     if term.kind == "group":
         sd = _prior(term.sd_name, term.sd_prior)
         if term.centred:
@@ -140,6 +144,8 @@ def free_parameter_names(spec: ModelSpec) -> list[str]:
     for term in spec.terms:
         if term.kind in ("intercept", "slope", "contrast"):
             names.append(term.name)
+        elif term.kind == "group" and not term.sd_free:
+            names.append(term.name)
         elif term.kind == "group":
             names += [term.sd_name, term.name if term.centred else z_name(term)]
         elif term.kind == "random_walk" and term.anchor:
@@ -155,7 +161,7 @@ def summary_parameter_names(spec: ModelSpec) -> list[str]:
     for term in spec.terms:
         if term.kind in ("intercept", "slope", "contrast"):
             names.append(term.name)
-        elif term.kind == "group":
+        elif term.kind == "group" and term.sd_free:
             names.append(term.sd_name)
         elif term.kind == "random_walk":
             names.append(term.name)

@@ -84,7 +84,12 @@ class Predictor:
             n_words = len(self.data.coords["word"])
             for term in self.spec.terms:
                 if term.kind == "group" and term.input == "word":
-                    scale = self.sd(term.sd_name) * np.sqrt(1 + 1 / max(n_words, 1))
+                    sd = (
+                        self.sd(term.sd_name)
+                        if term.sd_free
+                        else np.full(self.n_draws, term.sd_fixed)
+                    )
+                    scale = sd * np.sqrt(1 + 1 / max(n_words, 1))
                     self._new_word[term.name] = rng.normal(size=self.n_draws) * scale
         return self._new_word
 

@@ -33,7 +33,7 @@ from stats.model.predictor import DRAWS, linear_predictor
 from stats.model.spec import ModelSpec
 
 #: Bumped when the builder or likelihood changes, so cached fits are not reused.
-MODEL_CODE_VERSION = "9"
+MODEL_CODE_VERSION = "10"
 BACKENDS = ("auto", "pymc", "nutpie")
 
 log = logging.getLogger(__name__)
@@ -376,7 +376,7 @@ def gated_parameter_names(spec: ModelSpec) -> list[str]:
         elif term.kind == "group" and term.input == "run":
             names.append(term.sd_name)
         elif term.kind == "group":
-            names += [term.sd_name, term.name]
+            names += [term.sd_name, term.name] if term.sd_free else [term.name]
         elif term.kind == "random_walk":
             names.append(term.name)
     return names

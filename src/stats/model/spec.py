@@ -129,6 +129,11 @@ class Term:
         when the data pin every level (see :attr:`Layout.pinned`): then the non-centred
         form is a curved ridge (measured: 125 vs 20 leapfrog steps, and divergences),
         while with weakly informed levels the centred form is a funnel.
+    sd_fixed : float or None
+        A group term whose sd is this fixed prior scale rather than a parameter
+        (``sd_name`` and ``sd_prior`` are then None): the effects are sampled directly,
+        ``Normal(0, sd_fixed)`` (zero-sum when ``zero_sum``), with neither funnel nor
+        ridge. For terms over a handful of levels, whose sd the data cannot estimate.
     doc : str
         What the term means.
     """
@@ -145,7 +150,13 @@ class Term:
     zero_sum: bool = False
     zero_sum_within: str | None = None
     centred: bool = False
+    sd_fixed: float | None = None
     doc: str = ""
+
+    @property
+    def sd_free(self) -> bool:
+        """Whether the term's sd is a sampled parameter (a group term without ``sd_fixed``)."""
+        return self.kind == "group" and self.sd_fixed is None
 
     def scaled(self, factor: float) -> Term:
         """The term with every prior scale multiplied by ``factor``."""
@@ -154,6 +165,7 @@ class Term:
             prior=self.prior.scaled(factor) if self.prior else None,
             sd_prior=self.sd_prior.scaled(factor) if self.sd_prior else None,
             step=self.step.scaled(factor) if self.step else None,
+            sd_fixed=self.sd_fixed * factor if self.sd_fixed is not None else None,
         )
 
 
@@ -257,6 +269,10 @@ class Layout:
 #: A group term is sampled centred when every level's effect has a standard error below
 #: this (logit scale) from its own cells: much tighter than the HalfNormal(1) sd prior.
 PINNED_SE = 0.2
+#: Fixed prior scale of the word x greeting effects ``g_word``. Not learnt: a handful of
+#: words cannot estimate it, and a learnt sd made M2 at 32 runs per word miss its gates
+#: (R-hat 1.02-1.04, ESS 200-290: the sd/effect ridge, measured on the OC design).
+GREET_WORD_SD = 1.0
 #: Multipliers that define word-level group terms.
 GROUP_KEYS = (
     ("word", None),
@@ -338,11 +354,10 @@ def _shared_terms(layout: Layout) -> list[Term]:
                     "group",
                     "word",
                     multiplier="greeting",
-                    sd_name="sd_word_greet",
-                    sd_prior=_half(1.0),
                     zero_sum=True,
-                    centred=layout.centred("word", "greeting"),
-                    doc="word-specific greeting effect (leakage: 'hello' leaks HELLO only)",
+                    sd_fixed=GREET_WORD_SD,
+                    doc="word-specific greeting effect (leakage: 'hello' leaks HELLO only), "
+                    f"zero-sum Normal(0, {GREET_WORD_SD}) around b_greet",
                 )
             )
     if layout.n_runs >= 2:

@@ -26,7 +26,7 @@ import pandas as pd
 from stats import config
 from stats.model.design import M1_BY, M2_BY, M2_OPTIONAL, ModelData, m2_data, pinned_terms
 from stats.model.predictor import DRAWS, linear_predictor
-from stats.model.spec import Layout, ModelSpec, Prior, m2_spec
+from stats.model.spec import Layout, ModelSpec, Prior, Term, m2_spec
 
 
 def expit(x: np.ndarray) -> np.ndarray:
@@ -71,13 +71,18 @@ def draw_prior(
         elif term.kind == "contrast":
             out[term.name] = _draw(term.prior, rng, (draws, len(coords[term.input])))
         elif term.kind == "group":
-            sd = _draw(term.sd_prior, rng, (draws,))
+            sd = (
+                _draw(term.sd_prior, rng, (draws,))
+                if term.sd_free
+                else np.full(draws, term.sd_fixed)
+            )
             z = rng.normal(size=(draws, len(coords[term.input])))
             if term.zero_sum:
                 z = z - z.mean(axis=1, keepdims=True)
             if term.zero_sum_within:
                 z = z @ data.centring_matrix(term.input, term.zero_sum_within).T
-            out[term.sd_name] = sd
+            if term.sd_free:
+                out[term.sd_name] = sd
             out[term.name] = sd[:, None] * z
         elif term.kind == "random_walk":
             start = _draw(term.prior, rng, (draws,))
@@ -482,7 +487,7 @@ def prior_idata(spec: ModelSpec, data: ModelData, chains: int, draws: int, seed:
                 ["chain", "draw", term.input],
                 seen.reshape(chains, draws, -1),
             )
-        if term.kind == "group" and not term.centred:
+        if term.sd_free and not term.centred:
             sd = params[term.sd_name].reshape(chains, draws, 1)
             z = params[term.name].reshape(chains, draws, -1) / np.where(sd == 0, 1, sd)
             variables[f"{term.name}_z"] = (["chain", "draw", term.input], z)
@@ -525,11 +530,25 @@ def prior_log_density(spec: ModelSpec, params: dict[str, np.ndarray]) -> np.ndar
     for term in spec.terms:
         if term.kind in ("intercept", "slope", "contrast"):
             add(params[term.name], term.prior)
-        elif term.kind == "group":
+        elif term.sd_free:
             add(params[term.sd_name], term.sd_prior)
+        elif term.kind == "group":
+            total = total + _fixed_group_log_density(params[term.name], term)
         elif term.kind == "random_walk":
             walk = np.asarray(params[term.name]).reshape(draws, -1)
             add(walk[:, 0], term.prior)
             if walk.shape[1] > 1:
                 add(np.diff(walk, axis=1), term.step)
     return total
+
+
+def _fixed_group_log_density(effects: np.ndarray, term: Term) -> np.ndarray:
+    """Log density per draw of fixed-sd group effects (on the zero-sum subspace if zero-sum).
+
+    Up to a constant that does not depend on ``term.sd_fixed``; what matters in a ratio of
+    two specs is the ``-|u|^2 / (2 sd^2) - d log sd`` part, ``d`` the free dimensions.
+    """
+    effects = np.asarray(effects).reshape(len(effects), -1)
+    free = effects.shape[1] - 1 if term.zero_sum else effects.shape[1]
+    sd = term.sd_fixed
+    return -0.5 * (effects**2).sum(axis=1) / sd**2 - free * np.log(sd)
