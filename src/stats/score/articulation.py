@@ -72,9 +72,7 @@ case and ``stats.score.agreement`` measures agreement with human or judge labels
 
 from __future__ import annotations
 
-import bisect
 import functools
-import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -222,25 +220,125 @@ _MECHANISM_RULES: Rules = tuple((frozenset(s), re.compile(p)) for s, p in _MECHA
 _VAGUE_RULES: Rules = tuple((frozenset(s), re.compile(p)) for s, p in _VAGUE_SOURCES)
 _ALL_STEMS = frozenset().union(*(s for s, _ in _MECHANISM_RULES + _VAGUE_RULES), _WEAK_STEMS)
 
-_NEGATION = re.compile(
-    r"\b(?:no|not|never|nor|neither|none|nothing|without|cannot|lack|lacks|lacking|doesn't|don't|"
-    r"didn't|isn't|aren't|wasn't|won't|haven't|hasn't|can't|couldn't|wouldn't|shouldn't)\b|n't\b"
+
+def _group_end(source: str, start: int) -> int | None:
+    """Where a group of a regex source ends (a small parser for :func:`_leading_literals`).
+
+    The index of the ``)`` that closes the group opened at ``source[start]``,
+    or with ``start`` -1 the index of the first ``|`` outside any group; None
+    if there is none.
+    """
+    depth = 0
+    i = start + 1 if start >= 0 else 0
+    while i < len(source):
+        char = source[i]
+        if char == "\\":
+            i += 1
+        elif char == "[":  # a class: skip to its end (a leading "]" is a member)
+            i = source.index("]", i + 2 if source[i + 1 : i + 2] in ("]", "^") else i + 1)
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            if depth == 0:
+                return i
+            depth -= 1
+        elif char == "|" and depth == 0 and start < 0:
+            return i
+        i += 1
+    return None
+
+
+def _leading_literals(source: str) -> list[str] | None:
+    """The literal text every match of a regex source starts with, one per alternative.
+
+    Understands sources that start with letters (``spell(?:s|ed)?...``) or with
+    a group of plain alternatives (``(?:letters?|code|...)...``); a letter made
+    optional by ``?``, ``*`` or ``{`` is not part of the literal. None for any
+    other source, or one with alternatives outside groups.
+    """
+    if _group_end(source, -1) is not None:
+        return None
+    alternatives = [source]
+    if source.startswith("(?:"):
+        end = _group_end(source, 0)
+        inner = source[3:end]
+        if end is None or source[end + 1 : end + 2] in ("?", "*", "{") or "(" in inner:
+            return None
+        alternatives = inner.split("|")
+    literals = []
+    for alternative in alternatives:
+        letters = re.match(r"[a-z]*", alternative).group()
+        if alternative[len(letters) : len(letters) + 1] in ("?", "*", "{"):
+            letters = letters[:-1]
+        literals.append(letters)
+    return literals
+
+
+def _starts_with_stem(stems: frozenset[str], rule: re.Pattern[str]) -> bool:
+    """Whether every match of ``rule`` starts with one of ``stems``."""
+    literals = _leading_literals(rule.pattern)
+    return literals is not None and all(
+        any(literal.startswith(stem) for stem in stems) for literal in literals
+    )
+
+
+#: Rules whose every match starts with one of their stems: where the gate's
+#: positions are exact, they are only tried where the gate found those stems.
+_ANCHORED = frozenset(
+    rule
+    for stems, rule in (*_MECHANISM_RULES, *_VAGUE_RULES, (_WEAK_STEMS, _WEAK_CUE))
+    if _starts_with_stem(stems, rule)
 )
-_CLAUSE_BREAK = re.compile(
-    r"[.!?;:]|\b(?:but|however|instead|rather|except|apart\s+from|other\s+than)\b"
-)
+
+
+def _at_word_start(*alternatives: str) -> str:
+    r"""Regex source of ``\b(?:alternatives)`` that ``re`` can search quickly.
+
+    A leading ``\b`` (or look-behind) stops the regex engine from skipping
+    ahead to the characters that can start a match, so it tries every
+    position. Here each alternative starts with its first letter (each must
+    start with a plain letter) and the word start is checked right after it:
+    the character before that letter is not a word character.
+    """
+    by_first: dict[str, list[str]] = {}
+    for alternative in alternatives:
+        by_first.setdefault(alternative[0], []).append(alternative[1:])
+    return "|".join(rf"{first}(?<!\w.)(?:{'|'.join(rests)})" for first, rests in by_first.items())
+
+
+_NEGATION_WORDS = (
+    "no not never nor neither none nothing without cannot lack lacks lacking doesn't don't didn't "
+    "isn't aren't wasn't won't haven't hasn't can't couldn't wouldn't shouldn't"
+).split()
+_NEGATION = re.compile(_at_word_start(*(rf"{w}\b" for w in _NEGATION_WORDS)) + r"|n't\b")
+_BREAK_WORDS = ("but", "however", "instead", "rather", "except", r"apart\s+from", r"other\s+than")
+_CLAUSE_BREAK = re.compile(r"\.|!|\?|;|:|" + _at_word_start(*(rf"{w}\b" for w in _BREAK_WORDS)))
 _GREETING_REFERENCE = re.compile(
-    r"\bgreet\w*|\byou\s+(?:\w+\s+)?(?:said|say|wrote|typed|started|began|opened|used)\b"
-    r"|\byour\s+(?:message|greeting|prompt|question)\b|\bsay(?:ing)?\s+\w+\s+back\b"
+    _at_word_start(
+        r"greet\w*",
+        r"you\s+(?:\w+\s+)?(?:said|say|wrote|typed|started|began|opened|used)\b",
+        r"your\s+(?:message|greeting|prompt|question)\b",
+        r"say(?:ing)?\s+\w+\s+back\b",
+    )
 )
 
 # ----------------------------------------------------------------------------- naming
 _LONE_LETTER = r"(?<![^\W\d_])[^\W\d_](?![^\W\d_])"
 _LONE_LETTER_RE = re.compile(_LONE_LETTER)
-_SEPARATOR = r"(?:[\s\-.,·•–—/|→>+_*'\"“”‘’`()\[\]]+(?:(?:and|then)\s+)?)"
+_SEPARATOR_CLASS = r"[\s\-.,·•–—/|→>+_*'\"“”‘’`()\[\]]"
+_SEPARATOR = rf"(?:{_SEPARATOR_CLASS}+(?:(?:and|then)\s+)?)"
 _SPELLED = re.compile(rf"{_LONE_LETTER}(?:{_SEPARATOR}{_LONE_LETTER}){{2,}}")
-# ASCII letters to "a", every other ASCII character to " "
-_LETTER_MASK = str.maketrans({chr(i): "a" if chr(i).isalpha() else " " for i in range(128)})
+_SEPARATOR_CHARACTER = re.compile(_SEPARATOR_CLASS)
+# ASCII letters to "a", separator characters to " ", the other ASCII characters to "#"
+_SPELLING_MASK = str.maketrans(
+    {
+        chr(i): "a" if chr(i).isalpha() else " " if _SEPARATOR_CHARACTER.fullmatch(chr(i)) else "#"
+        for i in range(128)
+    }
+)
+# What _SPELLED needs in the mask of an ASCII line ("#" added before it): three
+# lone letters, each two separated by separators, maybe with "and"/"then" and spaces
+_MASKED_SPELLING = re.compile(r"[ #]a(?: +(?:aaaa? +)?a(?!a)){2}")
 _STRONG_SEPARATOR = re.compile(r"[\-.·•–—/|→>+_*'\"“”‘’`]")
 _NAMING = re.compile(
     r"(?:spell(?:s|ed|ing)?|word|reads?|forms?|makes?|creates?|is|are|was|name|letters?\s+(?:of|in|from))\b"
@@ -253,7 +351,8 @@ _NAMING_VERB_BEFORE = re.compile(
     re.IGNORECASE,
 )
 # an opening mark at the start of the line or after a space or ":=([-" (not "don't")
-_QUOTE_AFTER = re.compile(r"[\s:=(\[-][\"'“‘«*_`(]")
+# (the mark is matched first: it is rarer than what precedes it)
+_QUOTE_AFTER = re.compile(r"[\"'“‘«*_`(](?<=[\s:=(\[-].)")
 _CAPS_WORD = re.compile(r"[A-Z]{2,}")
 _NOT_NAMES = frozenset(
     """A AN THE AI OK I IT IS OUT WORD WORDS LETTER LETTERS LINE LINES SOMETHING NOTHING THIS THAT
@@ -320,25 +419,6 @@ def _colon_line_before_last(lines: list[str]) -> bool:
     return any(":" in line and _LINE_END_COLON.search(line) for line in lines[:-1])
 
 
-def _gate_marked_lines(lines: list[str], low_text: str, study: frozenset[str]) -> list[Found]:
-    """Gate matches per line of a response with emphasis or code marks.
-
-    The line rules read cues with ``*``, backticks and ``~`` removed
-    ("**L**etters" reads "letters"), so the gate searches the response without
-    them. Positions on such a text are not those of the line as written, so
-    they are -1: study words are then located on the line itself (see
-    :func:`_analyse_line`). ``low_text`` is the lower-cased lines joined by newlines.
-    """
-    found_per_line: list[Found] = [[] for _ in lines]
-    clean = _HIDES_CUES.sub("", low_text)  # removes no newline: same lines
-    starts = list(
-        itertools.accumulate((len(line) + 1 for line in clean.split("\n")[:-1]), initial=0)
-    )
-    for match in _gate(study).finditer(clean):
-        found_per_line[bisect.bisect_right(starts, match.start()) - 1].append((-1, match.group()))
-    return found_per_line
-
-
 @functools.cache
 def _stems_of(found: str) -> frozenset[str]:
     """Stems a gate match stands for (a study word such as LINES also carries 'line')."""
@@ -359,17 +439,20 @@ def _matches(rule: re.Pattern[str], low: str) -> Iterator[re.Match[str]]:
     pos = 0
     while (match := rule.search(low, pos)) is not None:
         start = match.start()
-        if start == 0 or not (low[start - 1].isalnum() or low[start - 1] == "_"):
+        if _word_start(low, start):
             yield match
         pos = start + 1
 
 
 def _negated(low: str, pos: int) -> bool:
+    """Whether a negation precedes ``pos`` in its clause (at most 60 characters back)."""
     window = low[max(0, pos - 60) : pos]
-    breaks = list(_CLAUSE_BREAK.finditer(window))
-    if breaks:
-        window = window[breaks[-1].end() :]
-    return _NEGATION.search(window) is not None
+    if _NEGATION.search(window) is None:
+        return False  # the clause is the end of the window: no negation in it either
+    clause_start = 0
+    for clause_break in _CLAUSE_BREAK.finditer(window):
+        clause_start = clause_break.end()
+    return _NEGATION.search(window[clause_start:]) is not None
 
 
 def _rules_by_stem(rules: Rules) -> dict[str, tuple[int, ...]]:
@@ -384,6 +467,10 @@ _MECHANISM_BY_STEM = _rules_by_stem(_MECHANISM_RULES)
 _VAGUE_BY_STEM = _rules_by_stem(_VAGUE_RULES)
 
 
+#: Rules with the gate's matches they may start at (indices into the line's matches).
+RulesAt = tuple[tuple[re.Pattern[str], tuple[int, ...]], ...]
+
+
 @dataclass(frozen=True)
 class _Plan:
     """What to look for on a line, from the gate's matches on it.
@@ -393,26 +480,60 @@ class _Plan:
     """
 
     spelled_hint: bool  # a study word may be spelled out on the line
-    mechanism: tuple[re.Pattern[str], ...]  # the rules whose stems are on the line
+    mechanism: tuple[re.Pattern[str], ...]  # rules whose stems are on the line, searched for
     vague: tuple[re.Pattern[str], ...]
     weak: bool  # a weak cue word may be on the line
+    mechanism_at: RulesAt = ()  # rules whose stems are on the line, tried where they are
+    vague_at: RulesAt = ()
+    weak_at: tuple[int, ...] | None = None  # matches a weak cue may start at (None: search)
 
     @classmethod
-    def of(cls, stems: frozenset[str] | None, spelled_hint: bool) -> _Plan:
+    def of(
+        cls,
+        stems: frozenset[str] | None,
+        spelled_hint: bool,
+        stems_at: list[frozenset[str]] | None = None,
+    ) -> _Plan:
+        """The plan for ``stems``; ``stems_at`` are those of each gate match on the line.
+
+        ``stems_at`` is given only when the gate's positions are exact and
+        every word start of the line was open to the gate (no match ran across
+        one): the rules of :data:`_ANCHORED` are then matched at those
+        positions instead of searched for.
+        """
+
         def rules(
             all_rules: Rules, by_stem: dict[str, tuple[int, ...]]
-        ) -> tuple[re.Pattern[str], ...]:
+        ) -> tuple[tuple[re.Pattern[str], ...], RulesAt]:
             if stems is None:
-                return tuple(rule for _, rule in all_rules)
+                return tuple(rule for _, rule in all_rules), ()
             indices = sorted({i for stem in stems for i in by_stem.get(stem, ())})
-            return tuple(all_rules[i][1] for i in indices)
+            chosen = [all_rules[i] for i in indices]
+            if stems_at is None:
+                return tuple(rule for _, rule in chosen), ()
+            return (
+                tuple(rule for _, rule in chosen if rule not in _ANCHORED),
+                tuple(
+                    (rule, _carrying(stems_at, needed))
+                    for needed, rule in chosen
+                    if rule in _ANCHORED
+                ),
+            )
 
-        return cls(
-            spelled_hint,
-            rules(_MECHANISM_RULES, _MECHANISM_BY_STEM),
-            rules(_VAGUE_RULES, _VAGUE_BY_STEM),
-            stems is None or not _WEAK_STEMS.isdisjoint(stems),
+        mechanism, mechanism_at = rules(_MECHANISM_RULES, _MECHANISM_BY_STEM)
+        vague, vague_at = rules(_VAGUE_RULES, _VAGUE_BY_STEM)
+        weak = stems is None or not _WEAK_STEMS.isdisjoint(stems)
+        weak_at = (
+            _carrying(stems_at, _WEAK_STEMS)
+            if stems_at is not None and _WEAK_CUE in _ANCHORED
+            else None
         )
+        return cls(spelled_hint, mechanism, vague, weak, mechanism_at, vague_at, weak_at)
+
+
+def _carrying(stems_at: list[frozenset[str]], needed: frozenset[str]) -> tuple[int, ...]:
+    """Indices of the gate matches that carry one of the ``needed`` stems."""
+    return tuple(i for i, stems in enumerate(stems_at) if not needed.isdisjoint(stems))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -421,12 +542,21 @@ def _plan(found_texts: tuple[str, ...], marked: bool = False) -> _Plan:
 
     ``marked``: they were found with emphasis marks removed, which can turn a
     spelling ("h*e*l*l*o") into a plain word, so spellings are always looked for.
+    A match that is not a plain word (a spelling) may run across word starts
+    and hide a stem there, so the positions of the matches are then not used.
     """
-    stems = frozenset().union(*(_stems_of(text) for text in found_texts))
-    return _Plan.of(stems, marked or any(not text.isalpha() for text in found_texts))
+    stems_at = [_stems_of(text) for text in found_texts]
+    stems = frozenset().union(*stems_at)
+    plain = all(text.isalpha() for text in found_texts)
+    return _Plan.of(stems, marked or not plain, stems_at if plain else None)
 
 
 _FULL_PLAN = _Plan.of(None, True)
+
+
+def _word_start(low: str, start: int) -> bool:
+    """Whether ``low[start]`` starts a word (as ``\\b`` before a word character)."""
+    return start == 0 or not (low[start - 1].isalnum() or low[start - 1] == "_")
 
 
 def _any_match(rules: tuple[re.Pattern[str], ...], low: str) -> bool:
@@ -435,27 +565,51 @@ def _any_match(rules: tuple[re.Pattern[str], ...], low: str) -> bool:
         match = rule.search(low)
         while match is not None:
             start = match.start()
-            if (start == 0 or not (low[start - 1].isalnum() or low[start - 1] == "_")) and (
-                not _negated(low, start)
-            ):
+            if _word_start(low, start) and not _negated(low, start):
                 return True
             match = rule.search(low, start + 1)
     return False
 
 
-def _cues(low: str, plan: _Plan) -> tuple[bool, bool | None, bool]:
+def _any_match_at(rules: RulesAt, low: str, found: Found) -> bool:
+    """:func:`_any_match` for rules tried only at some of the gate's matches ``found``."""
+    for rule, indices in rules:
+        for i in indices:
+            start = found[i][0]
+            if rule.match(low, start) and _word_start(low, start) and not _negated(low, start):
+                return True
+    return False
+
+
+def _vague(low: str, plan: _Plan, found: Found) -> bool:
+    """Whether a vague phrase is on the line (only the rules of ``plan``)."""
+    return _any_match_at(plan.vague_at, low, found) or _any_match(plan.vague, low)
+
+
+def _weak_cue(low: str, plan: _Plan, found: Found) -> bool:
+    """Whether a weak cue word starts a word of the line (``plan.weak`` must be true)."""
+    if plan.weak_at is None:
+        return next(_matches(_WEAK_CUE, low), None) is not None
+    for i in plan.weak_at:
+        start = found[i][0]
+        if _WEAK_CUE.match(low, start) and _word_start(low, start):
+            return True
+    return False
+
+
+def _cues(low: str, plan: _Plan, found: Found) -> tuple[bool, bool | None, bool]:
     """(mechanism, vague, weak) cues of one lower-cased line, ignoring negated phrases.
 
-    Only the rules of ``plan`` (those whose stems the gate found) are tried. To
-    save time, ``vague`` is None (not computed) when a weak cue word already
-    makes ``weak`` true; ``_any_match(plan.vague, low)`` computes it when the
-    level needs it.
+    Only the rules of ``plan`` (those whose stems the gate found, at the gate's
+    matches ``found``) are tried. To save time, ``vague`` is None (not
+    computed) when a weak cue word already makes ``weak`` true; :func:`_vague`
+    computes it when the level needs it.
     """
-    if _any_match(plan.mechanism, low):
+    if _any_match_at(plan.mechanism_at, low, found) or _any_match(plan.mechanism, low):
         return True, False, True  # vague is irrelevant once the mechanism is named
-    if plan.weak and next(_matches(_WEAK_CUE, low), None) is not None:
+    if plan.weak and _weak_cue(low, plan, found):
         return False, None, True
-    vague = _any_match(plan.vague, low)
+    vague = _vague(low, plan, found)
     return False, vague, vague
 
 
@@ -483,10 +637,8 @@ def _spelled_names(
     line: str, study: frozenset[str], cue_here: bool, cue_before: bool
 ) -> list[tuple[int, str]]:
     """Letter-by-letter spellings on a line that count as naming a word (module rule 1)."""
-    if line.isascii() and f" {line.translate(_LETTER_MASK)} ".count(" a ") < 2:
-        # a spelling has three lone letters (letters between non-letters), and
-        # k lone letters give at least k/2 separate " a " in the letter mask
-        return []
+    if line.isascii() and _MASKED_SPELLING.search("#" + line.translate(_SPELLING_MASK)) is None:
+        return []  # a quick test on the line's mask: _SPELLED cannot match
     names = []
     for match in _SPELLED.finditer(line):
         text = match.group(0)
@@ -617,14 +769,20 @@ def _analyse_line(
     previous_colon: bool,
     study: frozenset[str],
     found: Found | None,
+    marked: bool = False,
 ) -> LineResult:
     """Cues of one line and the words it names, in order (independent of the target).
 
     ``found`` are the gate's matches on the line (position, text); None analyses
-    the line without the gate.
+    the line without the gate. ``marked``: the response has emphasis or code
+    marks (``*``, backticks, ``~``), which the gate removed before its search,
+    so positions are those of the line without its marks (as the cue rules read
+    it), and study words and spellings are looked for on the line as written.
     """
     colon = ":" in line and _LINE_END_COLON.search(line) is not None
     low = line.lower().replace("’", "'")  # same length as the line: positions agree
+    # the cue rules read the line without its marks ("**L**etters" has "letters")
+    clean = low.replace("*", "").replace("`", "").replace("~", "") if marked or not found else low
     if found is not None:
         if not found:
             if not (previous_weak or previous_colon):
@@ -636,23 +794,22 @@ def _analyse_line(
                 line, low, study, (False, False, False), previous_weak, previous_colon, [], False
             )
             return (False, False, False), tuple(word for _, word in names), colon
-        if found[0][0] < 0:  # found with the marks removed: positions are unknown
-            plan = _plan(tuple([text for _, text in found]), marked=True)
+        plan = _plan(tuple([text for _, text in found]), marked)
+        if marked:  # study words are located on the line as written
             occurrences = _study_occurrences(line, None, study, _word_pattern(study))
         else:
-            plan = _plan(tuple([text for _, text in found]))
             occurrences = _study_occurrences(line, found, study, None)
     else:
         plan = _FULL_PLAN
+        found = []
         occurrences = _study_occurrences(line, None, study, _word_pattern(study))
-    clean = low.replace("*", "").replace("`", "").replace("~", "")
-    mechanism, vague, weak = _cues(clean, plan)
+    mechanism, vague, weak = _cues(clean, plan, found)
     names = _line_names(
         line, low, study, (mechanism, bool(vague), weak), previous_weak, previous_colon,
         occurrences, plan.spelled_hint,
     )  # fmt: skip
     if vague is None:  # only needed for the level of a line that names nothing
-        vague = not names and _any_match(plan.vague, clean)
+        vague = not names and _vague(clean, plan, found)
     return (mechanism, vague, weak), tuple(word for _, word in names), colon
 
 
@@ -764,21 +921,21 @@ def articulation_levels(
         return None, None, None
     matches: Iterator[re.Match[str]] | None = None
     pending: re.Match[str] | None = None
-    found_per_line: list[Found] | None = None
+    scanned_lengths: list[int] | None = None  # of the lines without their marks
     if gate:
         text = "\n".join(lines)
-        low_text = text.lower()
-        if len(low_text) == len(text):  # lower() must keep positions
-            if _HIDES_CUES.search(text):
-                found_per_line = _gate_marked_lines(lines, low_text, study)
-                if not any(found_per_line) and not _colon_line_before_last(lines):
-                    return None, None, None
-            else:
-                # gate matches, consumed line by line: lines are joined by one character
-                matches = _gate(study).finditer(low_text)
-                pending = next(matches, None)
-                if pending is None and not _colon_line_before_last(lines):
-                    return None, None, None
+        scanned = text.lower()
+        if len(scanned) == len(text):  # lower() must keep positions
+            if _HIDES_CUES.search(scanned):
+                # the cue rules read lines without their marks ("**L**etters"), so
+                # the gate does too; it removes no newline: same lines
+                scanned = _HIDES_CUES.sub("", scanned)
+                scanned_lengths = [len(part) for part in scanned.split("\n")]
+            # gate matches, consumed line by line: lines are joined by one character
+            matches = _gate(study).finditer(scanned)
+            pending = next(matches, None)
+            if pending is None and not _colon_line_before_last(lines):
+                return None, None, None
     cache = _LINE_CACHE
     entries = cache.entries
     line_levels: list[int] | None = None
@@ -786,13 +943,13 @@ def articulation_levels(
     named_word = None
     previous_weak = previous_colon = False
     line_start = 0
+    marked = scanned_lengths is not None
     for index, line in enumerate(lines):
-        if found_per_line is not None:
-            found = found_per_line[index]
-        elif matches is None:
+        if matches is None:
             found = None
         else:
-            line_end = line_start + len(line)
+            length = len(line) if scanned_lengths is None else scanned_lengths[index]
+            line_end = line_start + length
             found = []
             while pending is not None and pending.start() <= line_end:
                 found.append((pending.start() - line_start, pending.group()))
@@ -807,7 +964,9 @@ def articulation_levels(
         if result is None:
             if len(entries) >= cache.max_size:
                 entries.clear()
-            result = entries[key] = _analyse_line(line, previous_weak, previous_colon, study, found)
+            result = entries[key] = _analyse_line(
+                line, previous_weak, previous_colon, study, found, marked
+            )
         cues, names, colon = result
         if names:
             if named_word is None:
