@@ -103,20 +103,31 @@ def test_fixed_scale_group_term_is_sampled_directly(cells):
     m1 = spec.m1_spec(data.layout)
     model = build_model(m1, data)
     free = {rv.name for rv in model.free_RVs}
-    assert "g_word" in free and not {"sd_word_greet", "g_word_z"} & free
+    # sampled jointly with b_greet as per-word totals (Term.around)
+    assert "g_word_total" in free and not {"sd_word_greet", "g_word_z", "b_greet"} & free
     assert set(free_parameter_names(m1)) == free
-    assert "g_word" not in summary_parameter_names(m1)
+    assert "g_word" not in summary_parameter_names(m1) and "b_greet" in summary_parameter_names(m1)
+    # the totals' prior is the product of b_greet's and g_word's priors
+    import pymc as pm
+
+    b_greet, g_word = pm.draw([model["b_greet"], model["g_word"]], draws=20_000, random_seed=5)
+    assert np.std(b_greet) == pytest.approx(m1.term("b_greet").prior.sigma, rel=0.03)
+    assert np.mean(b_greet) == pytest.approx(m1.term("b_greet").prior.mu, abs=0.03)
+    levels = g_word.shape[1]
+    expected_sd = spec.GREET_WORD_SD * np.sqrt(1 - 1 / levels)
+    assert np.std(g_word, axis=0) == pytest.approx(np.full(levels, expected_sd), rel=0.03)
+    assert np.allclose(g_word.sum(axis=1), 0.0, atol=1e-9)
+    assert abs(np.corrcoef(b_greet, g_word[:, 0])[0, 1]) < 0.03
     # PyMC's ZeroSumNormal prior and the reweighting density agree up to a constant
     rng = np.random.default_rng(3)
     draws = synthetic.draw_prior(m1, data, rng, draws=5)
     effects = draws["g_word"]
     assert np.allclose(effects.sum(axis=1), 0.0)
-    import pymc as pm
-
+    zero_sum = pm.ZeroSumNormal.dist(sigma=spec.GREET_WORD_SD, shape=effects.shape[1])
     ours, theirs = [], []
     for row in effects:
         ours.append(synthetic._fixed_group_log_density(row[None, :], m1.term("g_word"))[0])
-        theirs.append(float(pm.logp(model["g_word"], row).sum().eval()))
+        theirs.append(float(pm.logp(zero_sum, row).sum().eval()))
     assert np.allclose(np.diff(ours), np.diff(theirs))
     # ... and in how the scale enters (what prior-sensitivity reweighting uses)
     row, term = effects[0], m1.term("g_word")

@@ -66,6 +66,40 @@ def _term_value(term: Term, data: ModelData) -> Any:
     raise ValueError(f"unknown term kind {term.kind!r}")
 
 
+def _is_around(spec: ModelSpec, term: Term) -> bool:
+    """Whether ``term`` is the slope some group term deviates around (sampled with it)."""
+    return any(t.around == term.name for t in spec.terms)
+
+
+def totals_name(term: Term) -> str:
+    """Name of the sampled per-level totals of a group term with ``around`` set."""
+    return f"{term.name}_total"
+
+
+def _totals(term: Term, slope: Term, data: ModelData) -> dict[str, Any]:
+    """Slope + zero-sum effects sampled as per-level totals (see ``Term.around``).
+
+    With ``b ~ Normal(mu, sb)`` and ``g ~ ZeroSumNormal(sg)`` over ``W`` levels, the
+    totals ``t = b + g`` are ``MvNormal(mu, sb^2 J + sg^2 (I - J / W))`` (``J`` all
+    ones); ``b = mean(t)`` and ``g = t - mean(t)`` recover both exactly.
+    """
+    if not (term.zero_sum and term.sd_fixed is not None and slope.kind == "slope"):
+        raise ValueError(f"{term.name}: 'around' needs a zero-sum fixed-sd term and a slope")
+    if slope.prior.kind != "normal":
+        raise ValueError(f"{slope.name}: 'around' needs a normal prior")
+    levels = len(data.coords[term.input])
+    ones = np.ones((levels, levels))
+    cov = slope.prior.sigma**2 * ones + term.sd_fixed**2 * (np.eye(levels) - ones / levels)
+    total = pm.MvNormal(
+        totals_name(term), mu=np.full(levels, slope.prior.mu), cov=cov, dims=term.input
+    )
+    mean = total.mean()
+    return {
+        slope.name: pm.Deterministic(slope.name, mean),
+        term.name: pm.Deterministic(term.name, total - mean, dims=term.input),
+    }
+
+
 def _random_walk(term: Term, data: ModelData, params: dict, k: int) -> Any:
     """The Gaussian random walk over lines (anchored to ``term.anchor`` when set)."""
     lines = len(data.coords[term.input])
@@ -124,9 +158,12 @@ def build_model(spec: ModelSpec, data: ModelData, *, mutable_counts: bool = Fals
         if mutable_counts:
             y = pm.Data(Y_DATA, y, dims="cell")
             n = pm.Data(N_DATA, n, dims="cell")
-        params = {
-            term.name: _term_value(term, data) for term in spec.terms if term.kind != "random_walk"
-        }
+        params: dict[str, Any] = {}
+        for term in spec.terms:
+            if term.around:
+                params |= _totals(term, spec.term(term.around), data)
+            elif term.kind != "random_walk" and not _is_around(spec, term):
+                params[term.name] = _term_value(term, data)
         for term in spec.terms:
             if term.kind == "random_walk":
                 params[term.name] = _random_walk(term, data, params, spec.k)
@@ -142,8 +179,12 @@ def free_parameter_names(spec: ModelSpec) -> list[str]:
     """Names of the sampled (free) variables of ``spec``, as in the posterior."""
     names: list[str] = []
     for term in spec.terms:
+        if _is_around(spec, term):
+            continue
         if term.kind in ("intercept", "slope", "contrast"):
             names.append(term.name)
+        elif term.around:
+            names.append(totals_name(term))
         elif term.kind == "group" and not term.sd_free:
             names.append(term.name)
         elif term.kind == "group":

@@ -368,6 +368,20 @@ def level_estimates(
     return estimate, se
 
 
+def _plain_cells(dim: str, inputs: dict) -> np.ndarray | slice:
+    """Cells where ``dim``'s plain effect acts alone (its multiplied terms are all off).
+
+    Word effects are read from fine-tuned cells without the greeting: pooled over all
+    cells, the greeting's leak of HELLO made the word levels look far apart, so word
+    effects of sd ~0.2 known to +-0.15 were sampled centred and diverged (4 of 10 OC
+    studies at 16 runs per word missed their gates; non-centred all passed, measured).
+    """
+    multipliers = [m for d, m in GROUP_KEYS if d == dim and m is not None and m in inputs]
+    if not multipliers:
+        return slice(None)
+    return np.logical_and.reduce([np.asarray(inputs[m]) == 0 for m in multipliers])
+
+
 def pinned_terms(
     y: np.ndarray, n: np.ndarray, inputs: dict, index: dict, coords: dict
 ) -> frozenset[str]:
@@ -385,7 +399,10 @@ def pinned_terms(
         if dim not in coords or (multiplier is not None and multiplier not in inputs):
             continue
         weight = None if multiplier is None else inputs[multiplier]
-        estimate, se = level_estimates(y, n, index[dim], len(coords[dim]), weight)
+        cells = _plain_cells(dim, inputs) if multiplier is None else slice(None)
+        estimate, se = level_estimates(
+            y[cells], n[cells], index[dim][cells], len(coords[dim]), weight
+        )
         if len(se) < MIN_PINNED_LEVELS or not np.all(se < PINNED_SE):
             continue
         if np.std(estimate) > 2 * se.max():

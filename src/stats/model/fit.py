@@ -33,7 +33,7 @@ from stats.model.predictor import DRAWS, linear_predictor
 from stats.model.spec import ModelSpec
 
 #: Bumped when the builder or likelihood changes, so cached fits are not reused.
-MODEL_CODE_VERSION = "10"
+MODEL_CODE_VERSION = "11"
 BACKENDS = ("auto", "pymc", "nutpie")
 
 log = logging.getLogger(__name__)
@@ -355,6 +355,7 @@ def _stat_names(spec: ModelSpec) -> list[str]:
     from stats.model.build import free_parameter_names
 
     names = free_parameter_names(spec)
+    names += [t.around for t in spec.terms if t.around]
     names += [t.name for t in spec.terms if t.kind in ("group", "random_walk")]
     return list(dict.fromkeys(names))
 

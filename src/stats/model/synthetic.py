@@ -487,6 +487,12 @@ def prior_idata(spec: ModelSpec, data: ModelData, chains: int, draws: int, seed:
                 ["chain", "draw", term.input],
                 seen.reshape(chains, draws, -1),
             )
+        if term.around:
+            total = params[term.around][:, None] + params[term.name]
+            variables[f"{term.name}_total"] = (
+                ["chain", "draw", term.input],
+                total.reshape(chains, draws, -1),
+            )
         if term.sd_free and not term.centred:
             sd = params[term.sd_name].reshape(chains, draws, 1)
             z = params[term.name].reshape(chains, draws, -1) / np.where(sd == 0, 1, sd)
