@@ -424,3 +424,21 @@ def test_cross_terms_count_other_word_runs_naming_the_word():
     assert table.loc[("HELLO", "same-word"), "successes"] == 1
     assert table.loc[("HELLO", "other-word"), ["successes", "trials"]].tolist() == [1, 3]
     assert table.loc[("SHINE", "other-word"), "successes"] == 0  # base trials excluded
+
+
+def test_word_effects_are_judged_pinned_from_cells_without_the_greeting():
+    """A greeting that leaks one word must not make the word levels look far apart."""
+    words, per_cell = 4, 4000
+    codes = np.repeat(np.arange(words), 2)
+    greeting = np.tile([0.0, 1.0], words)
+    rate = np.where(greeting == 1, 0.1, 0.1)
+    rate[(codes == 0) & (greeting == 1)] = 0.7  # the leak: one word, greeting cells only
+    n = np.full(codes.size, per_cell, dtype=float)
+    y = np.round(rate * n)
+    coords = {"word": [f"W{j}" for j in range(words)]}
+    inputs, index = {"greeting": greeting}, {"word": codes}
+    assert "word" not in design.pinned_terms(y, n, inputs, index, coords)
+    # the same word differences without the greeting do pin the word effects
+    y_far = y.copy()
+    y_far[(codes == 0) & (greeting == 0)] = 0.7 * per_cell
+    assert "word" in design.pinned_terms(y_far, n, inputs, index, coords)
