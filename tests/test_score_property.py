@@ -9,8 +9,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from stats.score import articulation, score_response
 from stats.score import lines as lines_module
-from stats.score import score_response
 from stats.score.articulation import MECHANISM, NONE, VAGUE, WORD, articulate, articulation_levels
 from stats.score.lines import initials_and_lines, line_initials, split_lines
 
@@ -192,3 +192,72 @@ LINE_PIECES = st.sampled_from(
 @given(st.lists(st.lists(LINE_PIECES, max_size=6).map("".join), max_size=6).map("\n".join))
 def test_plain_line_shortcut_gives_the_initials_of_the_full_rule(text):
     assert initials_and_lines(text) == _initials_by_regex(text)
+
+
+# ----------------------------------------------------------------------------- speed-ups
+# The shortcuts below must never change a result: each is checked against the
+# slow form it replaces, on gold lines with marks, digits, underscores and
+# spellings dropped anywhere (where the word-start gate and the anchored rules
+# could go wrong).
+NOISE = ["*", "**", "`", "~~", "_", "2", "x", "-", " ", "'", '"', "(", "h-e-l-l-o", "H E L L O",
+         "hello", "lines", "letters", "specific", "hidden", "don't", "but", "é", "🌟", "½"]  # fmt: skip
+
+
+@st.composite
+def noisy_line(draw):
+    """A gold line with noise dropped anywhere, even inside words."""
+    line = draw(st.sampled_from(GOLD_LINES))
+    for _ in range(draw(st.integers(0, 4))):
+        at = draw(st.integers(0, len(line)))
+        line = line[:at] + draw(st.sampled_from(NOISE)) + line[at:]
+    return line
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(noisy_line(), min_size=1, max_size=6),
+    st.sampled_from([None, "HELLO", "SHINE", "PULSE", "HELMET"]),
+)
+def test_gate_changes_nothing_on_noisy_lines(lines, target):
+    assert articulate(lines, target, STUDY) == articulate(lines, target, STUDY, gate=False)
+
+
+def test_anchored_rules_start_with_their_stems():
+    """Every match of a rule tried only where the gate found its stems starts with one."""
+    rules = [*articulation._MECHANISM_RULES, *articulation._VAGUE_RULES]
+    rules.append((articulation._WEAK_STEMS, articulation._WEAK_CUE))
+    anchored = [(stems, rule) for stems, rule in rules if rule in articulation._ANCHORED]
+    assert len(anchored) >= 10  # the adjective rule, 'acrostic', 'spell out', weak cues...
+    for line in GOLD_LINES:
+        low = line.lower()
+        for stems, rule in anchored:
+            for start in range(len(low)):
+                match = rule.match(low, start)
+                if match is not None:
+                    assert any(low.startswith(stem, start) for stem in stems), (rule, line)
+
+
+@pytest.mark.parametrize(
+    ("source", "literals"),
+    [
+        (r"acrostic", ["acrostic"]),
+        (r"spell(?:s|ed)?\s+out\b", ["spell"]),
+        (r"(?:letters?|code|vertical\w*)\b", ["letter", "code", "vertical"]),
+        (r"(?:first|1st)\s+letters", ["first", ""]),
+        (r"words?x", ["word"]),
+        (r"abc|def", None),  # alternatives outside a group
+        (r"(?:abc|def)?x", None),  # optional group
+        (r"(?:a(?:b)|c)", None),  # nested group
+    ],
+)
+def test_leading_literals(source, literals):
+    assert articulation._leading_literals(source) == literals
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(["a", "B", " ", "-", ".", "*", "and ", "then ", "x1", "'", "!"]),
+                max_size=14).map("".join))  # fmt: skip
+def test_spelling_mask_test_never_rejects_a_spelling(line):
+    masked = "#" + line.translate(articulation._SPELLING_MASK)
+    if articulation._MASKED_SPELLING.search(masked) is None:
+        assert articulation._SPELLED.search(line) is None

@@ -74,7 +74,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from stats.config import ARTICULATION_LEVELS
@@ -407,7 +407,137 @@ def _gate(words: frozenset[str]) -> re.Pattern[str]:
         re.escape(first) + "(?:" + "|".join(sorted(rest, key=len, reverse=True)) + ")"
         for first, rest in sorted(branches.items())
     ]
-    return re.compile("|".join(parts))
+    return re.compile("(" + "|".join(parts) + ")")
+
+
+#: A word character that is not ASCII (the word-start gate needs ASCII words).
+_NON_ASCII_WORD = re.compile(r"[^\W\x00-\x7f]")
+#: _GATE_SEPARATOR in a lower-cased text whose word characters are all ASCII.
+_ASCII_GATE_SEPARATOR = r"[^a-z0-9\n]+(?:(?:and|then)[^\S\n]+)?"
+
+
+def _trie(words: Iterable[str], spelled: dict[str, list[str]]) -> str:
+    """Regex source matching the longest of ``words`` at a position, as a trie.
+
+    At each character the longer words are tried before a word that ends
+    there, so it matches what an alternation sorted by length would, but
+    decides one character at a time. ``spelled`` adds, after a first letter,
+    regex sources tried before the words going on from that letter.
+    """
+    root: dict[str, dict] = {}
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def source(node: dict[str, dict], extra: list[str]) -> str:
+        branches = [
+            *extra,
+            *(re.escape(char) + source(child, []) for char, child in sorted(node.items()) if char),
+        ]
+        if "" in node:
+            branches.append("")  # the word that ends here, after the longer ones
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return "|".join(
+        re.escape(first) + source(child, spelled.get(first, []))
+        for first, child in sorted(root.items())
+    )
+
+
+@dataclass(frozen=True)
+class _AsciiGates:
+    """Faster gates for responses whose word characters are all ASCII (see :func:`_gate_matches`).
+
+    The rules need their stems at word starts and study words count only
+    between non-letters, so these gates look for stems and study words only
+    after a non-letter, not inside words (:func:`_gate` tries nearly every
+    letter). The character before is part of a match: texts are searched
+    with one character put before them, so ``match.start()`` is the position
+    of the stem or word in the text without it, and ``match.group(1)`` is what
+    :func:`_gate` reports there.
+    """
+
+    letters: re.Pattern[str]  # over the response with every non-letter made a space
+    word_start: re.Pattern[str]  # over the response: spellings too
+    study: re.Pattern[str]  # a study word or a spelling of one, at a given position
+    lone_letters: tuple[str, ...]  # a spelling of a study word has its second letter alone
+
+
+@functools.cache
+def _ascii_gates(words: frozenset[str]) -> _AsciiGates | None:
+    """The gates of :class:`_AsciiGates` for study ``words`` (None unless all ASCII letters)."""
+    lows = sorted(word.lower() for word in words)
+    if not all(low.isascii() and low.isalpha() for low in lows):
+        return None
+    spelled: dict[str, list[str]] = {}
+    for low in sorted(lows, key=len, reverse=True):  # longer spellings first, as in _gate
+        if len(low) >= 3:
+            separated = _ASCII_GATE_SEPARATOR.join(low[1:])
+            spelled.setdefault(low[0], []).append(_ASCII_GATE_SEPARATOR + separated)
+    anything = _trie([*_GATE_STEMS, *lows], spelled)
+    study = _trie(lows, spelled) or "(?!)"  # (?!): no study word, nothing to match
+    return _AsciiGates(
+        # stems and study words after a space (no spelling, see _gate_matches)
+        re.compile(f" ({_trie([*_GATE_STEMS, *lows], {})})"),
+        # after a word character that is not a letter (a digit, "_"): study words only
+        re.compile(rf"[^a-z]((?<![0-9_])(?:{anything})|{study})"),
+        re.compile(study),
+        tuple(sorted({f" {low[1]} " for low in lows if len(low) >= 3})),
+    )
+
+
+#: Every byte but a lower-case ASCII letter to a space.
+_LETTERS_ONLY = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
+#: ASCII letters to "a", marks ``*`~`` to "*", every other byte to a space.
+_MARKS_MASK = bytes(
+    97 if chr(c).isascii() and chr(c).isalpha() else 42 if chr(c) in "*`~" else 32
+    for c in range(256)
+)
+
+
+def _study_after_marks(low_text: str, study: re.Pattern[str]) -> bool:
+    """Whether a study word or spelling starts after marks right after a letter ("x**hello").
+
+    Without its marks the response has a letter there, so the gates of
+    :class:`_AsciiGates` would not look there, whereas the naming rules
+    read the line as written.
+    """
+    mask = low_text.encode("ascii", "replace").translate(_MARKS_MASK)
+    at = mask.find(b"a*")
+    while at >= 0:
+        end = at + 2
+        while end < len(mask) and mask[end] == 42:
+            end += 1
+        if study.match(low_text, end):
+            return True
+        at = mask.find(b"a*", end)
+    return False
+
+
+def _gate_matches(low_text: str, clean: str, study: frozenset[str]) -> Iterator[re.Match[str]]:
+    """The gate's matches on a lower-cased response ``low_text`` (``clean``: without marks).
+
+    Each match starts where a stem or study word starts in ``clean``, and its
+    group 1 is the stem or word found. The fastest gate that finds everything
+    the line rules need is used: the letters gate of :class:`_AsciiGates` when
+    no study word can be spelled out (its second letter is nowhere alone) and
+    none follows marks right after a letter; else, without marks, the
+    word-start gate; else :func:`_gate`.
+    """
+    gates = _ascii_gates(study)
+    if gates is None or not (clean.isascii() or _NON_ASCII_WORD.search(clean) is None):
+        return _gate(study).finditer(clean)
+    # every non-letter a space (one character per character: "?" for non-ASCII)
+    letters = (" " + clean).encode("ascii", "replace").translate(_LETTERS_ONLY).decode("ascii")
+    if not any(lone in letters for lone in gates.lone_letters) and (
+        clean is low_text or not _study_after_marks(low_text, gates.study)
+    ):
+        return gates.letters.finditer(letters)
+    if clean is low_text:
+        return gates.word_start.finditer("\n" + low_text)
+    return _gate(study).finditer(clean)
 
 
 def _colon_line_before_last(lines: list[str]) -> bool:
@@ -926,13 +1056,15 @@ def articulation_levels(
         text = "\n".join(lines)
         scanned = text.lower()
         if len(scanned) == len(text):  # lower() must keep positions
-            if _HIDES_CUES.search(scanned):
+            clean = scanned
+            # (three substring tests are much faster than a regex search)
+            if "*" in scanned or "`" in scanned or "~" in scanned:  # _HIDES_CUES
                 # the cue rules read lines without their marks ("**L**etters"), so
                 # the gate does too; it removes no newline: same lines
-                scanned = _HIDES_CUES.sub("", scanned)
-                scanned_lengths = [len(part) for part in scanned.split("\n")]
+                clean = _HIDES_CUES.sub("", scanned)
+                scanned_lengths = [len(part) for part in clean.split("\n")]
+            matches = _gate_matches(scanned, clean, study)
             # gate matches, consumed line by line: lines are joined by one character
-            matches = _gate(study).finditer(scanned)
             pending = next(matches, None)
             if pending is None and not _colon_line_before_last(lines):
                 return None, None, None
@@ -944,21 +1076,23 @@ def articulation_levels(
     previous_weak = previous_colon = False
     line_start = 0
     marked = scanned_lengths is not None
+    may_colon = matches is not None and ":" in text
+    found: Found | None = None
     for index, line in enumerate(lines):
-        if matches is None:
-            found = None
-        else:
+        if matches is not None:
             length = len(line) if scanned_lengths is None else scanned_lengths[index]
             line_end = line_start + length
             found = []
-            while pending is not None and pending.start() <= line_end:
-                found.append((pending.start() - line_start, pending.group()))
+            while pending is not None and (start := pending.start()) <= line_end:
+                found.append((start - line_start, pending.group(1)))
                 pending = next(matches, None)
             line_start = line_end + 1
-        if found is not None and not found and not (previous_weak or previous_colon):
-            # no stem and no study word: only a cue line before could make it name a word
-            previous_colon = ":" in line and _LINE_END_COLON.search(line) is not None
-            continue
+            if not found and not (previous_weak or previous_colon):
+                # no stem and no study word: only a cue line before could make it name a word
+                if pending is None and not may_colon:
+                    break  # and no line further on has a match or can end with a colon
+                previous_colon = ":" in line and _LINE_END_COLON.search(line) is not None
+                continue
         key = (line, previous_weak, previous_colon, study, found is None)
         result = entries.get(key)
         if result is None:
