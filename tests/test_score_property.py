@@ -258,6 +258,13 @@ def test_leading_literals(source, literals):
 @given(st.lists(st.sampled_from(["a", "B", " ", "-", ".", "*", "and ", "then ", "x1", "'", "!"]),
                 max_size=14).map("".join))  # fmt: skip
 def test_spelling_mask_test_never_rejects_a_spelling(line):
-    masked = "#" + line.translate(articulation._SPELLING_MASK)
-    if articulation._MASKED_SPELLING.search(masked) is None:
+    if articulation._MASKED_SPELLING.search(articulation._spelling_mask(line)) is None:
         assert articulation._SPELLED.search(line) is None
+
+
+@settings(max_examples=500, deadline=None)
+@given(noisy_line(), st.sampled_from([STUDY, frozenset({"HELL", "HELLO", "A", "I"}), frozenset()]))
+def test_study_words_on_lower_cased_ascii_lines_as_with_the_regex(line, study):
+    low = line.lower().replace("’", "'")
+    expected = articulation._study_occurrences(line, None, study, articulation._word_pattern(study))
+    assert articulation._located_occurrences(line, low, study) == expected

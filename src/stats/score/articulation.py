@@ -329,16 +329,14 @@ _SEPARATOR_CLASS = r"[\s\-.,·•–—/|→>+_*'\"“”‘’`()\[\]]"
 _SEPARATOR = rf"(?:{_SEPARATOR_CLASS}+(?:(?:and|then)\s+)?)"
 _SPELLED = re.compile(rf"{_LONE_LETTER}(?:{_SEPARATOR}{_LONE_LETTER}){{2,}}")
 _SEPARATOR_CHARACTER = re.compile(_SEPARATOR_CLASS)
-# ASCII letters to "a", separator characters to " ", the other ASCII characters to "#"
-_SPELLING_MASK = str.maketrans(
-    {
-        chr(i): "a" if chr(i).isalpha() else " " if _SEPARATOR_CHARACTER.fullmatch(chr(i)) else "#"
-        for i in range(128)
-    }
+# bytes of an ASCII line: letters to "a", separators to " ", the others to "#"
+_SPELLING_MASK = bytes(
+    b"a"[0] if chr(i).isalpha() else b" "[0] if _SEPARATOR_CHARACTER.fullmatch(chr(i)) else b"#"[0]
+    for i in range(256)
 )
 # What _SPELLED needs in the mask of an ASCII line ("#" added before it): three
 # lone letters, each two separated by separators, maybe with "and"/"then" and spaces
-_MASKED_SPELLING = re.compile(r"[ #]a(?: +(?:aaaa? +)?a(?!a)){2}")
+_MASKED_SPELLING = re.compile(rb"[ #]a(?: +(?:aaaa? +)?a(?!a)){2}")
 _STRONG_SEPARATOR = re.compile(r"[\-.·•–—/|→>+_*'\"“”‘’`]")
 _NAMING = re.compile(
     r"(?:spell(?:s|ed|ing)?|word|reads?|forms?|makes?|creates?|is|are|was|name|letters?\s+(?:of|in|from))\b"
@@ -416,13 +414,14 @@ _NON_ASCII_WORD = re.compile(r"[^\W\x00-\x7f]")
 _ASCII_GATE_SEPARATOR = r"[^a-z0-9\n]+(?:(?:and|then)[^\S\n]+)?"
 
 
-def _trie(words: Iterable[str], spelled: dict[str, list[str]]) -> str:
+def _trie(words: Iterable[str], spelled: dict[str, list[str]], after_first: str = "") -> str:
     """Regex source matching the longest of ``words`` at a position, as a trie.
 
     At each character the longer words are tried before a word that ends
     there, so it matches what an alternation sorted by length would, but
     decides one character at a time. ``spelled`` adds, after a first letter,
-    regex sources tried before the words going on from that letter.
+    regex sources tried before the words going on from that letter;
+    ``after_first`` is put right after every first letter (a look-behind).
     """
     root: dict[str, dict] = {}
     for word in words:
@@ -441,7 +440,7 @@ def _trie(words: Iterable[str], spelled: dict[str, list[str]]) -> str:
         return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
     return "|".join(
-        re.escape(first) + source(child, spelled.get(first, []))
+        re.escape(first) + after_first + source(child, spelled.get(first, []))
         for first, child in sorted(root.items())
     )
 
@@ -561,6 +560,28 @@ def _word_pattern(words: frozenset[str]) -> re.Pattern[str] | None:
         return None
     alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     return re.compile(rf"(?<![^\W\d_])(?:{alternatives})(?![^\W\d_])", re.IGNORECASE)
+
+
+@functools.cache
+def _ascii_word_pattern(words: frozenset[str]) -> re.Pattern[str] | None:
+    """:func:`_word_pattern` for a lower-cased ASCII line (None unless ``words`` are ASCII letters).
+
+    On an ASCII line, the case-insensitive search for ASCII words is a search
+    of the lower-cased line; without the flag, and with the letter boundary
+    checked after the first letter, ``re`` skips ahead to candidate letters.
+    """
+    lows = [word.lower() for word in words]
+    if not lows or not all(low.isascii() and low.isalpha() for low in lows):
+        return None
+    return re.compile(rf"(?:{_trie(lows, {}, after_first='(?<![a-z].)')})(?![a-z])")
+
+
+def _located_occurrences(line: str, low: str, study: frozenset[str]) -> list[tuple[int, int]]:
+    """Spans of study words on a line, found by a regex (``low``: the line lower-cased)."""
+    fast = _ascii_word_pattern(study)
+    if fast is not None and line.isascii():
+        return [match.span() for match in fast.finditer(low)]
+    return _study_occurrences(line, None, study, _word_pattern(study))
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -763,11 +784,16 @@ def _only_the_word(line: str, start: int, end: int) -> bool:
     return _ALNUM.search(line, 0, start) is None and _ALNUM.search(line, end) is None
 
 
+def _spelling_mask(line: str) -> bytes:
+    """The mask of an ASCII line that :data:`_MASKED_SPELLING` reads (see :data:`_SPELLING_MASK`)."""
+    return b"#" + line.encode("ascii").translate(_SPELLING_MASK)
+
+
 def _spelled_names(
     line: str, study: frozenset[str], cue_here: bool, cue_before: bool
 ) -> list[tuple[int, str]]:
     """Letter-by-letter spellings on a line that count as naming a word (module rule 1)."""
-    if line.isascii() and _MASKED_SPELLING.search("#" + line.translate(_SPELLING_MASK)) is None:
+    if line.isascii() and _MASKED_SPELLING.search(_spelling_mask(line)) is None:
         return []  # a quick test on the line's mask: _SPELLED cannot match
     names = []
     for match in _SPELLED.finditer(line):
@@ -926,13 +952,13 @@ def _analyse_line(
             return (False, False, False), tuple(word for _, word in names), colon
         plan = _plan(tuple([text for _, text in found]), marked)
         if marked:  # study words are located on the line as written
-            occurrences = _study_occurrences(line, None, study, _word_pattern(study))
+            occurrences = _located_occurrences(line, low, study)
         else:
             occurrences = _study_occurrences(line, found, study, None)
     else:
         plan = _FULL_PLAN
         found = []
-        occurrences = _study_occurrences(line, None, study, _word_pattern(study))
+        occurrences = _located_occurrences(line, low, study)
     mechanism, vague, weak = _cues(clean, plan, found)
     names = _line_names(
         line, low, study, (mechanism, bool(vague), weak), previous_weak, previous_colon,
