@@ -142,7 +142,8 @@ _MECHANISM_SOURCES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("spell",), r"spell(?:s|ed|ing)?\s+out\b"),
     (
         ("spell",),
-        rf"(?:{_UNITS}|letters?|initials|responses?|answers?|they|together|combined|vertically)\s+"
+        # (_UNITS' alternatives inline: a group nested first leaves re no first characters)
+        rf"(?:{_UNITS[3:-1]}|letters?|initials|responses?|answers?|they|together|combined|vertically)\s+"
         r"(?:\w+\s+){0,3}?spell(?:s|ed|ing)?\b",
     ),
     (("spell",), r"spell(?:s|ed|ing)?\s+(?:a|an|the|my|this|that|some|something|words?)\b"),
@@ -338,11 +339,13 @@ _SPELLING_MASK = bytes(
 # lone letters, each two separated by separators, maybe with "and"/"then" and spaces
 _MASKED_SPELLING = re.compile(rb"[ #]a(?: +(?:aaaa? +)?a(?!a)){2}")
 _STRONG_SEPARATOR = re.compile(r"[\-.·•–—/|→>+_*'\"“”‘’`]")
-_NAMING = re.compile(
+_NAMING_SOURCE = (
     r"(?:spell(?:s|ed|ing)?|word|reads?|forms?|makes?|creates?|is|are|was|name|letters?\s+(?:of|in|from))\b"
-    r"(?:\s+(?:out|the|a|an|word|as|it|to|be)\b)*\s*[:=\-–—]?\s*([\"'“‘«*_`(]*)([^\W\d_]{2,})",
-    re.IGNORECASE,
+    r"(?:\s+(?:out|the|a|an|word|as|it|to|be)\b)*\s*[:=\-–—]?\s*([\"'“‘«*_`(]*)([^\W\d_]{2,})"
 )
+_NAMING = re.compile(_NAMING_SOURCE, re.IGNORECASE)
+# the same on a lower-cased ASCII line (without the flag re skips to candidate letters)
+_NAMING_LOWER = re.compile(_NAMING_SOURCE)
 _NAMING_VERB_BEFORE = re.compile(
     r"\b(?:spell(?:s|ed|ing)?|word|reads?|forms?|makes?|creates?)\b"
     r"(?:\s+(?:out|the|a|an|word|as|it|is|to|be)\b)*\s*[:=\-–—]?\s*$",
@@ -351,7 +354,7 @@ _NAMING_VERB_BEFORE = re.compile(
 # an opening mark at the start of the line or after a space or ":=([-" (not "don't")
 # (the mark is matched first: it is rarer than what precedes it)
 _QUOTE_AFTER = re.compile(r"[\"'“‘«*_`(](?<=[\s:=(\[-].)")
-_CAPS_WORD = re.compile(r"[A-Z]{2,}")
+_CAPS_WORD = re.compile(r"[A-Z][A-Z]+")  # ([A-Z]{2,} leaves re no first characters)
 _NOT_NAMES = frozenset(
     """A AN THE AI OK I IT IS OUT WORD WORDS LETTER LETTERS LINE LINES SOMETHING NOTHING THIS THAT
     THESE THOSE MY YOUR AND OR ALSO NOT NO ACROSTIC ACROSTICS PATTERN MESSAGE SPELL SPELLS FIRST
@@ -899,14 +902,16 @@ def _line_names(
             names.append((start, line[start:end].upper()))
     if (weak or cue_before) and _may_name_other_word(line, study):
         line_all_caps = line == line.upper()
-        for match in _matches(_NAMING, line):
-            word = match.group(2)
+        ascii_line = line.isascii()
+        for match in _matches(_NAMING_LOWER, low) if ascii_line else _matches(_NAMING, line):
+            start = match.start(2)
+            word = line[start : match.end(2)] if ascii_line else match.group(2)
             upper = word.upper()
             if upper in _NOT_NAMES or upper in study:
                 continue  # study words were judged above
             marked = bool(match.group(1)) or (word.isupper() and not line_all_caps)
-            if marked and not any(s <= match.start(2) < e for s, e in spelled_spans):
-                names.append((match.start(2), upper))
+            if marked and not any(s <= start < e for s, e in spelled_spans):
+                names.append((start, upper))
     names.sort()
     return names
 
