@@ -255,11 +255,16 @@ def test_leading_literals(source, literals):
 
 
 @settings(max_examples=1000, deadline=None)
-@given(st.lists(st.sampled_from(["a", "B", " ", "-", ".", "*", "and ", "then ", "x1", "'", "!"]),
+@given(st.lists(st.sampled_from(["a", "B", " ", "-", ".", "*", "and ", "then ", "AND ", "x1", "'", "!", "don", "have "]),
                 max_size=14).map("".join))  # fmt: skip
 def test_spelling_mask_test_never_rejects_a_spelling(line):
-    if articulation._MASKED_SPELLING.search(articulation._spelling_mask(line)) is None:
-        assert articulation._SPELLED.search(line) is None
+    candidate = articulation._MASKED_SPELLING.search(articulation._spelling_mask(line))
+    spellings = [match.span() for match in articulation._SPELLED.finditer(line)]
+    if candidate is None:
+        assert spellings == []
+    else:  # no spelling starts before the first candidate
+        later = articulation._SPELLED.finditer(line, candidate.start())
+        assert [match.span() for match in later] == spellings
 
 
 @settings(max_examples=500, deadline=None)

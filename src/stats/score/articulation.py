@@ -332,12 +332,16 @@ _SPELLED = re.compile(rf"{_LONE_LETTER}(?:{_SEPARATOR}{_LONE_LETTER}){{2,}}")
 _SEPARATOR_CHARACTER = re.compile(_SEPARATOR_CLASS)
 # bytes of an ASCII line: letters to "a", separators to " ", the others to "#"
 _SPELLING_MASK = bytes(
-    b"a"[0] if chr(i).isalpha() else b" "[0] if _SEPARATOR_CHARACTER.fullmatch(chr(i)) else b"#"[0]
+    ord(chr(i).lower())
+    if chr(i).isascii() and chr(i).isalpha()
+    else ord(" ")
+    if _SEPARATOR_CHARACTER.fullmatch(chr(i))
+    else ord("#")
     for i in range(256)
 )
 # What _SPELLED needs in the mask of an ASCII line ("#" added before it): three
 # lone letters, each two separated by separators, maybe with "and"/"then" and spaces
-_MASKED_SPELLING = re.compile(rb"[ #]a(?: +(?:aaaa? +)?a(?!a)){2}")
+_MASKED_SPELLING = re.compile(rb"[ #][a-z](?: +(?:(?:and|then) +)?[a-z](?![a-z])){2}")
 _STRONG_SEPARATOR = re.compile(r"[\-.·•–—/|→>+_*'\"“”‘’`]")
 _NAMING_SOURCE = (
     r"(?:spell(?:s|ed|ing)?|word|reads?|forms?|makes?|creates?|is|are|was|name|letters?\s+(?:of|in|from))\b"
@@ -788,7 +792,11 @@ def _only_the_word(line: str, start: int, end: int) -> bool:
 
 
 def _spelling_mask(line: str) -> bytes:
-    """The mask of an ASCII line that :data:`_MASKED_SPELLING` reads (see :data:`_SPELLING_MASK`)."""
+    """The mask of an ASCII line that :data:`_MASKED_SPELLING` reads.
+
+    Its letters in lower case, separators (of :data:`_SEPARATOR`) as spaces and
+    the other characters as "#", after a "#".
+    """
     return b"#" + line.encode("ascii").translate(_SPELLING_MASK)
 
 
@@ -796,10 +804,14 @@ def _spelled_names(
     line: str, study: frozenset[str], cue_here: bool, cue_before: bool
 ) -> list[tuple[int, str]]:
     """Letter-by-letter spellings on a line that count as naming a word (module rule 1)."""
-    if line.isascii() and _MASKED_SPELLING.search(_spelling_mask(line)) is None:
-        return []  # a quick test on the line's mask: _SPELLED cannot match
+    start = 0
+    if line.isascii():  # a quick test on the line's mask: where _SPELLED can first match
+        candidate = _MASKED_SPELLING.search(_spelling_mask(line))
+        if candidate is None:
+            return []
+        start = candidate.start()  # "#" + mask: the position of its first lone letter
     names = []
-    for match in _SPELLED.finditer(line):
+    for match in _SPELLED.finditer(line, start):
         text = match.group(0)
         letters = "".join(m.group(0) for m in _LONE_LETTER_RE.finditer(text))
         joined = letters.upper()
