@@ -74,7 +74,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from stats.config import ARTICULATION_LEVELS
@@ -755,20 +755,24 @@ def _weak_cue(low: str, plan: _Plan, found: Found) -> bool:
     return False
 
 
-def _cues(low: str, plan: _Plan, found: Found) -> tuple[bool, bool | None, bool]:
-    """(mechanism, vague, weak) cues of one lower-cased line, ignoring negated phrases.
+class _OnDemand:
+    """A cue computed on the first call, if any (see :func:`_analyse_line`)."""
 
-    Only the rules of ``plan`` (those whose stems the gate found, at the gate's
-    matches ``found``) are tried. To save time, ``vague`` is None (not
-    computed) when a weak cue word already makes ``weak`` true; :func:`_vague`
-    computes it when the level needs it.
-    """
-    if _any_match_at(plan.mechanism_at, low, found) or _any_match(plan.mechanism, low):
-        return True, False, True  # vague is irrelevant once the mechanism is named
-    if plan.weak and _weak_cue(low, plan, found):
-        return False, None, True
-    vague = _vague(low, plan, found)
-    return False, vague, vague
+    __slots__ = ("compute", "value")
+
+    def __init__(self, compute: Callable[[], bool]) -> None:
+        self.compute = compute
+        self.value: bool | None = None
+
+    def __call__(self) -> bool:
+        if self.value is None:
+            self.value = self.compute()
+        return self.value
+
+
+def _never() -> bool:
+    """The mechanism cue of a line without stems."""
+    return False
 
 
 def _clause(low: str, start: int, end: int) -> str:
@@ -830,14 +834,17 @@ def _study_word_counts(
     low: str,
     start: int,
     end: int,
-    cues: tuple[bool, bool, bool],
+    weak: bool,
+    mechanism: Callable[[], bool],
     previous_weak: bool,
     previous_colon: bool,
 ) -> bool:
-    """Whether one occurrence of a study word names it as the pattern (module rule 2)."""
+    """Whether one occurrence of a study word names it as the pattern (module rule 2).
+
+    ``weak``: the line has a cue; ``mechanism()``: it names the mechanism.
+    """
     if _GREETING_REFERENCE.search(_clause(low, start, end)):
         return False
-    mechanism, _vague, weak = cues
     if _only_the_word(line, start, end):
         text = line[start:end]
         before = line[start - 1] if start > 0 else ""
@@ -853,7 +860,7 @@ def _study_word_counts(
         )
     if marked:
         return weak or previous_weak
-    return mechanism or (weak and _NAMING_VERB_BEFORE.search(line[:start]) is not None)
+    return mechanism() or (weak and _NAMING_VERB_BEFORE.search(line[:start]) is not None)
 
 
 def _study_occurrences(
@@ -890,7 +897,8 @@ def _line_names(
     line: str,
     low: str,
     study: frozenset[str],
-    cues: tuple[bool, bool, bool],
+    weak: bool,
+    mechanism: Callable[[], bool],
     previous_weak: bool,
     previous_colon: bool,
     occurrences: list[tuple[int, int]],
@@ -898,10 +906,10 @@ def _line_names(
 ) -> list[tuple[int, str]]:
     """Words named as the pattern on one line: (position, WORD), in order of position.
 
-    ``occurrences`` are the spans of study words on the line; ``spelled_hint``
-    False promises that no study word is spelled out on the line.
+    ``weak``: the line has a cue; ``mechanism()``: it names the mechanism (only
+    asked when needed). ``occurrences`` are the spans of study words on the
+    line; ``spelled_hint`` False promises that no study word is spelled out.
     """
-    weak = cues[2]
     cue_before = previous_weak or previous_colon
     names = (
         _spelled_names(line, study, weak, cue_before) if spelled_hint or weak or cue_before else []
@@ -910,7 +918,9 @@ def _line_names(
     for start, end in occurrences:
         if any(s <= start < e for s, e in spelled_spans):
             continue
-        if _study_word_counts(line, low, start, end, cues, previous_weak, previous_colon):
+        if _study_word_counts(
+            line, low, start, end, weak, mechanism, previous_weak, previous_colon
+        ):
             names.append((start, line[start:end].upper()))
     if (weak or cue_before) and _may_name_other_word(line, study):
         line_all_caps = line == line.upper()
@@ -928,7 +938,8 @@ def _line_names(
     return names
 
 
-#: (cues, named words in order, line ends with a colon)
+#: (cues, named words in order, line ends with a colon); the cues are (mechanism,
+#: vague, weak), and for a line that names a word only weak is sure to be set
 LineResult = tuple[tuple[bool, bool, bool], tuple[str, ...], bool]
 _NOTHING = ((False, False, False), ())
 
@@ -964,7 +975,7 @@ def _analyse_line(
             # no stem: no cue (every rule needs a stem); no study word: only rule 3 or
             # a spelling that is not of a study word can name something
             names = _line_names(
-                line, low, study, (False, False, False), previous_weak, previous_colon, [], False
+                line, low, study, False, _never, previous_weak, previous_colon, [], False
             )
             return (False, False, False), tuple(word for _, word in names), colon
         plan = _plan(tuple([text for _, text in found]), marked)
@@ -976,14 +987,30 @@ def _analyse_line(
         plan = _FULL_PLAN
         found = []
         occurrences = _located_occurrences(line, low, study)
-    mechanism, vague, weak = _cues(clean, plan, found)
+    mechanism = _OnDemand(
+        lambda: _any_match_at(plan.mechanism_at, clean, found) or _any_match(plan.mechanism, clean)
+    )
+    # A weak cue word makes the line a cue line whatever its other cues, and
+    # the level of a line that names a word depends on neither the mechanism
+    # nor a vague phrase: they are looked for only when needed.
+    vague: bool | None = None
+    if plan.weak and _weak_cue(clean, plan, found):
+        weak = True
+    elif mechanism():
+        weak, vague = True, False  # vague is irrelevant once the mechanism is named
+    else:
+        weak = vague = _vague(clean, plan, found)
     names = _line_names(
-        line, low, study, (mechanism, bool(vague), weak), previous_weak, previous_colon,
-        occurrences, plan.spelled_hint,
+        line, low, study, weak, mechanism, previous_weak, previous_colon, occurrences,
+        plan.spelled_hint,
     )  # fmt: skip
-    if vague is None:  # only needed for the level of a line that names nothing
-        vague = not names and _vague(clean, plan, found)
-    return (mechanism, vague, weak), tuple(word for _, word in names), colon
+    if names:  # (the mechanism cue is left False when it was not needed)
+        return (bool(mechanism.value), bool(vague), weak), tuple(w for _, w in names), colon
+    if mechanism():
+        return (True, False, True), (), colon
+    if vague is None:
+        vague = _vague(clean, plan, found)
+    return (False, vague, weak), (), colon
 
 
 class _LineCache:
