@@ -58,3 +58,13 @@ def test_first_named_word_wins_but_target_sets_word_line():
 def test_lines_that_lowercase_to_another_length_fall_back_to_the_full_analysis():
     lines = ["İstanbul is lovely.", "My lines spell HELLO."]  # "İ".lower() has two characters
     assert articulate(lines, "HELLO").word_line == 2
+
+
+def test_short_study_words_and_no_study_words_through_the_fast_gates():
+    """Study sets with no word of three letters or more (nothing to spell) and empty ones."""
+    lines = ["Hi!", "My lines spell HI.", "I follow a specific pattern.", "h-i is not a spelling"]
+    for study in (frozenset({"HI"}), frozenset({"HI", "OK"}), frozenset()):
+        for target in (None, "HI"):
+            gated = articulate(lines, target, study)
+            assert gated == articulate(lines, target, study, gate=False)
+    assert articulate(lines, "HI", frozenset({"HI"})).word_line == 2

@@ -468,7 +468,7 @@ class _AsciiGates:
     letters: re.Pattern[str]  # over the response with every non-letter made a space
     word_start: re.Pattern[str]  # over the response: spellings too
     study: re.Pattern[str]  # a study word or a spelling of one, at a given position
-    lone_letters: tuple[str, ...]  # a spelling of a study word has its second letter alone
+    lone_letter: re.Pattern[str]  # a spelling of a study word has its second letter alone
 
 
 @functools.cache
@@ -484,13 +484,14 @@ def _ascii_gates(words: frozenset[str]) -> _AsciiGates | None:
             spelled.setdefault(low[0], []).append(_ASCII_GATE_SEPARATOR + separated)
     anything = _trie([*_GATE_STEMS, *lows], spelled)
     study = _trie(lows, spelled) or "(?!)"  # (?!): no study word, nothing to match
+    seconds = "".join(sorted({low[1] for low in lows if len(low) >= 3}))
     return _AsciiGates(
         # stems and study words after a space (no spelling, see _gate_matches)
         re.compile(f" ({_trie([*_GATE_STEMS, *lows], {})})"),
         # after a word character that is not a letter (a digit, "_"): study words only
         re.compile(rf"[^a-z]((?<![0-9_])(?:{anything})|{study})"),
         re.compile(study),
-        tuple(sorted({f" {low[1]} " for low in lows if len(low) >= 3})),
+        re.compile(f" [{seconds}] " if seconds else "(?!)"),
     )
 
 
@@ -537,7 +538,7 @@ def _gate_matches(low_text: str, clean: str, study: frozenset[str]) -> Iterator[
         return _gate(study).finditer(clean)
     # every non-letter a space (one character per character: "?" for non-ASCII)
     letters = (" " + clean).encode("ascii", "replace").translate(_LETTERS_ONLY).decode("ascii")
-    if not any(lone in letters for lone in gates.lone_letters) and (
+    if gates.lone_letter.search(letters) is None and (
         clean is low_text or not _study_after_marks(low_text, gates.study)
     ):
         return gates.letters.finditer(letters)
