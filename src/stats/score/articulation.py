@@ -330,7 +330,7 @@ _SEPARATOR_CLASS = r"[\s\-.,·•–—/|→>+_*'\"“”‘’`()\[\]]"
 _SEPARATOR = rf"(?:{_SEPARATOR_CLASS}+(?:(?:and|then)\s+)?)"
 _SPELLED = re.compile(rf"{_LONE_LETTER}(?:{_SEPARATOR}{_LONE_LETTER}){{2,}}")
 _SEPARATOR_CHARACTER = re.compile(_SEPARATOR_CLASS)
-# bytes of an ASCII line: letters to "a", separators to " ", the others to "#"
+# bytes of an ASCII line: letters in lower case, separators to " ", the others to "#"
 _SPELLING_MASK = bytes(
     ord(chr(i).lower())
     if chr(i).isascii() and chr(i).isalpha()
@@ -397,6 +397,7 @@ def _gate(words: frozenset[str]) -> re.Pattern[str]:
 
     Alternatives are grouped by their first character, which lets the regex
     engine skip positions quickly (about 3x faster than a flat alternation).
+    Group 1 of a match is the stem or word found (as in :class:`_AsciiGates`).
     """
     branches: dict[str, list[str]] = {}
     for stem in _GATE_STEMS:
