@@ -97,19 +97,30 @@ def _text_scores(
 ) -> list[TextScores]:
     out: list[TextScores] = []
     append = out.append
-    for response, target in pairs:
-        letters, lines = initials_and_lines(response, sentences_as_lines=sentences_as_lines)
-        levels, word_line, named_word = articulation_levels(lines, target, study, every_line=False)
-        if levels is None:
-            append((len(lines), letters, NONE, None, word_line, named_word))
-            continue
-        articulation_line = None
-        for line_no, level in enumerate(levels, start=1):
-            if level >= threshold_index:
-                articulation_line = line_no
-                break
-        append((len(lines), letters, max(levels), articulation_line, word_line, named_word))
+    for block_start in range(0, len(pairs), _BLOCK):
+        block = pairs[block_start : block_start + _BLOCK]
+        # a block of responses is split, then read: each stage's code stays in the CPU caches
+        split = [
+            initials_and_lines(text, sentences_as_lines=sentences_as_lines) for text, _ in block
+        ]
+        for (letters, lines), (_, target) in zip(split, block, strict=True):
+            levels, word_line, named_word = articulation_levels(
+                lines, target, study, every_line=False
+            )
+            if levels is None:
+                append((len(lines), letters, NONE, None, word_line, named_word))
+                continue
+            articulation_line = None
+            for line_no, level in enumerate(levels, start=1):
+                if level >= threshold_index:
+                    articulation_line = line_no
+                    break
+            append((len(lines), letters, max(levels), articulation_line, word_line, named_word))
     return out
+
+
+#: Responses split before they are read, at a time (see :func:`_text_scores`).
+_BLOCK = 1024
 
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
