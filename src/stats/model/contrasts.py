@@ -35,7 +35,7 @@ from scipy.special import expit
 from stats import config
 from stats.model.design import ModelData, Rows, clipped_logit, standardise
 from stats.model.predictor import DRAWS, linear_predictor
-from stats.model.spec import REFERENCE_ARM, ModelSpec
+from stats.model.spec import REFERENCE_ARM, ModelSpec, Term
 
 #: Gauss-Hermite nodes for integrating over a normal run effect.
 QUADRATURE_NODES = 15
@@ -77,6 +77,12 @@ class Predictor:
         """Draws of a standard deviation (zeros when the model has no such term)."""
         return self.params.get(name, np.zeros(self.n_draws))
 
+    def term_sd(self, term: Term) -> np.ndarray:
+        """Draws of a group term's sd: its parameter, or its fixed scale (``sd_fixed``)."""
+        if term.sd_free:
+            return self.sd(term.sd_name)
+        return np.full(self.n_draws, term.sd_fixed)
+
     def new_word_effects(self) -> dict[str, np.ndarray]:
         """Word effects of a new word, one per draw: ``{term name: (S,)}``."""
         if not self._new_word:
@@ -84,12 +90,7 @@ class Predictor:
             n_words = len(self.data.coords["word"])
             for term in self.spec.terms:
                 if term.kind == "group" and term.input == "word":
-                    sd = (
-                        self.sd(term.sd_name)
-                        if term.sd_free
-                        else np.full(self.n_draws, term.sd_fixed)
-                    )
-                    scale = sd * np.sqrt(1 + 1 / max(n_words, 1))
+                    scale = self.term_sd(term) * np.sqrt(1 + 1 / max(n_words, 1))
                     self._new_word[term.name] = rng.normal(size=self.n_draws) * scale
         return self._new_word
 

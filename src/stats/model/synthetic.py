@@ -465,7 +465,7 @@ def prior_idata(spec: ModelSpec, data: ModelData, chains: int, draws: int, seed:
     """
     import xarray as xr
 
-    from stats.model.build import model_coords
+    from stats.model.build import model_coords, totals_name
 
     rng = np.random.default_rng(seed)
     params = draw_prior(spec, data, rng, chains * draws)
@@ -489,7 +489,7 @@ def prior_idata(spec: ModelSpec, data: ModelData, chains: int, draws: int, seed:
             )
         if term.around:
             total = params[term.around][:, None] + params[term.name]
-            variables[f"{term.name}_total"] = (
+            variables[totals_name(term)] = (
                 ["chain", "draw", term.input],
                 total.reshape(chains, draws, -1),
             )

@@ -330,14 +330,22 @@ _SEPARATOR_CLASS = r"[\s\-.,·•–—/|→>+_*'\"“”‘’`()\[\]]"
 _SEPARATOR = rf"(?:{_SEPARATOR_CLASS}+(?:(?:and|then)\s+)?)"
 _SPELLED = re.compile(rf"{_LONE_LETTER}(?:{_SEPARATOR}{_LONE_LETTER}){{2,}}")
 _SEPARATOR_CHARACTER = re.compile(_SEPARATOR_CLASS)
+
+
+def _byte_table(code: Callable[[str], str]) -> bytes:
+    """A ``bytes.translate`` table: byte ``c`` to ``code(chr(c))`` (one ASCII character)."""
+    return bytes(ord(code(chr(c))) for c in range(256))
+
+
+def _is_ascii_letter(char: str) -> bool:
+    return char.isascii() and char.isalpha()
+
+
 # bytes of an ASCII line: letters in lower case, separators to " ", the others to "#"
-_SPELLING_MASK = bytes(
-    ord(chr(i).lower())
-    if chr(i).isascii() and chr(i).isalpha()
-    else ord(" ")
-    if _SEPARATOR_CHARACTER.fullmatch(chr(i))
-    else ord("#")
-    for i in range(256)
+_SPELLING_MASK = _byte_table(
+    lambda c: (
+        c.lower() if _is_ascii_letter(c) else " " if _SEPARATOR_CHARACTER.fullmatch(c) else "#"
+    )
 )
 # What _SPELLED needs in the mask of an ASCII line ("#" added before it): three
 # lone letters, each two separated by separators, maybe with "and"/"then" and spaces
@@ -497,12 +505,9 @@ def _ascii_gates(words: frozenset[str]) -> _AsciiGates | None:
 
 
 #: Every byte but a lower-case ASCII letter to a space.
-_LETTERS_ONLY = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
+_LETTERS_ONLY = _byte_table(lambda c: c if "a" <= c <= "z" else " ")
 #: ASCII letters to "a", marks ``*`~`` to "*", every other byte to a space.
-_MARKS_MASK = bytes(
-    97 if chr(c).isascii() and chr(c).isalpha() else 42 if chr(c) in "*`~" else 32
-    for c in range(256)
-)
+_MARKS_MASK = _byte_table(lambda c: "a" if _is_ascii_letter(c) else "*" if c in "*`~" else " ")
 
 
 def _study_after_marks(low_text: str, study: re.Pattern[str]) -> bool:
