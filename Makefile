@@ -21,13 +21,15 @@ help:  ## list the targets
 python-check:
 	@if [ -z "$(PYTHON_BIN)" ]; then scripts/find-python.sh; exit 1; fi
 
+# --compile-bytecode: this machine sets PYTHONDONTWRITEBYTECODE=1, so without .pyc files every
+# process compiled its imports from source (import arviz 6.1 s -> 1.9 s, pymc 3.7 s -> 1.1 s)
 $(STAMP): pyproject.toml uv.lock | python-check
 	@if [ -n "$(UV)" ]; then uv=("$(UV)"); \
 	elif $(PYTHON_BIN) -m uv --version >/dev/null 2>&1; then uv=($(PYTHON_BIN) -m uv); \
 	else echo "uv not found: installing it from PyPI with $(PYTHON_BIN) -m pip"; \
 	  $(PYTHON_BIN) -m pip install --quiet uv && uv=($(PYTHON_BIN) -m uv); fi; \
-	echo "uv sync --frozen (Python: $(PYTHON_BIN))"; \
-	"$${uv[@]}" sync --frozen --quiet
+	echo "uv sync --frozen --compile-bytecode (Python: $(PYTHON_BIN))"; \
+	"$${uv[@]}" sync --frozen --quiet --compile-bytecode
 	@touch $(STAMP)
 
 env: $(STAMP)  ## create/update the environment from uv.lock
