@@ -3,6 +3,7 @@
 Usage::
 
     PYTENSOR_FLAGS=blas__ldflags= .venv/bin/python benchmarks/fit_breakdown.py [--model M1|M2]
+        [--mass-matrix dense|diag]
 
 Prints the seconds of each step of :func:`stats.model.fit.fit_model` done by hand (model
 build, NUTS step compilation, the trace's point function, ``pm.sample``, diagnostics with
@@ -23,6 +24,9 @@ import pandas as pd
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="M1", choices=["M1", "M2"])
+    parser.add_argument(
+        "--mass-matrix", default=None, choices=["dense", "diag"], help="default: the study's"
+    )
     args = parser.parse_args()
 
     import pymc as pm
@@ -46,6 +50,8 @@ def main() -> None:
         data = m2_data(m2_cells)
         spec = m2_spec(data.layout, 1.0, study.k)
     settings = fit.with_settings(study.sampler, backend="pymc")
+    if args.mass_matrix:
+        settings = fit.with_settings(settings, mass_matrix=args.mass_matrix)
     seconds: dict[str, float] = {}
 
     start = time.perf_counter()
@@ -54,7 +60,10 @@ def main() -> None:
     sampler = fit._Sampler(model, settings)
     start = time.perf_counter()
     with model:
-        sampler.steps[settings.target_accept] = pm.NUTS(target_accept=settings.target_accept)
+        sampler.steps[(settings.target_accept, settings.mass_matrix)] = pm.NUTS(
+            target_accept=settings.target_accept,
+            potential=fit._potential(model, settings.mass_matrix),
+        )
     seconds["NUTS step compile"] = time.perf_counter() - start
     start = time.perf_counter()
     sampler.trace = fit._shared_function_trace(model)
@@ -82,7 +91,8 @@ def main() -> None:
     cores = min(settings.chains, os.cpu_count() or 1)
     print(
         f"{args.model} on {len(data.y)} cells, {settings.chains} chains x "
-        f"({settings.tune} tune + {settings.draws} draws), load {os.getloadavg()[0]:.2f}"
+        f"({settings.tune} tune + {settings.draws} draws), {settings.mass_matrix} mass matrix, "
+        f"target_accept {settings.target_accept}, load {os.getloadavg()[0]:.2f}"
     )
     for name, value in seconds.items():
         print(f"  {name:24s} {value:6.2f} s")

@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
+from threadpoolctl import threadpool_limits
 
 from stats import config
 from stats.model import design, fit, spec, synthetic
@@ -201,7 +202,10 @@ def pymc_sampler(
     logging.getLogger("pymc").setLevel(logging.ERROR)
     model = build_model(model_spec, data, mutable_counts=True)
     with model:
-        step = pm.NUTS(target_accept=settings.target_accept)
+        step = pm.NUTS(
+            target_accept=settings.target_accept,
+            potential=fit._potential(model, settings.mass_matrix),
+        )
     names = sorted({*_effect_names(model_spec), *fit.gated_parameter_names(model_spec)})
 
     def sample(y: np.ndarray, seed: int, attempt: int) -> Draws:
@@ -209,19 +213,20 @@ def pymc_sampler(
         start = time.perf_counter()
         with model:
             pm.set_data({Y_DATA: np.asarray(y, float), N_DATA: np.asarray(data.n, float)})
-            idata = pm.sample(
-                draws=s.draws,
-                tune=s.tune,
-                chains=s.chains,
-                cores=1,
-                step=step,
-                random_seed=seed,
-                progressbar=False,
-                compute_convergence_checks=False,
-            )
+            with threadpool_limits(limits=1, user_api="blas"):  # as fit._Sampler
+                idata = pm.sample(
+                    draws=s.draws,
+                    tune=s.tune,
+                    chains=s.chains,
+                    cores=1,
+                    step=step,
+                    random_seed=seed,
+                    progressbar=False,
+                    compute_convergence_checks=False,
+                )
         diagnostics = fit.diagnose(idata, model_spec, synthetic.with_counts(data, y))
         diagnostics["seconds"] = time.perf_counter() - start
-        diagnostics["sampler"] = "pymc"
+        diagnostics["sampler"] = f"pymc-{settings.mass_matrix}"
         posterior = idata["posterior"]
         draws = {
             name: np.asarray(posterior[name].values).reshape(-1, *posterior[name].shape[2:])

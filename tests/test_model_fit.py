@@ -70,7 +70,14 @@ def test_sampler_settings_are_validated():
         fit.SamplerSettings(backend="stan")
     with pytest.raises(ValueError, match="target_accept"):
         fit.SamplerSettings(target_accept=1.5)
+    with pytest.raises(ValueError, match="mass_matrix"):
+        fit.SamplerSettings(mass_matrix="full")
     assert parse_study({"sampler": {"backend": "pymc"}}).sampler.backend == "pymc"
+    assert parse_study({"sampler": {"mass_matrix": "diag"}}).sampler.mass_matrix == "diag"
+    from stats.model.study import StudyError
+
+    with pytest.raises(StudyError, match=r"sampler\.mass_matrix"):
+        parse_study({"sampler": {"mass_matrix": "full"}}, source="study.yaml")
 
 
 def test_diagnostics_of_iid_draws_pass_the_gates(tiny):
@@ -179,3 +186,40 @@ def test_pymc_chains_are_recorded_separately_with_a_shared_trace(tiny):
     second = refitter.fit(data.y, data.n, seed=3)  # the trace template is reused, still empty
     assert second.posterior["a"].shape == (80,)
     assert not np.allclose(second.posterior["a"], first.posterior["a"])
+
+
+def test_the_shrunk_dense_estimate_is_positive_definite_with_fewer_draws_than_parameters():
+    from stats.model.potential import shrunk
+
+    rng = np.random.default_rng(4)
+    p, n = 40, 12
+    scales = np.exp(rng.normal(size=p))
+    draws = rng.normal(size=(n, p)) * scales
+    raw = np.cov(draws, rowvar=False)
+    assert np.linalg.matrix_rank(raw) < p  # the raw window estimate is singular
+    out = shrunk(raw, n)
+    assert np.linalg.eigvalsh(out).min() > 0
+    np.testing.assert_allclose(np.diag(out), np.diag(raw))  # every variance is kept
+    off = ~np.eye(p, dtype=bool)
+    np.testing.assert_allclose(out[off], raw[off] * n / (n + p))
+    # with many draws the correlations are nearly those estimated
+    assert shrunk(raw, 100 * p)[0, 1] == pytest.approx(raw[0, 1] * 100 / 101)
+
+
+def test_dense_mass_matrix_takes_fewer_steps_on_a_ridge():
+    """A strongly correlated Gaussian: the dense matrix adapts to the ridge, the diagonal cannot."""
+    import pymc as pm
+
+    cov = np.array([[1.0, 0.98], [0.98, 1.0]])
+    with pm.Model() as model:
+        pm.MvNormal("x", mu=np.zeros(2), cov=cov)
+    settings = fit.SamplerSettings(draws=300, tune=400, chains=2, seed=7, backend="pymc")
+    steps = {}
+    for mass in ("dense", "diag"):
+        idata = fit._Sampler(model, fit.with_settings(settings, mass_matrix=mass)).draw(
+            fit.with_settings(settings, mass_matrix=mass), seed=7
+        )
+        steps[mass] = float(idata["sample_stats"]["n_steps"].mean())
+        x = idata["posterior"]["x"].values.reshape(-1, 2)
+        assert np.corrcoef(x.T)[0, 1] == pytest.approx(0.98, abs=0.02)
+    assert steps["dense"] < steps["diag"] / 2, steps

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.special import expit, gammaln
+from threadpoolctl import threadpool_limits
 
 from stats import config
 from stats.model.design import ModelData
@@ -35,6 +36,7 @@ from stats.model.spec import ModelSpec
 #: Bumped when the builder or likelihood changes, so cached fits are not reused.
 MODEL_CODE_VERSION = "11"
 BACKENDS = ("auto", "pymc", "nutpie")
+MASS_MATRICES = ("dense", "diag")
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,11 @@ class SamplerSettings:
     retries : int
         Further attempts after a missed gate (see :func:`next_attempt`); 0 reports the
         first attempt as it is.
+    mass_matrix : {"dense", "diag"}
+        Mass matrix that PyMC's NUTS adapts during tuning (nutpie adapts its own). Dense
+        follows the correlations between the group SDs and their effects (M1 on the
+        bundled study: 20 leapfrog steps per iteration against 63, see
+        ``benchmarks/results/fit_breakdown.md``).
     """
 
     draws: int = config.DRAWS
@@ -63,10 +70,15 @@ class SamplerSettings:
     seed: int = config.SEED
     backend: str = "auto"
     retries: int = config.RETRIES
+    mass_matrix: str = config.MASS_MATRIX
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown sampler backend {self.backend!r}; valid: {list(BACKENDS)}")
+        if self.mass_matrix not in MASS_MATRICES:
+            raise ValueError(
+                f"unknown sampler mass_matrix {self.mass_matrix!r}; valid: {list(MASS_MATRICES)}"
+            )
         for name in ("draws", "tune", "chains"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"sampler {name} must be >= 1, got {getattr(self, name)}")
@@ -163,7 +175,7 @@ def nutpie_available() -> bool:
 class _Sampler:
     """One built model, sampled with nutpie (compiled once) or PyMC's NUTS.
 
-    PyMC's NUTS step is built once per ``target_accept`` and reused: ``pm.sample``
+    PyMC's NUTS step is built once per ``target_accept`` and mass matrix and reused: ``pm.sample``
     otherwise rewrites and compiles the log density and its gradient at every call
     (about 6 s on M1, measured), and a step reads the counts from the model's data
     containers, so refits on new counts (``pm.set_data``) need no recompilation.
@@ -174,9 +186,9 @@ class _Sampler:
         self.nutpie = settings.backend == "nutpie" or (
             settings.backend == "auto" and nutpie_available()
         )
-        self.name = "nutpie" if self.nutpie else "pymc"
+        self.name = "nutpie" if self.nutpie else f"pymc-{settings.mass_matrix}"
         self.compiled = None
-        self.steps: dict[float, Any] = {}
+        self.steps: dict[tuple[float, str], Any] = {}
         self._jitter: Callable | None = None
         self.trace: Any = None
         if self.nutpie:
@@ -204,25 +216,31 @@ class _Sampler:
         with self.model:
             if counts is not None:
                 pm.set_data(counts)
-            step = self.steps.get(settings.target_accept)
+            key = (settings.target_accept, settings.mass_matrix)
+            step = self.steps.get(key)
             if step is None:
-                step = self.steps[settings.target_accept] = pm.NUTS(
-                    target_accept=settings.target_accept
+                step = self.steps[key] = pm.NUTS(
+                    target_accept=settings.target_accept,
+                    potential=_potential(self.model, settings.mass_matrix),
                 )
             if self.trace is None:
                 self.trace = _shared_function_trace(self.model)
-            return pm.sample(
-                draws=settings.draws,
-                tune=settings.tune,
-                chains=settings.chains,
-                cores=min(settings.chains, os.cpu_count() or 1),
-                step=step,
-                trace=self.trace,
-                initvals=self._jittered_starts(settings.chains, seed),
-                random_seed=seed,
-                progressbar=False,
-                compute_convergence_checks=False,
-            )
+            # One BLAS thread per chain: the chains already fill the cores, and OpenBLAS
+            # threads contending for them made the dense mass matrix's products 4x slower
+            # (M1 at 32 runs per word: 28.5 s -> 7.5 s). Forked chains inherit the limit.
+            with threadpool_limits(limits=1, user_api="blas"):
+                return pm.sample(
+                    draws=settings.draws,
+                    tune=settings.tune,
+                    chains=settings.chains,
+                    cores=min(settings.chains, os.cpu_count() or 1),
+                    step=step,
+                    trace=self.trace,
+                    initvals=self._jittered_starts(settings.chains, seed),
+                    random_seed=seed,
+                    progressbar=False,
+                    compute_convergence_checks=False,
+                )
 
     def _jittered_starts(self, chains: int, seed: int) -> list[dict[str, np.ndarray]]:
         """One start per chain, jittered as PyMC's default ``jitter+adapt_diag`` init does.
@@ -238,6 +256,26 @@ class _Sampler:
             )
         seeds = np.random.default_rng(seed).integers(2**31, size=chains)
         return [self._jitter(int(chain_seed)) for chain_seed in seeds]
+
+
+def _potential(model: Any, mass_matrix: str) -> Any:
+    """The adaptive mass matrix of a NUTS step, started as ``pm.sample``'s own inits start it.
+
+    Both start at the model's initial point with a unit covariance of weight 10
+    (PyMC's ``jitter+adapt_diag`` and ``jitter+adapt_full``); the dense one is
+    shrunk toward its diagonal (:class:`stats.model.potential.ShrunkFullAdapt`).
+    """
+    from pymc.blocking import DictToArrayBijection
+    from pymc.step_methods.hmc.quadpotential import QuadPotentialDiagAdapt
+
+    from stats.model.potential import ShrunkFullAdapt
+
+    point = model.initial_point()
+    mean = DictToArrayBijection.map({v.name: point[v.name] for v in model.value_vars}).data
+    size = mean.size
+    if mass_matrix == "diag":
+        return QuadPotentialDiagAdapt(size, mean, np.ones(size), 10)
+    return ShrunkFullAdapt(size, mean, np.eye(size), 10)
 
 
 def _shared_function_trace(model: Any) -> Any:

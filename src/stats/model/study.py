@@ -16,7 +16,8 @@ Every key is optional; :data:`DEFAULTS` lists them with their defaults (from
     sensitivity_method: auto      # auto: PSIS-reweight the posterior when Pareto k <= 0.7,
                                   # refit otherwise; refit: always refit
     sampler: {draws: 1000, tune: 1000, chains: 4, target_accept: 0.95, seed: 20261122,
-              backend: auto, retries: 1}   # retries: refits after a missed gate, each with
+              backend: auto, retries: 1, mass_matrix: dense}
+                                           # retries: refits after a missed gate, each with
                                            # twice the draws (target_accept 0.99 after
                                            # divergences); every attempt is reported
 """
@@ -30,7 +31,7 @@ from typing import Any
 import yaml
 
 from stats import config
-from stats.model.fit import BACKENDS, SamplerSettings
+from stats.model.fit import BACKENDS, MASS_MATRICES, SamplerSettings
 from stats.model.spec import MODEL_NAMES, OUTCOMES
 
 DEFAULTS: dict[str, Any] = {
@@ -51,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
         "seed": config.SEED,
         "backend": "auto",
         "retries": config.RETRIES,
+        "mass_matrix": config.MASS_MATRIX,
     },
 }
 
@@ -155,6 +157,12 @@ def parse_study(raw: dict[str, Any] | None, source: str = "(dict)") -> Study:
         raise _fail(
             source, "sampler.backend", f"{sampler['backend']!r} is not one of {list(BACKENDS)}"
         )
+    if sampler["mass_matrix"] not in MASS_MATRICES:
+        raise _fail(
+            source,
+            "sampler.mass_matrix",
+            f"{sampler['mass_matrix']!r} is not one of {list(MASS_MATRICES)}",
+        )
     settings = SamplerSettings(
         draws=_number(source, "sampler.draws", sampler["draws"], 1, 1e6, integer=True),
         tune=_number(source, "sampler.tune", sampler["tune"], 1, 1e6, integer=True),
@@ -165,6 +173,7 @@ def parse_study(raw: dict[str, Any] | None, source: str = "(dict)") -> Study:
         seed=_number(source, "sampler.seed", sampler["seed"], 0, 2**32 - 1, integer=True),
         backend=sampler["backend"],
         retries=_number(source, "sampler.retries", sampler["retries"], 0, 5, integer=True),
+        mass_matrix=sampler["mass_matrix"],
     )
     return Study(
         outcome=outcome,
