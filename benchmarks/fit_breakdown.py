@@ -29,7 +29,6 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    import pymc as pm
     from pymc.blocking import DictToArrayBijection
 
     from stats import config
@@ -59,11 +58,7 @@ def main() -> None:
     seconds["build"] = time.perf_counter() - start
     sampler = fit._Sampler(model, settings)
     start = time.perf_counter()
-    with model:
-        sampler.steps[(settings.target_accept, settings.mass_matrix)] = pm.NUTS(
-            target_accept=settings.target_accept,
-            potential=fit._potential(model, settings.mass_matrix),
-        )
+    sampler.nuts_step(settings)
     seconds["NUTS step compile"] = time.perf_counter() - start
     start = time.perf_counter()
     sampler.trace = fit._shared_function_trace(model)

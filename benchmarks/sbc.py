@@ -201,11 +201,8 @@ def pymc_sampler(
 
     logging.getLogger("pymc").setLevel(logging.ERROR)
     model = build_model(model_spec, data, mutable_counts=True)
-    with model:
-        step = pm.NUTS(
-            target_accept=settings.target_accept,
-            potential=fit._potential(model, settings.mass_matrix),
-        )
+    nuts = fit._Sampler(model, replace(settings, backend="pymc"))
+    nuts.nuts_step(settings)
     names = sorted({*_effect_names(model_spec), *fit.gated_parameter_names(model_spec)})
 
     def sample(y: np.ndarray, seed: int, attempt: int) -> Draws:
@@ -219,7 +216,7 @@ def pymc_sampler(
                     tune=s.tune,
                     chains=s.chains,
                     cores=1,
-                    step=step,
+                    step=nuts.nuts_step(s),  # a retry's target_accept gets its own step
                     random_seed=seed,
                     progressbar=False,
                     compute_convergence_checks=False,

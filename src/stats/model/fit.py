@@ -216,13 +216,7 @@ class _Sampler:
         with self.model:
             if counts is not None:
                 pm.set_data(counts)
-            key = (settings.target_accept, settings.mass_matrix)
-            step = self.steps.get(key)
-            if step is None:
-                step = self.steps[key] = pm.NUTS(
-                    target_accept=settings.target_accept,
-                    potential=_potential(self.model, settings.mass_matrix),
-                )
+            step = self.nuts_step(settings)
             if self.trace is None:
                 self.trace = _shared_function_trace(self.model)
             # One BLAS thread per chain: the chains already fill the cores, and OpenBLAS
@@ -242,6 +236,23 @@ class _Sampler:
                     compute_convergence_checks=False,
                 )
 
+    def nuts_step(self, settings: SamplerSettings) -> Any:
+        """PyMC's NUTS step for ``settings`` (built and compiled on first use)."""
+        import pymc as pm
+
+        key = (settings.target_accept, settings.mass_matrix)
+        if key not in self.steps:
+            # one initial point for the step and its mass matrix: each evaluation compiles
+            # a function (three of them without this)
+            point = self.model.initial_point()
+            with self.model:
+                self.steps[key] = pm.NUTS(
+                    target_accept=settings.target_accept,
+                    potential=_potential(self.model, settings.mass_matrix, point),
+                    initial_point=point,
+                )
+        return self.steps[key]
+
     def _jittered_starts(self, chains: int, seed: int) -> list[dict[str, np.ndarray]]:
         """One start per chain, jittered as PyMC's default ``jitter+adapt_diag`` init does.
 
@@ -258,7 +269,7 @@ class _Sampler:
         return [self._jitter(int(chain_seed)) for chain_seed in seeds]
 
 
-def _potential(model: Any, mass_matrix: str) -> Any:
+def _potential(model: Any, mass_matrix: str, point: dict | None = None) -> Any:
     """The adaptive mass matrix of a NUTS step, started as ``pm.sample``'s own inits start it.
 
     Both start at the model's initial point with a unit covariance of weight 10
@@ -270,7 +281,7 @@ def _potential(model: Any, mass_matrix: str) -> Any:
 
     from stats.model.potential import ShrunkFullAdapt
 
-    point = model.initial_point()
+    point = model.initial_point() if point is None else point
     mean = DictToArrayBijection.map({v.name: point[v.name] for v in model.value_vars}).data
     size = mean.size
     if mass_matrix == "diag":
