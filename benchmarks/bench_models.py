@@ -289,7 +289,13 @@ def worker_bambi(cells: Path, backend: str, study_path: Path, replicate: int = 1
     if backend == "nutpie":
         idata = model.fit(inference_method="nutpie", **kwargs)
     else:
-        idata = model.fit(cores=min(settings.chains, os.cpu_count() or 1), **kwargs)
+        # the package's PyMC sampler: its mass matrix (PyMC's own dense adaptation, without
+        # the package's shrinkage) and one BLAS thread per chain
+        from threadpoolctl import threadpool_limits
+
+        init = "jitter+adapt_full" if settings.mass_matrix == "dense" else "jitter+adapt_diag"
+        with threadpool_limits(limits=1, user_api="blas"):
+            idata = model.fit(cores=min(settings.chains, os.cpu_count() or 1), init=init, **kwargs)
     seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     post = idata["posterior"]
     draws = {
@@ -641,7 +647,8 @@ def write_results(
         f"Data: {last.get('source')}, {last.get('trials', 0):,} modelled trials (outcome "
         f"`{last.get('outcome')}`, k = {last.get('k')}). Sampler settings of "
         f"`{last.get('study')}`: {s.get('chains')} chains x {s.get('draws')} draws + "
-        f"{s.get('tune')} tune, target_accept {s.get('target_accept')}, seed {s.get('seed')}.",
+        f"{s.get('tune')} tune, target_accept {s.get('target_accept')}, seed {s.get('seed')}, "
+        f"mass matrix of PyMC's NUTS {s.get('mass_matrix', 'diag')}.",
     ]
     if not timing.empty:
         timing.to_csv(out / "models.csv", index=False)
