@@ -59,7 +59,7 @@ class SamplerSettings:
     mass_matrix : {"dense", "diag"}
         Mass matrix that PyMC's NUTS adapts during tuning (nutpie adapts its own). Dense
         follows the correlations between the group SDs and their effects (M1 on the
-        bundled study: 20 leapfrog steps per iteration against 63, see
+        bundled study: 31 leapfrog steps per iteration against 63, see
         ``benchmarks/results/fit_breakdown.md``).
     """
 
@@ -175,8 +175,8 @@ def nutpie_available() -> bool:
 class _Sampler:
     """One built model, sampled with nutpie (compiled once) or PyMC's NUTS.
 
-    PyMC's NUTS step is built once per ``target_accept`` and mass matrix and reused: ``pm.sample``
-    otherwise rewrites and compiles the log density and its gradient at every call
+    PyMC's NUTS step is built once per ``target_accept`` and mass matrix, and reused:
+    ``pm.sample`` otherwise rewrites and compiles the log density and its gradient at every call
     (about 6 s on M1, measured), and a step reads the counts from the model's data
     containers, so refits on new counts (``pm.set_data``) need no recompilation.
     """
@@ -221,7 +221,7 @@ class _Sampler:
                 self.trace = _shared_function_trace(self.model)
             # One BLAS thread per chain: the chains already fill the cores, and OpenBLAS
             # threads contending for them made the dense mass matrix's products 4x slower
-            # (M1 at 32 runs per word: 28.5 s -> 7.5 s). Forked chains inherit the limit.
+            # (a short M1 fit, 32 runs per word: 28.5 s -> 7.5 s). Forked chains inherit the limit.
             with threadpool_limits(limits=1, user_api="blas"):
                 return pm.sample(
                     draws=settings.draws,
