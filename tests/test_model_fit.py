@@ -73,7 +73,7 @@ def test_sampler_settings_are_validated():
     with pytest.raises(ValueError, match="mass_matrix"):
         fit.SamplerSettings(mass_matrix="full")
     assert parse_study({"sampler": {"backend": "pymc"}}).sampler.backend == "pymc"
-    assert parse_study({"sampler": {"mass_matrix": "diag"}}).sampler.mass_matrix == "diag"
+    assert parse_study({"sampler": {"mass_matrix": "dense"}}).sampler.mass_matrix == "dense"
     from stats.model.study import StudyError
 
     with pytest.raises(StudyError, match=r"sampler\.mass_matrix"):

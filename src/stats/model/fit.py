@@ -36,7 +36,7 @@ from stats.model.spec import ModelSpec
 #: Bumped when the builder or likelihood changes, so cached fits are not reused.
 MODEL_CODE_VERSION = "11"
 BACKENDS = ("auto", "pymc", "nutpie")
-MASS_MATRICES = ("dense", "diag")
+MASS_MATRICES = ("diag", "dense")
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +56,13 @@ class SamplerSettings:
     retries : int
         Further attempts after a missed gate (see :func:`next_attempt`); 0 reports the
         first attempt as it is.
-    mass_matrix : {"dense", "diag"}
+    mass_matrix : {"diag", "dense"}
         Mass matrix that PyMC's NUTS adapts during tuning (nutpie adapts its own). Dense
-        follows the correlations between the group SDs and their effects (M1 on the
-        bundled study: 31 leapfrog steps per iteration against 63, see
-        ``benchmarks/results/fit_breakdown.md``).
+        follows the correlations between the group SDs and their effects: M1 on the
+        bundled study takes 31 leapfrog steps per iteration against 63. It is not the
+        default because its larger steps diverged more often elsewhere: first attempts
+        with a divergence, 4 of 25 fits against 1 of 25 (operating-characteristics
+        studies and the bambi comparison model; ``benchmarks/results/fit_breakdown.md``).
     """
 
     draws: int = config.DRAWS

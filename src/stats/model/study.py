@@ -16,7 +16,7 @@ Every key is optional; :data:`DEFAULTS` lists them with their defaults (from
     sensitivity_method: auto      # auto: PSIS-reweight the posterior when Pareto k <= 0.7,
                                   # refit otherwise; refit: always refit
     sampler: {draws: 1000, tune: 1000, chains: 4, target_accept: 0.95, seed: 20261122,
-              backend: auto, retries: 1, mass_matrix: dense}
+              backend: auto, retries: 1, mass_matrix: diag}
                                            # retries: refits after a missed gate, each with
                                            # twice the draws (target_accept 0.99 after
                                            # divergences); every attempt is reported
