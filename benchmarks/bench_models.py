@@ -517,8 +517,12 @@ def _earlier(
 
 # ----------------------------------------------------------------------------- results
 def pairs(comparison: pd.DataFrame):
-    """``(backend, replicate, cells row, bambi row)`` per comparison (None: not measured)."""
-    for (backend, replicate), group in comparison.groupby(["backend", "replicate"], sort=False):
+    """``(backend, replicate, cells row, bambi row)`` per comparison (None: not measured).
+
+    The cells' sampler is named with its mass matrix (``pymc-diag``), bambi's is not.
+    """
+    sampler = comparison["backend"].str.split("-").str[0].rename("sampler")
+    for (backend, replicate), group in comparison.groupby([sampler, "replicate"], sort=False):
         cells = group[group["label"].str.startswith("binomial")]
         bambi = group[group["label"].str.startswith("Bernoulli")]
         yield (
