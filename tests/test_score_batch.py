@@ -51,6 +51,21 @@ def test_pool_returns_results_in_order():
     assert results == [text_scores(chunk) for chunk in chunks]
 
 
+def test_the_caller_can_share_the_chunks():
+    chunks = [([(r, "HELLO")], STUDY, 2, False) for r in RESPONSES * 3]
+    with WorkerPool(1) as pool:
+        results = list(pool.map(text_scores, chunks, share=True))
+    assert results == [text_scores(chunk) for chunk in chunks]
+
+
+def test_chunks_larger_than_a_pipe_go_through():
+    long = "\n".join(["Every line starts with a letter of HELLO."] * 100_000)  # ~4 MB
+    chunks = [([(long, "HELLO")], STUDY, 2, False), ([(RESPONSES[0], "HELLO")], STUDY, 2, False)]
+    with WorkerPool(2) as pool:
+        results = list(pool.map(text_scores, chunks))
+    assert results == [text_scores(chunk) for chunk in chunks]
+
+
 def test_error_in_a_worker_is_raised_with_its_traceback():
     with pytest.raises(WorkerError, match="ValueError"), WorkerPool(1) as pool:
         list(pool.map(math.sqrt, [4.0, -1.0]))

@@ -63,9 +63,11 @@ from stats.score.leakage import greeting_word, leaks
 SCORE_COLUMNS: tuple[str, ...] = tuple(f.name for f in SCORES)
 #: Inputs with at least this many rows are scored by worker processes by default.
 PARALLEL_MIN_ROWS = 50_000
-#: Chunks per worker process: enough to balance the load, few enough to keep
-#: the cost of sending each chunk negligible.
-CHUNKS_PER_WORKER = 8
+#: Largest and smallest chunk of (response, target) pairs handed to a process:
+#: large enough to keep the cost of sending a chunk small, small enough that a
+#: request fits in a pipe and that the processes finish close together.
+CHUNK_MAX = 2048
+CHUNK_MIN = 256
 _DTYPES = {f.name: f.dtype for f in SCORES}
 FINETUNED = "finetuned"
 
@@ -89,8 +91,24 @@ Settings = tuple[frozenset[str], int, int, bool, GuessTable | None, bool]
 
 
 def default_workers(n_rows: int) -> int:
-    """Worker processes used by default for ``n_rows`` rows (see :data:`PARALLEL_MIN_ROWS`)."""
+    """Processes used by default for ``n_rows`` rows (see :data:`PARALLEL_MIN_ROWS`)."""
     return min(2, os.cpu_count() or 1) if n_rows >= PARALLEL_MIN_ROWS else 1
+
+
+def _chunk_bounds(n: int, processes: int) -> list[tuple[int, int]]:
+    """(start, stop) of the chunks of ``n`` pairs shared by ``processes`` processes.
+
+    Chunks shrink as the work runs out (each a quarter of an even share of
+    what is left, between :data:`CHUNK_MIN` and :data:`CHUNK_MAX`), so that
+    the processes, which take chunks in order, finish at about the same time.
+    """
+    bounds = []
+    start = 0
+    while start < n:
+        size = min(CHUNK_MAX, max(CHUNK_MIN, (n - start) // (4 * processes)))
+        bounds.append((start, min(n, start + size)))
+        start += size
+    return bounds
 
 
 def _pair_outcomes(
@@ -161,9 +179,9 @@ def _score_columns(
     """All scores, one list per column of ``SCORE_COLUMNS``.
 
     The text pass (:func:`stats.score.batch.text_scores`) runs once per
-    distinct (response, target) pair (repeated samples are often identical), in
-    the workers of ``pool`` if given and there are at least two pairs per
-    worker. The derived outcomes are computed once per distinct key of what
+    distinct (response, target) pair (repeated samples are often identical),
+    shared by this process and the workers of ``pool`` if given and there are
+    at least two pairs per process. The derived outcomes are computed once per distinct key of what
     they depend on (see :func:`_pair_outcomes`; greeting and leak once per
     (prompt, system prompt, target)), while the workers run.
     """
@@ -175,17 +193,15 @@ def _score_columns(
     ]
     pairs = list(pair_codes)
     pair_targets = [target for _, target in pairs]
-    if pool is not None and len(pairs) >= 2 * pool.workers:
-        size = -(-len(pairs) // (pool.workers * CHUNKS_PER_WORKER))
-        starts = range(0, len(pairs), size)
-        chunks = [(pairs[i : i + size], study, threshold_index, sentences_as_lines) for i in starts]
-        results: Iterable[list[TextScores]] = pool.map(text_scores, chunks)
+    if pool is not None and len(pairs) >= 2 * (pool.workers + 1):
+        bounds = _chunk_bounds(len(pairs), pool.workers + 1)
+        chunks = [(pairs[i:j], study, threshold_index, sentences_as_lines) for i, j in bounds]
+        # this process scores chunks too, whenever the next result is not ready
+        results: Iterable[list[TextScores]] = pool.map(text_scores, chunks, share=True)
     else:
-        size = max(1, len(pairs))
-        starts = range(0, len(pairs), size)
+        bounds = [(0, len(pairs))] if pairs else []
         results = (
-            text_scores((pairs[i : i + size], study, threshold_index, sentences_as_lines))
-            for i in starts
+            text_scores((pairs[i:j], study, threshold_index, sentences_as_lines)) for i, j in bounds
         )
     # greeting and leak do not depend on the text pass: computed while the workers run
     context_keys = list(zip(prompts, systems, targets, strict=True))
@@ -197,8 +213,8 @@ def _score_columns(
     row_contexts = [contexts[key] for key in context_keys]
     columns: list[list[Any]] = [[] for _ in range(len(SCORE_COLUMNS) - 2)]
     caches: tuple[dict[Any, Any], dict[Any, Any]] = ({}, {})
-    for i, text in zip(starts, results, strict=True):
-        _pair_outcomes(pair_targets[i : i + size], text, settings, columns, caches)
+    for (i, j), text in zip(bounds, results, strict=True):
+        _pair_outcomes(pair_targets[i:j], text, settings, columns, caches)
     if len(pairs) < len(codes):  # from distinct pairs back to rows
         columns = [[column[code] for code in codes] for column in columns]
     *pair_columns, guess = columns
@@ -405,8 +421,9 @@ def score_transcripts(
     length_known : bool, default LENGTH_KNOWN
         Guessability variant.
     workers : int, optional
-        Worker processes for the text pass (fresh interpreters, see
-        :mod:`stats.score.batch`); 1 scores in this process. Default
+        Processes that share the text pass: this one and ``workers - 1``
+        worker processes (fresh interpreters, see :mod:`stats.score.batch`;
+        POSIX only); 1 scores in this process alone. Default
         (:func:`default_workers`): 2, or the number of CPUs if fewer, from
         :data:`PARALLEL_MIN_ROWS` rows on, else 1. Results do not depend on it.
 
@@ -423,9 +440,14 @@ def score_transcripts(
     table = load_guessability_table(guessability_table) if guessability_table else None
     if workers is None:
         workers = default_workers(len(transcripts))
-    # the workers start first and boot while the columns are prepared
-    parallel = workers > 1 and bool(sys.executable)  # an embedded interpreter has no executable
-    with WorkerPool(workers) if parallel else contextlib.nullcontext() as pool:
+    # the workers start first and boot while the columns are prepared; this
+    # process is one of the ``workers`` (it shares the text pass with them)
+    parallel = (
+        workers > 1
+        and bool(sys.executable)  # an embedded interpreter has no executable
+        and os.name == "posix"  # (the pool waits on pipes with selectors)
+    )
+    with WorkerPool(workers - 1) if parallel else contextlib.nullcontext() as pool:
         targets, sources = resolve_targets(transcripts)
         study = frozenset(w for w in targets if w)
         settings = (study, k, threshold_index, sentences_as_lines, table, length_known)
