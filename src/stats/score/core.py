@@ -34,12 +34,13 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from stats.config import (
     ARTICULATION_LEVELS,
@@ -69,6 +70,10 @@ PARALLEL_MIN_ROWS = 50_000
 CHUNK_MAX = 2048
 CHUNK_MIN = 256
 _DTYPES = {f.name: f.dtype for f in SCORES}
+#: dtypes of the columns computed per (response, target) pair (see :func:`_pair_outcomes`)
+_PAIR_DTYPES = tuple(_DTYPES[name] for name in (*SCORE_COLUMNS[:13], "guessability"))
+#: A typed score column: a NumPy array (int64) or a pandas extension array.
+ScoreArray = Any
 FINETUNED = "finetuned"
 
 
@@ -175,15 +180,18 @@ def _score_columns(
     systems: list[str | None],
     settings: Settings,
     pool: WorkerPool | None = None,
-) -> list[list[Any]]:
-    """All scores, one list per column of ``SCORE_COLUMNS``.
+    typed: bool = False,
+    meanwhile: Callable[[], object] | None = None,
+) -> list[list[Any]] | list[ScoreArray]:
+    """All scores, one list (``typed``: one typed array) per column of ``SCORE_COLUMNS``.
 
     The text pass (:func:`stats.score.batch.text_scores`) runs once per
     distinct (response, target) pair (repeated samples are often identical),
     shared by this process and the workers of ``pool`` if given and there are
     at least two pairs per process. The derived outcomes are computed once per distinct key of what
     they depend on (see :func:`_pair_outcomes`; greeting and leak once per
-    (prompt, system prompt, target)), while the workers run.
+    (prompt, system prompt, target)), while the workers run; so is
+    ``meanwhile()``, other work of the caller that needs no score.
     """
     study, _, threshold_index, sentences_as_lines, _, _ = settings
     pair_codes: dict[tuple[str | None, str | None], int] = {}
@@ -211,19 +219,36 @@ def _score_columns(
         greeting = greeting_word(prompt)
         contexts[key] = (greeting, leaks(target, prompt, system, greeting=greeting))
     row_contexts = [contexts[key] for key in context_keys]
-    columns: list[list[Any]] = [[] for _ in range(len(SCORE_COLUMNS) - 2)]
+    greetings: list[Any] | ScoreArray = [c[0] for c in row_contexts]
+    leaked: list[Any] | ScoreArray = [c[1] for c in row_contexts]
+    if typed:
+        greetings = _typed_array(greetings, _DTYPES["greeting_word"])
+        leaked = _typed_array(leaked, _DTYPES["leak"])
+    if meanwhile is not None:
+        meanwhile()
+    columns: list[list[Any]] = [[] for _ in _PAIR_DTYPES]
+    pieces: list[list[ScoreArray]] = [[] for _ in _PAIR_DTYPES]
     caches: tuple[dict[Any, Any], dict[Any, Any]] = ({}, {})
     for (i, j), text in zip(bounds, results, strict=True):
         _pair_outcomes(pair_targets[i:j], text, settings, columns, caches)
+        if typed:  # typed chunk by chunk: while the workers run, not after
+            for piece, column, dtype in zip(pieces, columns, _PAIR_DTYPES, strict=True):
+                piece.append(_typed_array(column, dtype))
+            columns = [[] for _ in _PAIR_DTYPES]
+    if not typed:
+        if len(pairs) < len(codes):  # from distinct pairs back to rows
+            columns = [[column[code] for code in codes] for column in columns]
+        *pair_columns, guess = columns
+        return [*pair_columns, greetings, leaked, guess]
+    if not pairs:
+        arrays = [_typed_array([], dtype) for dtype in _PAIR_DTYPES]
+    else:
+        arrays = [_concat(piece) for piece in pieces]
     if len(pairs) < len(codes):  # from distinct pairs back to rows
-        columns = [[column[code] for code in codes] for column in columns]
-    *pair_columns, guess = columns
-    return [
-        *pair_columns,
-        [c[0] for c in row_contexts],
-        [c[1] for c in row_contexts],
-        guess,
-    ]
+        taken = np.fromiter(codes, dtype=np.intp, count=len(codes))
+        arrays = [array.take(taken) for array in arrays]
+    *pair_arrays, guess_array = arrays
+    return [*pair_arrays, greetings, leaked, guess_array]
 
 
 def _score_rows(rows: list[Row], settings: Settings) -> list[tuple[Any, ...]]:
@@ -364,27 +389,48 @@ def scores_frame(rows: list[tuple[Any, ...]], index: pd.Index | None = None) -> 
     return columns_frame(columns, index)
 
 
-def _typed(values: list[Any], dtype: str, index: pd.Index | None) -> pd.Series:
-    """``pd.Series(values, dtype=dtype, index=index)``, built faster for the score dtypes."""
+def _typed_array(values: list[Any], dtype: str) -> ScoreArray:
+    """``pd.array(values, dtype=dtype)``, built faster for the score dtypes."""
     n = len(values)
     if dtype == "int64":
-        return pd.Series(np.fromiter(values, dtype=np.int64, count=n), index=index)
+        return np.fromiter(values, dtype=np.int64, count=n)
     if dtype == "boolean" and None not in values:
         data = np.fromiter(values, dtype=bool, count=n)
-        return pd.Series(pd.arrays.BooleanArray(data, np.zeros(n, dtype=bool)), index=index)
+        return pd.arrays.BooleanArray(data, np.zeros(n, dtype=bool))
     if dtype == "Int64":
         mask = np.fromiter((v is None for v in values), dtype=bool, count=n)
         data = np.fromiter((0 if v is None else v for v in values), dtype=np.int64, count=n)
-        return pd.Series(pd.arrays.IntegerArray(data, mask), index=index)
+        return pd.arrays.IntegerArray(data, mask)
     if dtype == "Float64":
         mask = np.fromiter((v is None for v in values), dtype=bool, count=n)
         data = np.fromiter((0.0 if v is None else v for v in values), dtype=np.float64, count=n)
-        return pd.Series(pd.arrays.FloatingArray(data, mask), index=index)
-    return pd.Series(values, dtype=dtype, index=index)
+        return pd.arrays.FloatingArray(data, mask)
+    if dtype == "string" and pd.StringDtype().storage == "pyarrow":
+        # what pandas builds for dtype="string", without its per-call overhead
+        return pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()))
+    return pd.Series(values, dtype=dtype).array
 
 
-def columns_frame(columns: list[list[Any]], index: pd.Index | None = None) -> pd.DataFrame:
-    """Turn score columns (``SCORE_COLUMNS`` order) into a typed DataFrame."""
+def _concat(pieces: list[ScoreArray]) -> ScoreArray:
+    """One array from typed pieces of the same dtype (at least one)."""
+    if len(pieces) == 1:
+        return pieces[0]
+    if isinstance(pieces[0], np.ndarray):
+        return np.concatenate(pieces)
+    return type(pieces[0])._concat_same_type(pieces)
+
+
+def _typed(values: list[Any] | ScoreArray, dtype: str, index: pd.Index | None) -> pd.Series:
+    """``pd.Series(values, dtype=dtype, index=index)`` (``values`` may be typed already)."""
+    if not isinstance(values, list):
+        return pd.Series(values, index=index, copy=False)
+    return pd.Series(_typed_array(values, dtype), index=index, copy=False)
+
+
+def columns_frame(
+    columns: list[list[Any]] | list[ScoreArray], index: pd.Index | None = None
+) -> pd.DataFrame:
+    """Turn score columns (``SCORE_COLUMNS`` order; lists or typed arrays) into a DataFrame."""
     return pd.DataFrame(
         {
             name: _typed(values, _DTYPES[name], index)
@@ -451,6 +497,13 @@ def score_transcripts(
         targets, sources = resolve_targets(transcripts)
         study = frozenset(w for w in targets if w)
         settings = (study, k, threshold_index, sentences_as_lines, table, length_known)
+        parts: dict[str, Any] = {}
+
+        def other_columns() -> None:
+            kept = transcripts.drop(columns=[c for c in SCORE_COLUMNS if c in transcripts.columns])
+            parts["out"] = kept.assign(word=_typed(targets, "string", transcripts.index))
+            parts["word_source"] = _typed(sources, "string", transcripts.index)
+
         columns = _score_columns(
             _column(transcripts, "response"),
             targets,
@@ -458,12 +511,12 @@ def score_transcripts(
             _column(transcripts, "system_prompt"),
             settings,
             pool,
+            typed=True,
+            meanwhile=other_columns,
         )
-    out = transcripts.drop(columns=[c for c in SCORE_COLUMNS if c in transcripts.columns])
-    out = out.assign(word=pd.Series(targets, index=transcripts.index, dtype="string"))
     scores = columns_frame(columns, index=transcripts.index)
-    scores["word_source"] = pd.Series(sources, index=transcripts.index, dtype="string")
-    return pd.concat([out, scores], axis=1)
+    scores["word_source"] = parts["word_source"]
+    return pd.concat([parts["out"], scores], axis=1)
 
 
 def score_file(
