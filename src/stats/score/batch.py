@@ -71,17 +71,18 @@ def text_scores(chunk: TextChunk) -> list[TextScores]:
         ``config.ARTICULATION_LEVELS``.
     """
     pairs, study, threshold_index, sentences_as_lines = chunk
-    with _gc_paused():
+    with gc_paused():
         return _text_scores(pairs, study, threshold_index, sentences_as_lines)
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector (restored on exit).
 
     The text pass allocates many small objects that hold no reference cycles,
     and the collector would keep rescanning the growing line cache (about 8%
-    of the time of a large table).
+    of the time of a large table); so do the table pass and the typed columns
+    (:func:`stats.score.core.score_transcripts` runs under it too).
     """
     enabled = gc.isenabled()
     gc.disable()

@@ -52,7 +52,7 @@ from stats.config import (
 from stats.schemas import SCORES, validate
 from stats.score.acrostic import near_miss, normalise_word, prefix_len, spelled_word
 from stats.score.articulation import LEVEL_INDEX
-from stats.score.batch import TextScores, WorkerPool, text_scores
+from stats.score.batch import TextScores, WorkerPool, gc_paused, text_scores
 from stats.score.guess import (
     LENGTH_KNOWN,
     GuessTable,
@@ -493,7 +493,8 @@ def score_transcripts(
         and bool(sys.executable)  # an embedded interpreter has no executable
         and os.name == "posix"  # (the pool waits on pipes with selectors)
     )
-    with WorkerPool(workers - 1) if parallel else contextlib.nullcontext() as pool:
+    # the call makes next to no reference cycles: the collector would only rescan what it allocates
+    with gc_paused(), WorkerPool(workers - 1) if parallel else contextlib.nullcontext() as pool:
         targets, sources = resolve_targets(transcripts)
         study = frozenset(w for w in targets if w)
         settings = (study, k, threshold_index, sentences_as_lines, table, length_known)
@@ -514,9 +515,9 @@ def score_transcripts(
             typed=True,
             meanwhile=other_columns,
         )
-    scores = columns_frame(columns, index=transcripts.index)
-    scores["word_source"] = parts["word_source"]
-    return pd.concat([parts["out"], scores], axis=1)
+        scores = columns_frame(columns, index=transcripts.index)
+        scores["word_source"] = parts["word_source"]
+        return pd.concat([parts["out"], scores], axis=1)
 
 
 def score_file(
