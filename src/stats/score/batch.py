@@ -180,9 +180,12 @@ def serve(reader: BinaryIO | None = None, writer: BinaryIO | None = None) -> Non
         except Exception as error:  # reported to the caller, which raises
             reply = (False, "".join(traceback.format_exception(error)))
         data = pickle.dumps(reply, protocol=_PROTOCOL)
-        writer.write(len(data).to_bytes(_FRAME, "big"))
-        writer.write(data)
-        writer.flush()
+        try:
+            writer.write(len(data).to_bytes(_FRAME, "big"))
+            writer.write(data)
+            writer.flush()
+        except BrokenPipeError:  # the caller stopped reading (it left the pool early)
+            break
     if worker_process:
         # freeing the line cache object by object would keep the caller waiting
         sys.stderr.flush()
