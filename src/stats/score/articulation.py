@@ -1135,16 +1135,18 @@ def articulation_levels(
         if len(scanned) == len(text):  # lower() must keep positions
             clean = scanned
             # (three substring tests are much faster than a regex search)
-            if "*" in scanned or "`" in scanned or "~" in scanned:  # _HIDES_CUES
+            has_marks = "*" in scanned or "`" in scanned or "~" in scanned  # _HIDES_CUES
+            if has_marks:
                 # the cue rules read lines without their marks ("**L**etters"), so
                 # the gate does too; it removes no newline: same lines
                 clean = _HIDES_CUES.sub("", scanned)
-                scanned_lengths = [len(part) for part in clean.split("\n")]
             matches = _gate_matches(scanned, clean, study)
             # gate matches, consumed line by line: lines are joined by one character
             pending = next(matches, None)
             if pending is None and not _colon_line_before_last(lines):
                 return None, None, None
+            if has_marks:  # (not needed by the responses ruled out above)
+                scanned_lengths = [len(part) for part in clean.split("\n")]
     cache = _LINE_CACHE
     entries = cache.entries
     line_levels: list[int] | None = None
