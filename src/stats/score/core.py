@@ -278,18 +278,26 @@ def _score_columns(
             text_scores((pairs[i:j], study, threshold_index, sentences_as_lines)) for i, j in bounds
         )
     # greeting and leak do not depend on the text pass: computed while the workers run
-    context_keys = list(zip(prompts, systems, targets, strict=True))
-    contexts = {}
-    for key in dict.fromkeys(context_keys):
-        prompt, system, target = key
+    context_index: dict[tuple[str | None, str | None, str | None], int] = {}
+    context_codes = [
+        context_index.setdefault(key, len(context_index))
+        for key in zip(prompts, systems, targets, strict=True)
+    ]
+    distinct_greetings = []
+    distinct_leaks = []
+    for prompt, system, target in context_index:
         greeting = greeting_word(prompt)
-        contexts[key] = (greeting, leaks(target, prompt, system, greeting=greeting))
-    row_contexts = [contexts[key] for key in context_keys]
-    greetings: list[Any] | ScoreArray = [c[0] for c in row_contexts]
-    leaked: list[Any] | ScoreArray = [c[1] for c in row_contexts]
-    if typed:
-        greetings = _typed_array(greetings, _DTYPES["greeting_word"])
-        leaked = _typed_array(leaked, _DTYPES["leak"])
+        distinct_greetings.append(greeting)
+        distinct_leaks.append(leaks(target, prompt, system, greeting=greeting))
+    greetings: list[Any] | ScoreArray
+    leaked: list[Any] | ScoreArray
+    if typed:  # typed once per distinct key, then taken for every row
+        taken = np.array(context_codes, dtype=np.intp)
+        greetings = _typed_array(distinct_greetings, _DTYPES["greeting_word"]).take(taken)
+        leaked = _typed_array(distinct_leaks, _DTYPES["leak"]).take(taken)
+    else:
+        greetings = [distinct_greetings[code] for code in context_codes]
+        leaked = [distinct_leaks[code] for code in context_codes]
     if meanwhile is not None:
         meanwhile()
     columns: list[list[Any]] = [[] for _ in _PAIR_DTYPES]
