@@ -402,6 +402,7 @@ class _Run[In, Out]:
             self.hand_out(worker)
 
     def results(self, share: bool) -> Iterator[Out]:
+        """The results in order (``share``: this process computes chunks too, see ``map``)."""
         try:
             for index in range(len(self.chunks)):
                 while index not in self.done:

@@ -62,7 +62,7 @@ from stats.score.guess import (
 from stats.score.leakage import greeting_word, leaks
 
 SCORE_COLUMNS: tuple[str, ...] = tuple(f.name for f in SCORES)
-#: Inputs with at least this many rows are scored by worker processes by default.
+#: Inputs with at least this many rows are scored with worker processes by default.
 PARALLEL_MIN_ROWS = 50_000
 #: Largest and smallest chunk of (response, target) pairs handed to a process:
 #: large enough to keep the cost of sending a chunk small, small enough that a
