@@ -492,7 +492,7 @@ def _concat(pieces: list[ScoreArray]) -> ScoreArray:
         return pieces[0]
     if isinstance(pieces[0], np.ndarray):
         return np.concatenate(pieces)
-    return type(pieces[0])._concat_same_type(pieces)
+    return type(pieces[0])._concat_same_type(pieces)  # (of pandas' ExtensionArray interface)
 
 
 def _typed(values: list[Any] | ScoreArray, dtype: str, index: pd.Index | None) -> pd.Series:
