@@ -271,10 +271,10 @@ class _Sampler:
         return [self._jitter(int(chain_seed)) for chain_seed in seeds]
 
 
-def _potential(model: Any, mass_matrix: str, point: dict | None = None) -> Any:
+def _potential(model: Any, mass_matrix: str, point: dict) -> Any:
     """The adaptive mass matrix of a NUTS step, started as ``pm.sample``'s own inits start it.
 
-    Both start at the model's initial point with a unit covariance of weight 10
+    Both start at ``point`` (the model's initial point) with a unit covariance of weight 10
     (PyMC's ``jitter+adapt_diag`` and ``jitter+adapt_full``); the dense one is
     shrunk toward its diagonal (:class:`stats.model.potential.ShrunkFullAdapt`).
     """
@@ -283,7 +283,6 @@ def _potential(model: Any, mass_matrix: str, point: dict | None = None) -> Any:
 
     from stats.model.potential import ShrunkFullAdapt
 
-    point = model.initial_point() if point is None else point
     mean = DictToArrayBijection.map({v.name: point[v.name] for v in model.value_vars}).data
     size = mean.size
     if mass_matrix == "diag":

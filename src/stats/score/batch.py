@@ -373,7 +373,6 @@ class _Run[In, Out]:
         self.next_chunk = 0
         self.done: dict[int, Out] = {}
         self.selector = selectors.DefaultSelector()
-        self.writing: set[int] = set()  # pipes registered for writing
         for worker in workers:
             self.selector.register(worker.stdout, selectors.EVENT_READ, worker)
             self.hand_out(worker)
@@ -385,13 +384,11 @@ class _Run[In, Out]:
             worker.send(self.next_chunk, pickle.dumps(argument, protocol=_PROTOCOL))
             self.next_chunk += 1
         worker.write()
-        if bool(worker.unsent) != (worker.stdin in self.writing):
-            if worker.unsent:  # a request larger than the pipe: written as it drains
-                self.writing.add(worker.stdin)
-                self.selector.register(worker.stdin, selectors.EVENT_WRITE, worker)
-            else:
-                self.writing.discard(worker.stdin)
-                self.selector.unregister(worker.stdin)
+        writing = worker.stdin in self.selector.get_map()
+        if worker.unsent and not writing:  # a request larger than the pipe: written as it drains
+            self.selector.register(worker.stdin, selectors.EVENT_WRITE, worker)
+        elif writing and not worker.unsent:
+            self.selector.unregister(worker.stdin)
 
     def collect(self, timeout: float | None) -> None:
         """Read the replies that have come (waiting up to ``timeout`` s) and hand out chunks."""
