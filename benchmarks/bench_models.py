@@ -112,11 +112,12 @@ def study_cells(trials_path: Path, study_path: Path, work: Path) -> dict[str, An
 
 
 # ----------------------------------------------------------------------------- workers
-def _settings(study_path: Path, backend: str):
+def _settings(study_path: Path, backend: str, model: str = "M1"):
+    """The study and the settings of ``model``'s fits (the comparison model is M1's)."""
     from stats.model.study import load_study
 
     study = load_study(study_path if study_path.exists() else None)
-    return study, replace(study.sampler, backend=backend)
+    return study, replace(study.sampler_for(model), backend=backend)
 
 
 def worker_fit(model: str, cells: Path, backend: str, study_path: Path) -> dict:
@@ -124,7 +125,7 @@ def worker_fit(model: str, cells: Path, backend: str, study_path: Path) -> dict:
     start = time.perf_counter()
     from stats.model import design, fit, spec
 
-    study, settings = _settings(study_path, backend)
+    study, settings = _settings(study_path, backend, model)
     imported = time.perf_counter()
     frame = pd.read_parquet(cells)
     if model == "M1":
@@ -468,6 +469,7 @@ def main(argv: list[str] | None = None) -> None:
             k=study.k,
             study=study.source,
             sampler=asdict(study.sampler),
+            sampler_m1=asdict(study.sampler_for("M1")),
         )
         if not args.skip_timing:
             for backend in chosen:
@@ -652,7 +654,13 @@ def write_results(
         f"`{last.get('outcome')}`, k = {last.get('k')}). Sampler settings of "
         f"`{last.get('study')}`: {s.get('chains')} chains x {s.get('draws')} draws + "
         f"{s.get('tune')} tune, target_accept {s.get('target_accept')}, seed {s.get('seed')}, "
-        f"mass matrix of PyMC's NUTS {s.get('mass_matrix', 'diag')}.",
+        f"mass matrix of PyMC's NUTS {s.get('mass_matrix', 'diag')}"
+        + (
+            f"; M1 and the comparison model: {s1['tune']} tune, mass matrix {s1['mass_matrix']} "
+            "(`sampler.per_model`)."
+            if (s1 := last.get("sampler_m1")) and s1 != s
+            else "."
+        ),
     ]
     if not timing.empty:
         timing.to_csv(out / "models.csv", index=False)

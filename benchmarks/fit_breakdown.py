@@ -3,7 +3,7 @@
 Usage::
 
     PYTENSOR_FLAGS=blas__ldflags= .venv/bin/python benchmarks/fit_breakdown.py [--model M1|M2]
-        [--mass-matrix dense|diag]
+        [--mass-matrix dense|diag] [--tune N]
 
 Prints the seconds of each step of :func:`stats.model.fit.fit_model` done by hand (model
 build, NUTS step compilation, the trace's point function, ``pm.sample``, diagnostics with
@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument(
         "--mass-matrix", default=None, choices=["dense", "diag"], help="default: the study's"
     )
+    parser.add_argument("--tune", type=int, default=None, help="default: the study's")
     args = parser.parse_args()
 
     from pymc.blocking import DictToArrayBijection
@@ -48,9 +49,11 @@ def main() -> None:
     else:
         data = m2_data(m2_cells)
         spec = m2_spec(data.layout, 1.0, study.k)
-    settings = fit.with_settings(study.sampler, backend="pymc")
+    settings = fit.with_settings(study.sampler_for(args.model), backend="pymc")
     if args.mass_matrix:
         settings = fit.with_settings(settings, mass_matrix=args.mass_matrix)
+    if args.tune:
+        settings = fit.with_settings(settings, tune=args.tune)
     seconds: dict[str, float] = {}
 
     start = time.perf_counter()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from stats import config
 from stats.model import design, fit, spec, synthetic
 from stats.model.study import parse_study
 from stats.summarize import verdict_rows
@@ -78,6 +79,32 @@ def test_sampler_settings_are_validated():
 
     with pytest.raises(StudyError, match=r"sampler\.mass_matrix"):
         parse_study({"sampler": {"mass_matrix": "full"}}, source="study.yaml")
+
+
+def test_per_model_sampler_settings_change_only_their_model():
+    from stats.model.study import StudyError
+
+    study = parse_study(
+        {"sampler": {"draws": 700, "per_model": {"M1": {"mass_matrix": "dense", "tune": 500}}}}
+    )
+    m1, m2 = study.sampler_for("M1"), study.sampler_for("M2")
+    assert (m1.mass_matrix, m1.tune, m1.draws) == ("dense", 500, 700)  # the rest from sampler
+    assert m2 == study.sampler and (m2.mass_matrix, m2.tune) == ("diag", config.TUNE)
+    assert parse_study(None).sampler_for("M1") == parse_study(None).sampler
+    with pytest.raises(ValueError, match="unknown model"):
+        study.sampler_for("M3")
+    bad = [
+        ({"M3": {"tune": 5}}, r"sampler\.per_model\.M3: 'M3' is not one of"),
+        ({"M1": {"tunes": 5}}, r"sampler\.per_model\.M1: unknown key.*'tunes'"),
+        ({"M1": {"per_model": {}}}, r"sampler\.per_model\.M1: unknown key.*'per_model'"),
+        ({"M1": {"mass_matrix": "full"}}, r"study\.yaml: sampler\.per_model\.M1\.mass_matrix"),
+        ({"M1": {"tune": 0}}, r"sampler\.per_model\.M1\.tune: must be an integer"),
+        ({"M1": 500}, r"sampler\.per_model\.M1: must be a mapping"),
+        ([1], r"sampler\.per_model: must be a mapping"),
+    ]
+    for per_model, message in bad:
+        with pytest.raises(StudyError, match=message):
+            parse_study({"sampler": {"per_model": per_model}}, source="study.yaml")
 
 
 def test_diagnostics_of_iid_draws_pass_the_gates(tiny):

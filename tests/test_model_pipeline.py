@@ -39,6 +39,7 @@ class PriorSampler:
 
     def __init__(self) -> None:
         self.calls = 0
+        self.settings: list[tuple[str, object]] = []  # (model, settings) of each draw
 
     def __call__(self, spec, data, settings):
         self.spec, self.data = spec, data
@@ -46,6 +47,7 @@ class PriorSampler:
 
     def draw(self, settings, seed, counts=None):
         self.calls += 1
+        self.settings.append((self.spec.name, settings))
         return synthetic.prior_idata(self.spec, self.data, settings.chains, settings.draws, seed)
 
 
@@ -112,6 +114,30 @@ def test_fit_study_writes_every_contracted_table(tmp_path, sampler):
     diagnostics = pd.read_csv(artifacts.summary / "diagnostics.csv")
     assert set(diagnostics["model"]) == {"M1", "M2"}
     assert set(diagnostics["outcome"]) >= {"articulated_early", "follows_pattern", "word_line"}
+
+
+def test_per_model_sampler_settings_reach_every_fit_of_that_model(tmp_path, sampler):
+    artifacts = _write_trials(tmp_path)
+    study = _write_study(
+        tmp_path,
+        sensitivity_method="refit",
+        sampler={
+            "draws": 400,
+            "tune": 10,
+            "chains": 4,
+            "seed": 1,
+            "per_model": {"M1": {"draws": 300}},
+        },
+    )
+    fit_study(artifacts.root, study)
+    draws = {}
+    for model, settings in sampler.settings:
+        draws.setdefault(model, set()).add(settings.draws)
+    # M1: main, follows_pattern and the x2 refit; M2: main and x2
+    assert [m for m, _ in sampler.settings].count("M1") == 3
+    assert draws == {"M1": {300}, "M2": {400}}
+    diagnostics = pd.read_csv(artifacts.summary / "diagnostics.csv")
+    assert len(diagnostics) == 5
 
 
 def test_sensitivity_reweights_when_pareto_k_allows(tmp_path, sampler):

@@ -59,10 +59,12 @@ class SamplerSettings:
     mass_matrix : {"diag", "dense"}
         Mass matrix that PyMC's NUTS adapts during tuning (nutpie adapts its own). Dense
         follows the correlations between the group SDs and their effects: M1 on the
-        bundled study takes 31 leapfrog steps per iteration against 63. It is not the
-        default because its larger steps diverged more often elsewhere: first attempts
-        with a divergence, 4 of 25 fits against 1 of 25 (operating-characteristics
-        studies and the bambi comparison model; ``benchmarks/results/fit_breakdown.md``).
+        bundled study (78 parameters) takes 31 leapfrog steps per iteration against 63, and
+        the bundled study asks for it for M1 (``sampler.per_model`` in
+        ``analysis/study.yaml``). Its cost per step grows with the square of the number of
+        parameters, and its larger steps diverged more often in M2 (first attempts with a
+        divergence on the operating-characteristics designs, M2: 2 of 12 against 1 of 12),
+        so the default stays diagonal (``benchmarks/results/fit_breakdown.md``).
     """
 
     draws: int = config.DRAWS

@@ -28,7 +28,7 @@ from stats import config, schemas
 from stats import summarize as S
 from stats.model.contrasts import Contrast, Predictor, deltas, intro_shares
 from stats.model.design import M1_BY, M2_BY, ModelData, m1_data, m2_data
-from stats.model.fit import Fit, SamplerSettings, fit_model
+from stats.model.fit import Fit, fit_model
 from stats.model.frequentist import (
     cross_terms,
     fisher_greeting,
@@ -88,18 +88,21 @@ def _fit_scale(
     d2: ModelData | None,
     guess_at_k: dict[str, float],
     cache_dir: Path | None,
-    settings: SamplerSettings,
     progress: Progress | None,
 ) -> ScaleResult:
     s1 = m1_spec(d1.layout, study.outcome, scale, study.k)
     _say(progress, f"M1 {study.outcome} (prior x{scale:g})")
-    m1 = fit_model(s1, d1, settings, name=f"M1-{study.outcome}-x{scale:g}", cache_dir=cache_dir)
+    m1 = fit_model(
+        s1, d1, study.sampler_for("M1"), name=f"M1-{study.outcome}-x{scale:g}", cache_dir=cache_dir
+    )
     m2 = None
     if d2 is not None:
         s2 = m2_spec(d2.layout, scale, study.k)
         _say(progress, f"M2 hazard (prior x{scale:g})")
-        m2 = fit_model(s2, d2, settings, name=f"M2-word_line-x{scale:g}", cache_dir=cache_dir)
-    return judge(study, scale, m1, m2, guess_at_k, settings.seed)
+        m2 = fit_model(
+            s2, d2, study.sampler_for("M2"), name=f"M2-word_line-x{scale:g}", cache_dir=cache_dir
+        )
+    return judge(study, scale, m1, m2, guess_at_k, study.sampler.seed)
 
 
 def judge(
@@ -157,19 +160,22 @@ def analyse(
     Analysis
     """
     guess_at_k = guess_at_k or {}
-    settings = study.sampler
     d1 = m1_data(m1_cells)
     d2 = m2_data(m2_cells, k=study.k) if m2_cells is not None and len(m2_cells) else None
     if "M2" not in study.models:
         d2 = None
-    main = _fit_scale(study, study.prior_scale, d1, d2, guess_at_k, cache_dir, settings, progress)
+    main = _fit_scale(study, study.prior_scale, d1, d2, guess_at_k, cache_dir, progress)
     extra = {}
     for outcome, cells in (extra_cells or {}).items():
         d = m1_data(cells)
         spec = m1_spec(d.layout, outcome, study.prior_scale, study.k)
         _say(progress, f"M1 {outcome}")
         extra[outcome] = fit_model(
-            spec, d, settings, name=f"M1-{outcome}-x{study.prior_scale:g}", cache_dir=cache_dir
+            spec,
+            d,
+            study.sampler_for("M1"),
+            name=f"M1-{outcome}-x{study.prior_scale:g}",
+            cache_dir=cache_dir,
         )
     runs = []
     if sensitivity:
@@ -224,7 +230,7 @@ def _sensitivity_scale(
     progress: Progress | None,
 ) -> ScaleResult:
     """Refit (or, with ``sensitivity_method: auto``, reweight when Pareto k allows) at ``scale``."""
-    settings = study.sampler
+    seed = study.sampler.seed
     fits = []
     for result, data in ((main.m1, d1), (main.m2, d2)):
         if result is None:
@@ -233,15 +239,19 @@ def _sensitivity_scale(
         target = result.spec.scaled(scale / result.spec.prior_scale)
         reweighted = None
         if study.sensitivity_method == "auto":
-            reweighted, _ = reweight(result, target, settings.seed)
+            reweighted, _ = reweight(result, target, seed)
         if reweighted is None:
             label = result.name.rsplit("-x", 1)[0]
             _say(progress, f"{label} (prior x{scale:g})")
             reweighted = fit_model(
-                target, data, settings, name=f"{label}-x{scale:g}", cache_dir=cache_dir
+                target,
+                data,
+                study.sampler_for(result.spec.name),
+                name=f"{label}-x{scale:g}",
+                cache_dir=cache_dir,
             )
         fits.append(reweighted)
-    return judge(study, scale, fits[0], fits[1], guess_at_k, settings.seed)
+    return judge(study, scale, fits[0], fits[1], guess_at_k, seed)
 
 
 # ----------------------------------------------------------------------------- tables

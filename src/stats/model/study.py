@@ -16,15 +16,19 @@ Every key is optional; :data:`DEFAULTS` lists them with their defaults (from
     sensitivity_method: auto      # auto: PSIS-reweight the posterior when Pareto k <= 0.7,
                                   # refit otherwise; refit: always refit
     sampler: {draws: 1000, tune: 1000, chains: 4, target_accept: 0.95, seed: 20261122,
-              backend: auto, retries: 1, mass_matrix: diag}
+              backend: auto, retries: 1, mass_matrix: diag,
+              per_model: {}}
                                            # retries: refits after a missed gate, each with
                                            # twice the draws (target_accept 0.99 after
-                                           # divergences); every attempt is reported
+                                           # divergences); every attempt is reported.
+                                           # per_model: changes for every fit of one model
+                                           # (main, extra outcomes, sensitivity refits), e.g.
+                                           # {M1: {mass_matrix: dense, tune: 500}}
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +57,14 @@ DEFAULTS: dict[str, Any] = {
         "backend": "auto",
         "retries": config.RETRIES,
         "mass_matrix": config.MASS_MATRIX,
+        "per_model": {},
     },
 }
 
 
 SENSITIVITY_METHODS = ("auto", "refit")
+#: Keys a ``sampler.per_model`` entry may change (all sampler keys but ``per_model``).
+_SETTING_KEYS = {k: v for k, v in DEFAULTS["sampler"].items() if k != "per_model"}
 
 
 class StudyError(ValueError):
@@ -79,6 +86,14 @@ class Study:
     sampler: SamplerSettings
     sensitivity_method: str = "auto"
     source: str = "(defaults)"
+    per_model: dict[str, SamplerSettings] = field(default_factory=dict)
+
+    def sampler_for(self, model: str) -> SamplerSettings:
+        """Settings of every fit of ``model`` (``"M1"``, ``"M2"``): ``sampler`` with the
+        changes of ``sampler.per_model[model]``."""
+        if model not in MODEL_NAMES:
+            raise ValueError(f"unknown model {model!r}; valid: {list(MODEL_NAMES)}")
+        return self.per_model.get(model, self.sampler)
 
 
 def _fail(source: str, key: str, message: str) -> StudyError:
@@ -153,28 +168,19 @@ def parse_study(raw: dict[str, Any] | None, source: str = "(dict)") -> Study:
         raise _fail(
             source, "sensitivity_method", f"{method!r} is not one of {list(SENSITIVITY_METHODS)}"
         )
-    if sampler["backend"] not in BACKENDS:
-        raise _fail(
-            source, "sampler.backend", f"{sampler['backend']!r} is not one of {list(BACKENDS)}"
-        )
-    if sampler["mass_matrix"] not in MASS_MATRICES:
-        raise _fail(
-            source,
-            "sampler.mass_matrix",
-            f"{sampler['mass_matrix']!r} is not one of {list(MASS_MATRICES)}",
-        )
-    settings = SamplerSettings(
-        draws=_number(source, "sampler.draws", sampler["draws"], 1, 1e6, integer=True),
-        tune=_number(source, "sampler.tune", sampler["tune"], 1, 1e6, integer=True),
-        chains=_number(source, "sampler.chains", sampler["chains"], 1, 64, integer=True),
-        target_accept=_number(
-            source, "sampler.target_accept", sampler["target_accept"], 0.5, 0.999
-        ),
-        seed=_number(source, "sampler.seed", sampler["seed"], 0, 2**32 - 1, integer=True),
-        backend=sampler["backend"],
-        retries=_number(source, "sampler.retries", sampler["retries"], 0, 5, integer=True),
-        mass_matrix=sampler["mass_matrix"],
-    )
+    settings = _sampler_settings(source, "sampler", sampler)
+    per_model_raw = sampler["per_model"] or {}
+    if not isinstance(per_model_raw, dict):
+        raise _fail(source, "sampler.per_model", "must be a mapping of model name to settings")
+    per_model = {}
+    for model, changes in per_model_raw.items():
+        key = f"sampler.per_model.{model}"
+        if model not in MODEL_NAMES:
+            raise _fail(source, key, f"{model!r} is not one of {list(MODEL_NAMES)}")
+        if not isinstance(changes, dict):
+            raise _fail(source, key, "must be a mapping of sampler settings")
+        _unknown(source, key, changes, _SETTING_KEYS)
+        per_model[model] = _sampler_settings(source, key, {**sampler, **changes})
     return Study(
         outcome=outcome,
         extra_outcomes=tuple(o for o in dict.fromkeys(extra) if o != outcome),
@@ -187,6 +193,32 @@ def parse_study(raw: dict[str, Any] | None, source: str = "(dict)") -> Study:
         sampler=settings,
         sensitivity_method=method,
         source=source,
+        per_model=per_model,
+    )
+
+
+def _sampler_settings(source: str, key: str, values: dict[str, Any]) -> SamplerSettings:
+    """Validated sampler settings; ``key`` (``sampler`` or ``sampler.per_model.M1``) names
+    them in errors."""
+    if values["backend"] not in BACKENDS:
+        raise _fail(
+            source, f"{key}.backend", f"{values['backend']!r} is not one of {list(BACKENDS)}"
+        )
+    if values["mass_matrix"] not in MASS_MATRICES:
+        raise _fail(
+            source,
+            f"{key}.mass_matrix",
+            f"{values['mass_matrix']!r} is not one of {list(MASS_MATRICES)}",
+        )
+    return SamplerSettings(
+        draws=_number(source, f"{key}.draws", values["draws"], 1, 1e6, integer=True),
+        tune=_number(source, f"{key}.tune", values["tune"], 1, 1e6, integer=True),
+        chains=_number(source, f"{key}.chains", values["chains"], 1, 64, integer=True),
+        target_accept=_number(source, f"{key}.target_accept", values["target_accept"], 0.5, 0.999),
+        seed=_number(source, f"{key}.seed", values["seed"], 0, 2**32 - 1, integer=True),
+        backend=values["backend"],
+        retries=_number(source, f"{key}.retries", values["retries"], 0, 5, integer=True),
+        mass_matrix=values["mass_matrix"],
     )
 
 
