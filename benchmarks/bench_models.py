@@ -112,6 +112,21 @@ def study_cells(trials_path: Path, study_path: Path, work: Path) -> dict[str, An
 
 
 # ----------------------------------------------------------------------------- workers
+def _import_sampling_stack(backend: str) -> None:
+    """Import the libraries a fit uses (once per process, reported as ``import_s``).
+
+    Bambi's side imports them with ``bambi`` before its clock starts; the cells' side
+    must too, or its fit time carries about 5 s of imports (measured in run 5: fresh
+    process, M1 warm 18.1-18.6 s against 11.7-13.5 s after the imports).
+    """
+    import arviz  # noqa: F401
+    import arviz_stats  # noqa: F401
+    import pymc  # noqa: F401
+
+    if backend == "nutpie":
+        import nutpie  # noqa: F401
+
+
 def _settings(study_path: Path, backend: str, model: str = "M1"):
     """The study and the settings of ``model``'s fits (the comparison model is M1's)."""
     from stats.model.study import load_study
@@ -126,6 +141,7 @@ def worker_fit(model: str, cells: Path, backend: str, study_path: Path) -> dict:
     from stats.model import design, fit, spec
 
     study, settings = _settings(study_path, backend, model)
+    _import_sampling_stack(backend)
     imported = time.perf_counter()
     frame = pd.read_parquet(cells)
     if model == "M1":
@@ -184,6 +200,7 @@ def worker_cells(cells: Path, backend: str, study_path: Path, replicate: int = 1
     from stats.model import design, fit
 
     _, settings = _settings(study_path, backend)
+    _import_sampling_stack(backend)
     start, cpu = time.perf_counter(), cpu_seconds()
     data = design.m1_data(replicated_cells(cells, replicate))
     s = comparison_spec(data)
@@ -279,7 +296,7 @@ def worker_bambi(cells: Path, backend: str, study_path: Path, replicate: int = 1
         center_predictors=False,
         noncentered=True,
     )
-    kwargs = {
+    kwargs = {  # nutpie's
         "draws": settings.draws,
         "tune": settings.tune,
         "chains": settings.chains,
@@ -290,13 +307,14 @@ def worker_bambi(cells: Path, backend: str, study_path: Path, replicate: int = 1
     if backend == "nutpie":
         idata = model.fit(inference_method="nutpie", **kwargs)
     else:
-        # the package's PyMC sampler: its mass matrix (PyMC's own dense adaptation, without
-        # the package's shrinkage) and one BLAS thread per chain
-        from threadpoolctl import threadpool_limits
+        # bambi's PyMC model, sampled by the package's own PyMC sampler (the cells' one):
+        # same mass-matrix adaptation, jittered starts and BLAS limit, so that the two sides
+        # differ only in rows vs cells. (PyMC's own dense adaptation, bambi's `init`, diverged
+        # 16-18 times here where the cells' shrunk one did not: run 5.)
+        from stats.model import fit
 
-        init = "jitter+adapt_full" if settings.mass_matrix == "dense" else "jitter+adapt_diag"
-        with threadpool_limits(limits=1, user_api="blas"):
-            idata = model.fit(cores=min(settings.chains, os.cpu_count() or 1), init=init, **kwargs)
+        model.build()
+        idata = fit._Sampler(model.backend.model, settings).draw(settings, settings.seed)
     seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     post = idata["posterior"]
     draws = {
@@ -671,7 +689,9 @@ def write_results(
             "Each row is a fresh process. *cold*: empty PyTensor compile cache; *warm*: the "
             "cache the cold run filled. `fit` = `fit_model` (build + compile + sample + gates "
             "and PSIS-LOO), `sample` = build + compile + sampler call, `process` = the "
-            "whole process (interpreter start and imports included); load = 1-minute load "
+            "whole process (interpreter start and imports included; from run 7 on, PyMC and "
+            "ArviZ are imported before `fit` starts, as bambi's side always did; before, `fit` "
+            "included about 5 s of those imports); load = 1-minute load "
             "average when the process started; `fit CPU` = CPU seconds (user + system, "
             "sampler processes and threads included) of the `fit` step: on an idle 2-core "
             "machine the wall time would be about the larger of CPU / 2 and the serial "
