@@ -13,8 +13,10 @@ into a temporary folder), with the sampler settings of ``analysis/study.yaml``:
    ``articulated_early ~ greeting + x_n + x_lr + base + control + (1|word) + (1|run)``,
    iid normal word and run effects, the project's priors) fitted by bambi on trial-level
    Bernoulli rows and by this package on binomial cells, warm, with the same sampler and
-   settings: wall time and posterior agreement (difference of posterior means in units of
-   the combined Monte Carlo standard error, and of the posterior sd).
+   settings (M1's; with PyMC, bambi's model is sampled by this package's sampler, and
+   neither side is retried after a missed gate): wall time, divergences and posterior
+   agreement (difference of posterior means in units of the combined Monte Carlo
+   standard error, and of the posterior sd).
 
 Writes ``benchmarks/results/models.md``, ``models.csv`` (fit times), ``models_bambi.csv``
 (the comparison) and ``models.png``. Run (bambi and nutpie are not in the locked
@@ -200,6 +202,9 @@ def worker_cells(cells: Path, backend: str, study_path: Path, replicate: int = 1
     from stats.model import design, fit
 
     _, settings = _settings(study_path, backend)
+    # like for like: one sampling run on each side (bambi's is never retried); divergences
+    # are reported for both
+    settings = replace(settings, retries=0)
     _import_sampling_stack(backend)
     start, cpu = time.perf_counter(), cpu_seconds()
     data = design.m1_data(replicated_cells(cells, replicate))
@@ -710,11 +715,14 @@ def write_results(
             )
         warm = timing[(timing["model"] == "M1") & (timing["state"] == "warm")]
         for backend, group in warm.groupby("backend", sort=False):
+            # the newest run only: what a fit includes changed between runs (run 7)
+            group = group[group["run"] == group["run"].max()]
             best = group["fit_s"].min()
             verdict = "meets" if best < M1_WARM_TARGET else "misses"
             lines.append("")
             lines.append(
-                f"M1 warm ({backend}): {best:.1f} s wall (best of {len(group)}: "
+                f"M1 warm ({backend}, run {group['run'].iloc[0]}): {best:.1f} s wall "
+                f"(best of {len(group)}: "
                 f"{', '.join(f'{v:.1f}' for v in group['fit_s'])}; load "
                 f"{', '.join(f'{v:.1f}' for v in group['load_before'])}), "
                 f"{group['fit_cpu_s'].min():.1f} CPU s: **{verdict}** the "
