@@ -250,7 +250,7 @@ def make_sampler(
     )
     if use_nutpie:
         return nutpie_sampler(model_spec, data, settings), "nutpie"
-    return pymc_sampler(model_spec, data, settings), "pymc"
+    return pymc_sampler(model_spec, data, settings), f"pymc-{settings.mass_matrix}"
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -739,6 +739,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--chains", type=int, default=config.CHAINS)
     parser.add_argument("--seed", type=int, default=config.SEED)
     parser.add_argument("--backend", default="auto", choices=fit.BACKENDS)
+    parser.add_argument(
+        "--mass-matrix", default=config.MASS_MATRIX, choices=fit.MASS_MATRICES, help="PyMC's NUTS"
+    )
     parser.add_argument("--design", default="small", choices=["small", "tiny"])
     parser.add_argument("--no-retry", action="store_true", help="keep first fits as they are")
     parser.add_argument("--report-only", action="store_true", help="redo figures and sbc.md")
@@ -754,6 +757,7 @@ def main(argv: list[str] | None = None) -> None:
         chains=args.chains,
         seed=args.seed,
         backend=args.backend,
+        mass_matrix=args.mass_matrix,
     )
     load_start = _load()
     start = time.perf_counter()
