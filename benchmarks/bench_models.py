@@ -129,7 +129,7 @@ def _import_sampling_stack(backend: str) -> None:
         import nutpie  # noqa: F401
 
 
-def _settings(study_path: Path, backend: str, model: str = "M1"):
+def _settings(study_path: Path, backend: str, model: str):
     """The study and the settings of ``model``'s fits (the comparison model is M1's)."""
     from stats.model.study import load_study
 
@@ -201,7 +201,7 @@ def worker_cells(cells: Path, backend: str, study_path: Path, replicate: int = 1
     """The comparison model on binomial cells (this package), fit cache off."""
     from stats.model import design, fit
 
-    _, settings = _settings(study_path, backend)
+    _, settings = _settings(study_path, backend, "M1")  # the comparison model is M1's
     # like for like: one sampling run on each side (bambi's is never retried); divergences
     # are reported for both
     settings = replace(settings, retries=0)
@@ -278,7 +278,7 @@ def worker_bambi(cells: Path, backend: str, study_path: Path, replicate: int = 1
     from stats.model.spec import INTERCEPT_RATE, logit
 
     logging.getLogger("bambi").setLevel(logging.WARNING)
-    _, settings = _settings(study_path, backend)
+    _, settings = _settings(study_path, backend, "M1")  # the comparison model is M1's
     data = design.m1_data(replicated_cells(cells, replicate))
     rows = bernoulli_rows(data)
     group = bmb.Prior("Normal", mu=0, sigma=bmb.Prior("HalfNormal", sigma=1.0))

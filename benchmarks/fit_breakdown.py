@@ -49,11 +49,12 @@ def main() -> None:
     else:
         data = m2_data(m2_cells)
         spec = m2_spec(data.layout, 1.0, study.k)
-    settings = fit.with_settings(study.sampler_for(args.model), backend="pymc")
-    if args.mass_matrix:
-        settings = fit.with_settings(settings, mass_matrix=args.mass_matrix)
-    if args.tune:
-        settings = fit.with_settings(settings, tune=args.tune)
+    overrides = {"mass_matrix": args.mass_matrix, "tune": args.tune}
+    settings = fit.with_settings(
+        study.sampler_for(args.model),
+        backend="pymc",
+        **{name: value for name, value in overrides.items() if value is not None},
+    )
     seconds: dict[str, float] = {}
 
     start = time.perf_counter()
