@@ -67,8 +67,8 @@ log = logging.getLogger(__name__)
 
 #: Bump when the offline renderer changes what it writes (invalidates the cache).
 ENGINE_VERSION = "1"
-#: Modules whose source is part of the cache key: what the pages' cells run.
-CODE_KEY_MODULES = ("report.py", "plots.py", "config.py", "render.py")
+#: Package code whose source is part of the cache key: what the pages' cells run.
+CODE_KEY_MODULES = ("report", "plots.py", "config.py", "render.py")
 CALLOUT_KINDS = ("note", "tip", "warning", "important", "caution")
 KNOWN_CELL_OPTIONS = frozenset(
     {
@@ -733,7 +733,9 @@ def cache_key(page: Path, project: Project, notebook: Any, params: dict[str, Any
     digest.update(json.dumps(values, sort_keys=True, default=str).encode())
     package = Path(__file__).parent
     for module in CODE_KEY_MODULES:
-        digest.update((package / module).read_bytes())
+        for source in sorted(_files_under(package / module)):
+            if source.suffix in (".py", ".qmd", ".yml", ".css"):
+                digest.update(source.read_bytes())
     for value in values.values():
         if not isinstance(value, str) or not value:
             continue
