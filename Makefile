@@ -4,7 +4,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON_BIN := $(shell scripts/find-python.sh 2>/dev/null)
-UV ?= $(shell command -v uv 2>/dev/null)
+# a pyenv shim of a uv installed in another Python version is on PATH but fails when run
+UV ?= $(shell uv --version >/dev/null 2>&1 && command -v uv)
 VENV := .venv
 STAMP := $(VENV)/.synced
 export UV_PYTHON := $(PYTHON_BIN)
