@@ -220,7 +220,7 @@ def report(
     """Render the report site (Quarto if on PATH, else Jupyter's libraries) to reports/_site/."""
     with _stage("report"):
         _require(config.Artifacts(data).verdicts, "stats run")
-        from stats.render import render_site
+        from stats.render import RenderError, render_site
 
         params: dict[str, object] = {"data_dir": str(data.resolve())}
         params.update(
@@ -230,7 +230,10 @@ def report(
                 if value is not None
             }
         )
-        index = render_site(reports, params=params, use_quarto=quarto)
+        try:
+            index = render_site(reports, params=params, use_quarto=quarto)
+        except RenderError as err:  # a failed page, or failed blocks named (the site is written)
+            raise StageError(str(err)) from err
     console.print(f"site: {index}")
 
 

@@ -1,0 +1,165 @@
+"""The data page: what was ingested, rejected and scored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stats import plots
+from stats.report.artifacts import ReportData
+from stats.report.blocks import block
+from stats.report.markdown import Markdown, escape_markdown, md_table
+from stats.report.text import DASH, NO_WORD, as_bool, fmt, greeting_label
+
+LEDGER_COUNTS = ("records", "accepted", "rejected", "duplicates")
+RUN_COLUMNS = [
+    "run_id", "arm", "word", "n_examples", "lr_multiplier", "n_epochs", "batch_size",
+    "follow_share", "n_transcripts",
+]  # fmt: skip
+
+
+def _ledger_frame(entries: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    table = pd.DataFrame([{"file": name, **info} for name, info in entries.items()])
+    for col in LEDGER_COUNTS:
+        table[col] = pd.to_numeric(table[col], errors="coerce") if col in table else np.nan
+    if "format" not in table:
+        table["format"] = ""
+    return table
+
+
+def _adds_up(table: pd.DataFrame) -> pd.Series:
+    return table["records"] == table["accepted"] + table["rejected"] + table["duplicates"]
+
+
+def _with_check(table: pd.DataFrame) -> pd.DataFrame:
+    return table.assign(**{"adds up": np.where(_adds_up(table), "yes", "NO")})
+
+
+@block
+def ledger_table(data: ReportData, max_files: int = 15) -> Markdown:
+    """Records per input format (and file when few): accepted, rejected, duplicates, adds up?"""
+    ledger = data.load("ledger")
+    files = _ledger_frame(ledger.get("files", {}))
+    total = _ledger_frame({"TOTAL": ledger.get("total", {})})
+    if len(files) > max_files:
+        by_format = files.groupby("format", as_index=False)[list(LEDGER_COUNTS)].sum()
+        by_format.insert(1, "files", files.groupby("format").size().to_numpy())
+        shown = pd.concat(
+            [by_format, total.drop(columns="file").assign(format="TOTAL", files=len(files))]
+        )
+        out = md_table(_with_check(shown)[["format", "files", *LEDGER_COUNTS, "adds up"]])
+        flagged = files[(files["rejected"] > 0) | (files["duplicates"] > 0) | ~_adds_up(files)]
+        if len(flagged):
+            columns = ["file", "format", *LEDGER_COUNTS, "adds up"]
+            out = (
+                out
+                + Markdown("Files with rejected or duplicate records:")
+                + md_table(_with_check(flagged)[columns].head(max_files))
+            )
+    else:
+        shown = pd.concat([files, total.assign(format="")], ignore_index=True)
+        out = md_table(_with_check(shown)[["file", "format", *LEDGER_COUNTS, "adds up"]])
+    notes = []
+    if ledger.get("ignored"):
+        ignored = [
+            f"{x.get('path', '?')} ({x.get('reason', 'no reason')})"
+            if isinstance(x, dict)
+            else str(x)
+            for x in ledger["ignored"]
+        ]
+        notes.append("Ignored (not transcripts): " + ", ".join(map(escape_markdown, ignored)) + ".")
+    notes.append(
+        f"Conflicts between sources and the manifest: {len(ledger.get('conflicts') or [])}."
+    )
+    if not (_adds_up(files).all() and _adds_up(total).all()):
+        notes.append("**The ledger does not add up**: records != accepted + rejected + duplicates.")
+    return out + Markdown(" ".join(notes))
+
+
+@block
+def rejects_table(data: ReportData, examples: int = 3) -> Markdown:
+    """Rejected records by reason, with a few escaped examples."""
+    rejects = data.load("rejects")
+    if rejects.empty:
+        return Markdown("No record was rejected.")
+    counts = rejects.groupby("reason", as_index=False).size().rename(columns={"size": "records"})
+    sample = rejects.head(examples)[["source_file", "locator", "reason", "detail", "snippet"]]
+    return md_table(counts) + Markdown("Examples:") + md_table(sample)
+
+
+@block
+def runs_table(data: ReportData) -> Markdown:
+    """Every run ingested with its conditions and number of transcripts."""
+    runs = data.load("runs")
+    table = runs[RUN_COLUMNS].sort_values(["arm", "word", "n_examples", "lr_multiplier"])
+    table = table.assign(
+        follow_share=table["follow_share"].map(fmt),
+        lr_multiplier=table["lr_multiplier"].map(lambda x: fmt(x, 1)),
+    ).rename(columns={"n_transcripts": "transcripts"})
+    return md_table(table.astype(object).where(table.notna(), DASH))
+
+
+@block
+def conditions_table(data: ReportData) -> Markdown:
+    """Trials per arm, word and prompt, as modelled (base trials are scored against every word)."""
+    c = data.load("conditions")
+    c = c.assign(prompt=as_bool(c["greeting"]).map(greeting_label), word=c["word"].fillna(NO_WORD))
+    wide = c.pivot_table(
+        index=["arm", "word"], columns="prompt", values="trials", aggfunc="sum", fill_value=0
+    )
+    return md_table(wide.reset_index())
+
+
+@block
+def agreement_table(data: ReportData) -> Markdown:
+    """Agreement of the package's scorer with judge or human labels (``summary/agreement.csv``)."""
+    agreement = data.load("agreement")
+    return md_table(
+        agreement.apply(lambda col: col.map(fmt) if pd.api.types.is_float_dtype(col) else col)
+    )
+
+
+def _line_label(line: object, lines: int) -> str:
+    if pd.isna(line):
+        return "never"
+    return str(int(line)) if int(line) < lines else f"{lines}+"
+
+
+def _condition(arm: str, n: object, lr: object) -> str:
+    if arm == "base":
+        return "base"
+    parts = [arm if arm != "finetuned" else "ft"]
+    if pd.notna(n):
+        parts.append(f"n={int(n)}")
+    if pd.notna(lr):
+        parts.append(f"lr={float(lr):g}")
+    return " ".join(parts)
+
+
+@block
+def raw_grid_figure(data: ReportData, lines: int = 6) -> object:
+    """Plot 1: every trial's articulation line by condition, word and greeting."""
+    t = data.load("trials")
+    keys = list(zip(t["arm"], t["n_examples"], t["lr_multiplier"], strict=True))
+    points = pd.DataFrame(
+        {
+            "word": t["word"].fillna(NO_WORD),
+            "greeting_label": t["greeting"].map(greeting_label),
+            "condition": [_condition(a, n, lr) for a, n, lr in keys],
+            "line_label": [_line_label(x, lines) for x in t["articulation_line"]],
+            "follows_label": np.where(
+                t["follows_pattern"].astype(bool), "spells the word", "does not spell it"
+            ),
+            "sort": [
+                (a != "base", a, n if pd.notna(n) else 0, lr if pd.notna(lr) else 0)
+                for a, n, lr in keys
+            ],
+        }
+    )
+    conditions = points.sort_values("sort")["condition"].unique()
+    levels = [*[str(i) for i in range(1, lines)], f"{lines}+", "never"]
+    points["line_label"] = pd.Categorical(points["line_label"], categories=levels, ordered=True)
+    points["condition"] = pd.Categorical(points["condition"], categories=conditions)
+    return plots.raw_grid_plot(points.drop(columns="sort"))
