@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from stats.followups import TABLES, run_followups
+from stats.followups import DESIGNS as FOLLOW_UPS
+from stats.followups import run_followups
 from stats.followups.common import (
     as_bool,
     conditions_frame,
@@ -142,7 +143,7 @@ def test_true_claims_match_monte_carlo():
 
 
 def test_presets_are_valid_and_name_their_design():
-    for name in TABLES:
+    for name in FOLLOW_UPS:
         preset = load_preset(DESIGNS / f"{name}.yaml")
         assert preset["followup"] == name and preset["name"] == name
 

@@ -57,8 +57,8 @@ def test_simulated_records_are_ingested_without_loss(pipeline: Pipeline) -> None
     assert pipeline.ledger["study"]["simulated"] is True
     predictions = pd.read_parquet(Artifacts(pipeline.processed).predictions)
     assert predictions.groupby("kind")["run_id"].nunique().to_dict() == {"cross": 9, "self": 9}
-    for name in TABLES.values():
-        assert (Artifacts(pipeline.processed).summary / name).exists()
+    for name in TABLES:
+        assert Artifacts(pipeline.processed).path(name).exists()
 
 
 def test_true_accuracies_lie_inside_the_intervals_and_self_beats_cross(pipeline: Pipeline) -> None:
@@ -150,8 +150,8 @@ def test_the_page_renders_with_three_figures(pipeline: Pipeline, tmp_path: Path)
 def test_without_predictions_nothing_is_analysed_and_stale_tables_go(tmp_path: Path) -> None:
     summary = Artifacts(tmp_path).summary
     summary.mkdir(parents=True)
-    for name in TABLES.values():
-        (summary / name).write_text("stale\n")
+    for name in TABLES:
+        Artifacts(tmp_path).path(name).write_text("stale\n")
     (summary / "curves.csv").write_text("kept\n")
     assert run_prediction(tmp_path) is None
     assert sorted(p.name for p in summary.iterdir()) == ["curves.csv"]

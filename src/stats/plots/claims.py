@@ -58,5 +58,5 @@ def claims_plot(claims: pd.DataFrame) -> ggplot:
             shape="95% interval",
             title="Claims: observed rate with exact and Bayesian intervals",
         )
-        + theme_stats((8.0, 4.0))
+        + theme_stats((7.0, 4.0))
     )

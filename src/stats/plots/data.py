@@ -58,6 +58,6 @@ def raw_grid_plot(points: pd.DataFrame, *, seed: int = 1) -> ggplot:
             shape="response",
             title="Every trial: when (if ever) the model named its pattern",
         )
-        + theme_stats((8.0, 7.0))
+        + theme_stats((7.0, 7.0))
         + theme(axis_text_x=element_text(rotation=45, ha="right"))
     )

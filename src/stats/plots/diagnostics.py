@@ -55,7 +55,7 @@ def ppc_plot(ppc: pd.DataFrame) -> ggplot:
             y="rate (blue: replicated 95% interval; x: observed)",
             title="Posterior predictive check: does the model reproduce the data?",
         )
-        + theme_stats((8.0, 6.0))
+        + theme_stats((7.0, 6.0))
     )
 
 
@@ -89,9 +89,9 @@ def sensitivity_plot(sensitivity: pd.DataFrame, *, rope: float) -> ggplot:
             x="prior scale",
             y=f"Delta (95% HDI; dashed: ROPE ±{rope:g})",
             colour="verdict",
-            title="Does the verdict depend on the prior? Refits with prior scales x0.5 and x2",
+            title="Does the verdict depend on the prior?",
         )
-        + theme_stats((8.0, 3.5))
+        + theme_stats((7.0, 3.5))
     )
 
 
@@ -125,7 +125,7 @@ def oc_plot(oc: pd.DataFrame, *, max_false_real: float = 0.05) -> ggplot:
             x="fine-tuning runs per word (log scale)",
             y='P(verdict "real") over simulations',
             colour="simulated world",
-            title=f'Operating characteristics: power, and false "real" rate (dashed: {max_false_real:g})',
+            title=f'Power and false "real" rate (dashed: {max_false_real:g})',
         )
-        + theme_stats((8.0, 4.0))
+        + theme_stats((7.0, 4.0))
     )

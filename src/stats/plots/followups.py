@@ -62,5 +62,5 @@ def followup_plot(rates: pd.DataFrame, *, title: str) -> ggplot:
         + coord_flip(ylim=(0, 1.15))
         + scale_colour_manual(values=palette(FOLLOWUP_COLOURS, rates["estimate_kind"]))
         + labs(x="", y="rate (successes/trials on the right)", colour="", title=title)
-        + theme_stats((8.0, height))
+        + theme_stats((7.0, height))
     )

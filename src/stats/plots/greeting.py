@@ -56,8 +56,8 @@ def greeting_plot(runs: pd.DataFrame, words: pd.DataFrame, *, outcome: str = "ea
             x="prompt",
             y=f"P({outcome}), fine-tuned runs",
             colour="prompt",
-            title="Greeting vs no greeting (grey: one run asked both ways; blue: all runs)",
+            title="Greeting vs no greeting (grey: one run; blue: all runs)",
         )
-        + theme_stats((8.0, 3.8))
+        + theme_stats((7.0, 3.8))
         + theme(axis_text_x=element_text(rotation=30, ha="right"), legend_position="none")
     )

@@ -76,7 +76,7 @@ def hazard_plot(bands: pd.DataFrame, guess: pd.DataFrame, *, k: int) -> ggplot:
             colour="arm (trials)",
             fill="arm (trials)",
             linetype="",
-            title="When does the model name its pattern? Bands: model 95% intervals; points: observed",
+            title="When is the word named? (bands: model 95%; points: observed)",
         )
-        + theme_stats((8.0, 4.2))
+        + theme_stats((7.0, 4.2))
     )

@@ -114,9 +114,9 @@ def prediction_calibration_plot(calibration: pd.DataFrame) -> ggplot:
             y="share of meta predictions naming it",
             colour="predictor",
             shape="object-level rank",
-            title="Calibration: predicted vs observed distribution (top 3 answers)",
+            title="Calibration: predicted vs observed (top 3 answers)",
         )
-        + theme_stats((8.0, 4.5))
+        + theme_stats((7.0, 4.5))
     )
 
 
@@ -181,5 +181,5 @@ def prediction_curves_plot(curves: pd.DataFrame, reference: pd.DataFrame) -> ggp
             linetype="reference",
             title="Accuracy vs training-set size, self and cross prediction",
         )
-        + theme_stats((8.0, 4.5))
+        + theme_stats((7.0, 4.5))
     )

@@ -13,10 +13,11 @@ FONT_FAMILY = "DejaVu Sans"
 BASE_SIZE = 9
 #: Resolution of rendered figures (dots per inch); pinned for pixel baselines.
 DPI = 100
-#: Default figure size in inches (width, height); 8 in at 100 dpi fits a page's text column.
-FIGURE_SIZE = (8.0, 4.5)
+#: Default figure size in inches (width, height); 7 in at 100 dpi fits the text column of a
+#: Quarto page beside its table of contents.
+FIGURE_SIZE = (7.0, 4.5)
 #: Widest figure (inches): wider ones would be scaled down or clipped in the page column.
-MAX_WIDTH = 8.0
+MAX_WIDTH = 7.0
 
 #: Colour of each arm (Okabe-Ito palette, colour-blind safe).
 ARM_COLOURS: dict[str, str] = {"finetuned": "#0072B2", "base": "#7F7F7F", "control": "#E69F00"}
@@ -64,6 +65,7 @@ def theme_stats(figure_size: tuple[float, float] = FIGURE_SIZE) -> theme:
         figure_size=figure_size,
         dpi=DPI,
         legend_position="bottom",
+        legend_box="vertical",  # several legends stack instead of running off the figure
         legend_title=element_text(size=BASE_SIZE),
         strip_background=element_rect(fill="#EEEEEE", colour="#BBBBBB"),
         panel_grid_minor=element_blank(),

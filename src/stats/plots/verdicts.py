@@ -31,9 +31,17 @@ from stats.plots.theme import (
 )
 
 
-def _rope_band(rope: float) -> pd.DataFrame:
-    return pd.DataFrame(
+def rope_band(rope: float) -> geom_rect:
+    """The ROPE ``[-rope, rope]`` as a shaded vertical band over the whole panel height."""
+    band = pd.DataFrame(
         {"xmin": [-rope], "xmax": [rope], "ymin": [-float("inf")], "ymax": [float("inf")]}
+    )
+    return geom_rect(
+        aes(xmin="xmin", xmax="xmax", ymin="ymin", ymax="ymax"),
+        data=band,
+        inherit_aes=False,
+        fill=ROPE_FILL,
+        alpha=0.12,
     )
 
 
@@ -64,13 +72,7 @@ def delta_plot(draws: pd.DataFrame, intervals: pd.DataFrame, *, rope: float) -> 
     colours = palette(GREETING_COLOURS, pd.concat([draws["condition"], intervals["condition"]]))
     return (
         ggplot(draws, aes(x="delta", colour="condition"))
-        + geom_rect(
-            aes(xmin="xmin", xmax="xmax", ymin="ymin", ymax="ymax"),
-            data=_rope_band(rope),
-            inherit_aes=False,
-            fill=ROPE_FILL,
-            alpha=0.12,
-        )
+        + rope_band(rope)
         + geom_vline(xintercept=0, colour="#555555", size=0.3)
         + geom_density(aes(y=after_stat("scaled")), trim=True, size=0.8)
         + geom_segment(
@@ -99,7 +101,7 @@ def delta_plot(draws: pd.DataFrame, intervals: pd.DataFrame, *, rope: float) -> 
             colour="prompt",
             title="Posterior of Delta; bars: 95% HDI with the verdict",
         )
-        + theme_stats((8.0, 6.5))
+        + theme_stats((7.0, 6.5))
     )
 
 
@@ -119,13 +121,7 @@ def prior_plot(draws: pd.DataFrame, *, rope: float) -> ggplot:
     require(draws, ["panel", "source", "delta"], "prior_plot")
     return (
         ggplot(draws, aes(x="delta", colour="source", linetype="source"))
-        + geom_rect(
-            aes(xmin="xmin", xmax="xmax", ymin="ymin", ymax="ymax"),
-            data=_rope_band(rope),
-            inherit_aes=False,
-            fill=ROPE_FILL,
-            alpha=0.12,
-        )
+        + rope_band(rope)
         + geom_density(aes(y=after_stat("scaled")))
         + facet_wrap("panel", nrow=1)
         + scale_colour_manual(values=palette(SOURCE_COLOURS, draws["source"]))
@@ -136,7 +132,7 @@ def prior_plot(draws: pd.DataFrame, *, rope: float) -> ggplot:
             y="density (peak = 1)",
             colour="",
             linetype="",
-            title="Prior vs posterior of Delta: the prior must not pile up at -1 or 1",
+            title="Prior vs posterior of Delta (no pile-up at -1 or 1)",
         )
-        + theme_stats((8.0, 3.0))
+        + theme_stats((7.0, 3.0))
     )

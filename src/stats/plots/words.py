@@ -18,6 +18,8 @@ from plotnine import (
     geom_segment,
     geom_text,
     ggplot,
+    guide_legend,
+    guides,
     labs,
     position_dodge,
     scale_colour_manual,
@@ -90,14 +92,15 @@ def forest_plot(rates: pd.DataFrame, population: pd.DataFrame, *, outcome: str =
         + facet_wrap("greeting_label", ncol=2)
         + coord_flip(ylim=(0, 1.25))
         + scale_colour_manual(values=palette(ESTIMATE_COLOURS, rates["kind"]))
+        + guides(colour=guide_legend(nrow=2))
         + scale_y_continuous(breaks=[0, 0.25, 0.5, 0.75, 1.0])
         + labs(
             x="",
             y=f"P({outcome}), fine-tuned runs (right: successes/trials)",
             colour="",
-            title="Per word: raw rates vs partially pooled estimates (dashed: population mean)",
+            title="Per word: raw vs partially pooled (dashed: population)",
         )
-        + theme_stats((8.0, 4.5))
+        + theme_stats((7.0, 4.5))
     )
 
 
@@ -175,7 +178,7 @@ def curves_plot(curves: pd.DataFrame, reference: pd.DataFrame | None = None) -> 
             colour="arm",
             fill="arm",
             linetype="untrained arm",
-            title="Training-set size and learning rate, every arm (untrained arms: bands)",
+            title="Training-set size and learning rate, every arm",
         )
-        + theme_stats((8.0, 5.5))
+        + theme_stats((7.0, 5.5))
     )

@@ -9,7 +9,7 @@ from stats.config import MAX_DIVERGENCES, MAX_RHAT, MIN_BFMI, MIN_ESS
 from stats.report.artifacts import ReportData
 from stats.report.blocks import block
 from stats.report.markdown import Markdown, callout, code_span, md_table, not_available, omitted
-from stats.report.text import count, fmt, interval, outcome_label
+from stats.report.text import count, estimates, fmt, outcome_label
 
 FOLLOWUP_TITLES = {
     "heldout": "Held-out pattern: articulation per pattern and for the base model",
@@ -20,6 +20,14 @@ FOLLOWUP_TITLES = {
 
 #: What marks each design's trials (their ``conditions`` key).
 DETECTED_BY = {"heldout": "pattern_id", "confusion": "confusor", "sequential": "stage"}
+
+
+def _rows(data: ReportData, design: str, kind: str) -> pd.DataFrame | None:
+    """The design table's rows of one ``kind`` (rate / contrast), or None without the table."""
+    if not data.has(design):
+        return None
+    table = data.load(design)
+    return table[table["kind"] == kind]
 
 
 @block
@@ -37,10 +45,10 @@ def design_status(data: ReportData, design: str) -> Markdown:
 @block
 def followup_figure(data: ReportData, design: str) -> object:
     """Rates of a follow-up design (``heldout``, ``confusion``, ``sequential``) per level."""
-    if not data.has(design):
+    rates = _rows(data, design, "rate")
+    if rates is None:
         return omitted()
-    table = data.load(design)
-    rates = table[table["kind"] == "rate"].copy()
+    rates = rates.copy()
     rates["outcome_label"] = rates["outcome"].map(outcome_label)
     order = list(dict.fromkeys(rates["level"].astype(str)))[::-1]
     rows = []
@@ -59,10 +67,9 @@ def followup_figure(data: ReportData, design: str) -> object:
 @block
 def followup_rates_table(data: ReportData, design: str) -> Markdown:
     """Per level: runs, counts, raw rate with exact interval, model rate of a new run."""
-    if not data.has(design):
+    rates = _rows(data, design, "rate")
+    if rates is None:
         return omitted()
-    table = data.load(design)
-    rates = table[table["kind"] == "rate"]
     out = pd.DataFrame(
         {
             "outcome": rates["outcome"].astype(str),
@@ -71,18 +78,12 @@ def followup_rates_table(data: ReportData, design: str) -> Markdown:
             "successes/trials": [
                 count(s, n) for s, n in zip(rates["successes"], rates["trials"], strict=True)
             ],
-            "raw [exact 95%]": [
-                f"{fmt(r)} {interval(lo, hi)}"
-                for r, lo, hi in zip(
-                    rates["raw_rate"], rates["exact_low"], rates["exact_high"], strict=True
-                )
-            ],
-            "model, new run [95% HDI]": [
-                f"{fmt(m)} {interval(lo, hi)}"
-                for m, lo, hi in zip(
-                    rates["mean"], rates["hdi_low"], rates["hdi_high"], strict=True
-                )
-            ],
+            "raw [exact 95%]": estimates(
+                rates["raw_rate"], rates["exact_low"], rates["exact_high"]
+            ),
+            "model, new run [95% HDI]": estimates(
+                rates["mean"], rates["hdi_low"], rates["hdi_high"]
+            ),
         }
     )
     return md_table(out, align=["l", "l", "r", "r", "r", "r"])
@@ -91,18 +92,14 @@ def followup_rates_table(data: ReportData, design: str) -> Markdown:
 @block
 def followup_contrasts_table(data: ReportData, design: str) -> Markdown:
     """The design's contrasts: estimate, HDI against the ROPE, and the verdict."""
-    if not data.has(design):
+    c = _rows(data, design, "contrast")
+    if c is None:
         return omitted()
-    table = data.load(design)
-    c = table[table["kind"] == "contrast"]
     out = pd.DataFrame(
         {
             "contrast": c["estimand"].astype(str),
             "raw difference": c["raw_rate"].map(lambda x: fmt(x, 2, signed=True)),
-            "model [95% HDI]": [
-                f"{fmt(m, 2, True)} {interval(lo, hi, 2, True)}"
-                for m, lo, hi in zip(c["mean"], c["hdi_low"], c["hdi_high"], strict=True)
-            ],
+            "model [95% HDI]": estimates(c["mean"], c["hdi_low"], c["hdi_high"], signed=True),
             "ROPE": c["rope"].map(lambda x: f"±{fmt(x)}"),
             "verdict": c["verdict"].fillna("").astype(str),
         }

@@ -16,7 +16,7 @@ from stats.report.markdown import (
     not_available,
     omitted,
 )
-from stats.report.text import count, fmt, interval
+from stats.report.text import count, estimates, fmt, interval
 
 _PREDICTION_ORDER = {"self": 0, "cross": 1, "self - cross": 2}
 
@@ -101,10 +101,7 @@ def prediction_accuracy_table(data: ReportData) -> Markdown:
                     acc["raw_rate"], acc["exact_low"], acc["exact_high"], strict=True
                 )
             ],
-            "model (95% HDI)": [
-                f"{fmt(m)} {interval(lo, hi)}"
-                for m, lo, hi in zip(acc["mean"], acc["hdi_low"], acc["hdi_high"], strict=True)
-            ],
+            "model (95% HDI)": estimates(acc["mean"], acc["hdi_low"], acc["hdi_high"]),
             "P(self > cross)": acc["p_self_above_cross"].map(fmt),
             "modal baseline": acc["modal_baseline"].map(fmt),
             "converged": acc["converged"].map(lambda c: "yes" if bool(c) else "NO"),
@@ -125,12 +122,9 @@ def prediction_baseline_table(data: ReportData) -> Markdown:
             "property": base["property"],
             "modal answer": base["mode"].fillna(""),
             "items": base["items"],
-            "modal baseline (exact 95% CI)": [
-                f"{fmt(b)} {interval(lo, hi)}"
-                for b, lo, hi in zip(
-                    base["modal_baseline"], base["baseline_low"], base["baseline_high"], strict=True
-                )
-            ],
+            "modal baseline (exact 95% CI)": estimates(
+                base["modal_baseline"], base["baseline_low"], base["baseline_high"]
+            ),
             "ceiling (sample agreement)": base["ceiling"].map(fmt),
         }
     )

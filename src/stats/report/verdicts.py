@@ -29,6 +29,7 @@ from stats.report.text import (
 
 #: Order in which verdict groups are listed in the answer.
 VERDICT_ORDER = ("real", "inconclusive", "fluke", "not-converged")
+NBSP = "\u00a0"
 CONDITIONS = {
     False: "Without the greeting (the primary test)",
     True: "With the greeting in the prompt",
@@ -139,8 +140,8 @@ def verdict_table(data: ReportData, greeting: bool = False) -> Markdown:
     table = pd.DataFrame(
         {
             "target": [scope_label(s, w) for s, w in zip(v["scope"], v["word"], strict=True)],
-            "Delta [95% HDI]": [
-                f"{fmt(m, signed=True)} {interval(lo, hi, signed=True)}"
+            "Delta [95% HDI]": [  # no line break inside a number or interval (PDF)
+                f"{fmt(m, signed=True)} {interval(lo, hi, signed=True)}".replace(" ", NBSP)
                 for m, lo, hi in zip(v["mean"], v["hdi_low"], v["hdi_high"], strict=True)
             ],
             "P(Delta > ROPE)": [fmt(p) for p in v["p_above_rope"]],
