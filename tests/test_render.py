@@ -433,3 +433,12 @@ def test_stats_report_exits_non_zero_naming_each_failed_block(tmp_path: Path) ->
     assert "1 report block(s) failed: index.html: broken_block: ValueError: helper bug" in output
     assert "Traceback" not in result.output
     assert "Could not build broken_block" in (reports / "_site" / "index.html").read_text()
+
+
+def test_reports_links_every_page_file_of_the_package() -> None:
+    from stats.report import SITE
+
+    shipped = sorted(p.name for p in Path(str(SITE)).iterdir() if p.is_file())
+    assert {"_quarto.yml", "index.qmd", "styles.css", "unavailable.lua"} <= set(shipped)
+    for name in shipped:  # quarto render reports/ and the offline renderer read one set of pages
+        assert (REPO / REPORTS_DIR / name).resolve() == (Path(str(SITE)) / name).resolve(), name

@@ -103,3 +103,16 @@ def test_the_index_pdf_starts_with_the_answer_and_its_table(quarto_site: Path) -
     # the heading is not stranded: its page carries the answer and the whole first table
     assert "The answer" in first and "Without the greeting (the primary test)" in first
     assert "Table 1:" in first and "SHINE" in first.split("Table 1:", 1)[1]
+
+
+def test_under_quarto_a_failed_block_is_named_after_the_render(quarto: str, tmp_path: Path) -> None:
+    from stats.render import BlockFailures, render_site
+    from test_render import FAILING_PAGE
+
+    (tmp_path / "_quarto.yml").write_text("project:\n  type: website\nexecute:\n  echo: false\n")
+    (tmp_path / "index.qmd").write_text(FAILING_PAGE)
+    with pytest.raises(BlockFailures) as info:
+        render_site(tmp_path, tmp_path / "site", use_quarto=True, quarto=quarto, strict=False)
+    assert [(f.page, f.block, f.error) for f in info.value.failures] == [
+        ("index.html", "broken_block", "ValueError: helper bug")
+    ]

@@ -11,6 +11,8 @@ from stats.render.markdown import FAILED_CLASS
 from stats.render.project import RenderError
 
 _FAILED = re.compile(r"Could not build ([A-Za-z_][A-Za-z0-9_]*)")
+#: The box's body: the first paragraph after its title (both renderers write it so).
+_BODY = re.compile(r"<p>(.*?)</p>", re.S)
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -34,13 +36,15 @@ class BlockFailures(RenderError):
 
 def failed_blocks(site: Path) -> list[FailedBlock]:
     """Every failed block of every page in ``site`` (boxes of class ``stats-block-failed``)."""
-    found = []
+    found: dict[tuple[str, str], FailedBlock] = {}
     for page in sorted(Path(site).glob("*.html")):
         text = page.read_text(encoding="utf-8", errors="replace")
         if FAILED_CLASS not in text:
             continue
-        for match in _FAILED.finditer(text):
-            after = html.unescape(_TAG.sub(" ", text[match.end() : match.end() + 2000]))
-            error = " ".join(after.split())[:300]
-            found.append(FailedBlock(page.name, match.group(1), error))
-    return found
+        for match in _FAILED.finditer(text):  # Quarto repeats a callout's title: one per block
+            body = _BODY.search(text, match.end())
+            error = html.unescape(_TAG.sub(" ", body.group(1))) if body else ""
+            key = (page.name, match.group(1))
+            if key not in found or not found[key].error:
+                found[key] = FailedBlock(page.name, match.group(1), " ".join(error.split())[:300])
+    return list(found.values())

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from stats import plots
+from stats.ingest.ledger import check_balance
 from stats.report.artifacts import ReportData
 from stats.report.blocks import block
 from stats.report.markdown import Markdown, escape_markdown, md_table
@@ -29,12 +30,9 @@ def _ledger_frame(entries: dict[str, dict[str, Any]]) -> pd.DataFrame:
     return table
 
 
-def _adds_up(table: pd.DataFrame) -> pd.Series:
-    return table["records"] == table["accepted"] + table["rejected"] + table["duplicates"]
-
-
-def _with_check(table: pd.DataFrame) -> pd.DataFrame:
-    return table.assign(**{"adds up": np.where(_adds_up(table), "yes", "NO")})
+def _with_check(table: pd.DataFrame, broken: set[str], key: str = "file") -> pd.DataFrame:
+    """The table with an "adds up" column: NO for the entries ``check_balance`` named."""
+    return table.assign(**{"adds up": np.where(table[key].isin(broken), "NO", "yes")})
 
 
 @block
@@ -43,24 +41,33 @@ def ledger_table(data: ReportData, max_files: int = 15) -> Markdown:
     ledger = data.load("ledger")
     files = _ledger_frame(ledger.get("files", {}))
     total = _ledger_frame({"TOTAL": ledger.get("total", {})})
+    # the ingest stage's own balance check (files and "total" whose counts do not add up)
+    broken = set(
+        check_balance({"files": ledger.get("files", {}), "total": ledger.get("total", {})})
+    )
+    broken = {"TOTAL" if name == "total" else name for name in broken}
     if len(files) > max_files:
         by_format = files.groupby("format", as_index=False)[list(LEDGER_COUNTS)].sum()
         by_format.insert(1, "files", files.groupby("format").size().to_numpy())
+        bad_formats = set(files.loc[files["file"].isin(broken), "format"]) | ({"TOTAL"} & broken)
         shown = pd.concat(
             [by_format, total.drop(columns="file").assign(format="TOTAL", files=len(files))]
         )
-        out = md_table(_with_check(shown)[["format", "files", *LEDGER_COUNTS, "adds up"]])
-        flagged = files[(files["rejected"] > 0) | (files["duplicates"] > 0) | ~_adds_up(files)]
+        checked = _with_check(shown, bad_formats, key="format")
+        out = md_table(checked[["format", "files", *LEDGER_COUNTS, "adds up"]])
+        flagged = files[
+            (files["rejected"] > 0) | (files["duplicates"] > 0) | files["file"].isin(broken)
+        ]
         if len(flagged):
             columns = ["file", "format", *LEDGER_COUNTS, "adds up"]
             out = (
                 out
                 + Markdown("Files with rejected or duplicate records:")
-                + md_table(_with_check(flagged)[columns].head(max_files))
+                + md_table(_with_check(flagged, broken)[columns].head(max_files))
             )
     else:
         shown = pd.concat([files, total.assign(format="")], ignore_index=True)
-        out = md_table(_with_check(shown)[["file", "format", *LEDGER_COUNTS, "adds up"]])
+        out = md_table(_with_check(shown, broken)[["file", "format", *LEDGER_COUNTS, "adds up"]])
     notes = []
     if ledger.get("ignored"):
         ignored = [
@@ -73,7 +80,7 @@ def ledger_table(data: ReportData, max_files: int = 15) -> Markdown:
     notes.append(
         f"Conflicts between sources and the manifest: {len(ledger.get('conflicts') or [])}."
     )
-    if not (_adds_up(files).all() and _adds_up(total).all()):
+    if broken:
         notes.append("**The ledger does not add up**: records != accepted + rejected + duplicates.")
     return out + Markdown(" ".join(notes))
 

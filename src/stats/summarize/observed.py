@@ -62,7 +62,7 @@ def leak_table(trials: pd.DataFrame) -> pd.DataFrame:
     """Per word: which greetings its prompts carry, and how many prompts contain the word."""
     columns = ["word", "greetings", "greeting_trials", "leaking_trials"]
     greeted = trials[trials["greeting"].astype("boolean").fillna(False).astype(bool)]
-    if greeted.empty:
+    if greeted.empty or "trial_id" not in greeted:
         return pd.DataFrame(columns=columns)
     greeted = greeted.assign(
         leak=greeted["leak"].astype("boolean").fillna(False).astype(bool)
@@ -80,21 +80,26 @@ def leak_table(trials: pd.DataFrame) -> pd.DataFrame:
 
 def guessability_table(trials: pd.DataFrame) -> pd.DataFrame:
     """Mean guessability P(word | letters visible) at the line where the word was named."""
+    columns = ["word", "letters_visible", "articulations", "mean_guessability"]
+    if not {"letters_visible", "guessability"} <= set(trials.columns):
+        return pd.DataFrame(columns=columns)  # trials scored without guessability
     named = trials.dropna(subset=["letters_visible", "guessability"])
     table = named.groupby(["word", "letters_visible"], as_index=False).agg(
-        articulations=("trial_id", "size"), mean_guessability=("guessability", "mean")
+        articulations=("guessability", "size"), mean_guessability=("guessability", "mean")
     )
     table["letters_visible"] = table["letters_visible"].astype(int)
-    return table[["word", "letters_visible", "articulations", "mean_guessability"]]
+    return table[columns]
 
 
 def conditions_table(trials: pd.DataFrame) -> pd.DataFrame:
     """Distinct trials per arm, word and greeting level (the design as modelled)."""
     expanded = trials.get("word_source", pd.Series("", index=trials.index)) == "expanded"
     word = trials["word"].astype(object).where(~expanded, EVERY_WORD)
-    frame = trials.assign(word=word)
+    frame = trials.assign(
+        word=word, _id=trials.get("trial_id", pd.Series(trials.index, index=trials.index))
+    )
     table = frame.groupby(["arm", "word", "greeting"], as_index=False, dropna=False).agg(
-        trials=("trial_id", "nunique")
+        trials=("_id", "nunique")
     )
     return table[["arm", "word", "greeting", "trials"]]
 
