@@ -21,7 +21,8 @@ FIGURE_HELPERS = (
 MARKDOWN_HELPERS = (
     "simulated_banner", "answer", "checks", "verdict_table", "verdict_sentences", "decision_rule",
     "greeting_table", "leak_table", "word_table", "consistency_table", "guessability_table",
-    "example_transcripts", "claims_table", "claims_details", "ledger_table", "rejects_table", "runs_table",
+    "example_transcripts", "claims_table", "claims_details", "ledger_table", "ledger_notes", "rejects_table",
+    "reject_examples", "runs_table",
     "conditions_table", "agreement_table", "diagnostics_table", "gate_summary", "coefficients_table",
     "sensitivity_table", "crosscheck_table", "calibration_note", "artifact_status",
 )  # fmt: skip
@@ -300,8 +301,9 @@ def test_ledger_table_flags_a_ledger_that_does_not_add_up(tmp_path: Path) -> Non
     ledger = {"files": {"a.jsonl": {"format": "x", "records": 5, "accepted": 3, "rejected": 1, "duplicates": 0}},
               "total": {"records": 5, "accepted": 3, "rejected": 1, "duplicates": 0}, "ignored": [], "conflicts": []}  # fmt: skip
     (tmp_path / "ledger.json").write_text(json.dumps(ledger))
-    text = report.ledger_table(report.open_data(tmp_path)).text
-    assert "The ledger does not add up" in text and text.count("| NO |") == 2
+    data = report.open_data(tmp_path)
+    assert report.ledger_table(data).text.count("| NO |") == 2
+    assert "The ledger does not add up" in report.ledger_notes(data).text
 
 
 def test_open_data_takes_no_repository_path() -> None:

@@ -36,8 +36,10 @@ from stats.report.common import artifact_status, simulated_banner
 from stats.report.data import (
     agreement_table,
     conditions_table,
+    ledger_notes,
     ledger_table,
     raw_grid_figure,
+    reject_examples,
     rejects_table,
     runs_table,
 )
@@ -105,10 +107,10 @@ __all__ = [
     "diagnostics_table", "escape_markdown", "example_transcripts", "followup_contrasts_table",
     "followup_figure", "followup_gates", "followup_rates_table", "forest_figure",
     "gate_summary", "greeting_figure", "greeting_table", "guessability_table", "hazard_figure",
-    "leak_table", "ledger_table", "md_table", "not_available", "oc_figure", "open_data",
+    "leak_table", "ledger_notes", "ledger_table", "md_table", "not_available", "oc_figure", "open_data",
     "ppc_figure", "prediction_accuracy_figure", "prediction_accuracy_table",
     "prediction_baseline_table", "prediction_calibration_figure", "prediction_curves_figure",
     "prediction_gates", "prediction_status", "prior_figure", "raw_grid_figure",
-    "rejects_table", "runs_table", "sbc_figure", "sensitivity_figure", "sensitivity_table",
+    "reject_examples", "rejects_table", "runs_table", "sbc_figure", "sensitivity_figure", "sensitivity_table",
     "simulated_banner", "strict_mode", "verdict_sentences", "verdict_table", "word_table",
 ]  # fmt: skip

@@ -35,39 +35,52 @@ def _with_check(table: pd.DataFrame, broken: set[str], key: str = "file") -> pd.
     return table.assign(**{"adds up": np.where(table[key].isin(broken), "NO", "yes")})
 
 
+def _balance(ledger: dict[str, Any]) -> set[str]:
+    """Entries whose counts do not add up: the ingest stage's own check (``TOTAL`` for the total)."""
+    files, total = ledger.get("files", {}), ledger.get("total", {})
+    if not files and not total:
+        return set()
+    return {"TOTAL" if n == "total" else n for n in check_balance({"files": files, "total": total})}
+
+
+def _flagged(files: pd.DataFrame, broken: set[str]) -> pd.DataFrame:
+    return files[(files["rejected"] > 0) | (files["duplicates"] > 0) | files["file"].isin(broken)]
+
+
 @block
 def ledger_table(data: ReportData, max_files: int = 15) -> Markdown:
-    """Records per input format (and file when few): accepted, rejected, duplicates, adds up?"""
+    """Records per input file (per format when many): accepted, rejected, duplicates, adds up?"""
     ledger = data.load("ledger")
     files = _ledger_frame(ledger.get("files", {}))
     total = _ledger_frame({"TOTAL": ledger.get("total", {})})
-    # the ingest stage's own balance check (files and "total" whose counts do not add up)
-    broken = set(
-        check_balance({"files": ledger.get("files", {}), "total": ledger.get("total", {})})
-    )
-    broken = {"TOTAL" if name == "total" else name for name in broken}
-    if len(files) > max_files:
-        by_format = files.groupby("format", as_index=False)[list(LEDGER_COUNTS)].sum()
-        by_format.insert(1, "files", files.groupby("format").size().to_numpy())
-        bad_formats = set(files.loc[files["file"].isin(broken), "format"]) | ({"TOTAL"} & broken)
-        shown = pd.concat(
-            [by_format, total.drop(columns="file").assign(format="TOTAL", files=len(files))]
-        )
-        checked = _with_check(shown, bad_formats, key="format")
-        out = md_table(checked[["format", "files", *LEDGER_COUNTS, "adds up"]])
-        flagged = files[
-            (files["rejected"] > 0) | (files["duplicates"] > 0) | files["file"].isin(broken)
-        ]
-        if len(flagged):
-            columns = ["file", "format", *LEDGER_COUNTS, "adds up"]
-            out = (
-                out
-                + Markdown("Files with rejected or duplicate records:")
-                + md_table(_with_check(flagged, broken)[columns].head(max_files))
-            )
-    else:
+    broken = _balance(ledger)
+    if len(files) <= max_files:
         shown = pd.concat([files, total.assign(format="")], ignore_index=True)
-        out = md_table(_with_check(shown, broken)[["file", "format", *LEDGER_COUNTS, "adds up"]])
+        return md_table(_with_check(shown, broken)[["file", "format", *LEDGER_COUNTS, "adds up"]])
+    by_format = files.groupby("format", as_index=False)[list(LEDGER_COUNTS)].sum()
+    by_format.insert(1, "files", files.groupby("format").size().to_numpy())
+    bad_formats = set(files.loc[files["file"].isin(broken), "format"]) | ({"TOTAL"} & broken)
+    shown = pd.concat(
+        [by_format, total.drop(columns="file").assign(format="TOTAL", files=len(files))]
+    )
+    checked = _with_check(shown, bad_formats, key="format")
+    return md_table(checked[["format", "files", *LEDGER_COUNTS, "adds up"]])
+
+
+@block
+def ledger_notes(data: ReportData, max_files: int = 15) -> Markdown:
+    """Files with rejected or duplicate records (when the ledger lists files per format), what
+    was ignored, conflicts, and whether the ledger adds up."""
+    ledger = data.load("ledger")
+    files = _ledger_frame(ledger.get("files", {}))
+    broken = _balance(ledger)
+    out = Markdown("")
+    flagged = _flagged(files, broken)
+    if len(files) > max_files and len(flagged):
+        columns = ["file", "format", *LEDGER_COUNTS, "adds up"]
+        out = Markdown("Files with rejected or duplicate records:") + md_table(
+            _with_check(flagged, broken)[columns].head(max_files)
+        )
     notes = []
     if ledger.get("ignored"):
         ignored = [
@@ -86,14 +99,22 @@ def ledger_table(data: ReportData, max_files: int = 15) -> Markdown:
 
 
 @block
-def rejects_table(data: ReportData, examples: int = 3) -> Markdown:
-    """Rejected records by reason, with a few escaped examples."""
+def rejects_table(data: ReportData) -> Markdown:
+    """Rejected records by reason (the ledger's totals)."""
+    reasons = (data.load("ledger").get("total") or {}).get("reasons") or {}
+    if not reasons:
+        return Markdown("No record was rejected.")
+    return md_table(pd.DataFrame({"reason": list(reasons), "records": list(reasons.values())}))
+
+
+@block
+def reject_examples(data: ReportData, examples: int = 3) -> Markdown:
+    """A few rejected records, escaped (untrusted text)."""
     rejects = data.load("rejects")
     if rejects.empty:
-        return Markdown("No record was rejected.")
-    counts = rejects.groupby("reason", as_index=False).size().rename(columns={"size": "records"})
+        return Markdown("")
     sample = rejects.head(examples)[["source_file", "locator", "reason", "detail", "snippet"]]
-    return md_table(counts) + Markdown("Examples:") + md_table(sample)
+    return Markdown("Examples:") + md_table(sample)
 
 
 @block

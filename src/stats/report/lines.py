@@ -56,7 +56,10 @@ def guessability_table(data: ReportData) -> Markdown:
         index="word", columns="letters_visible", values="mean_guessability", aggfunc="first"
     )
     wide = wide.map(fmt).reset_index()
-    wide.columns = ["word", *[f"{int(c)} letters" for c in wide.columns[1:]]]
+    wide.columns = [
+        "word",
+        *[f"{int(c)} letter{'s' if int(c) != 1 else ''}" for c in wide.columns[1:]],
+    ]
     return md_table(wide)
 
 

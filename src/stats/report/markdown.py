@@ -45,6 +45,18 @@ class Markdown:
         return Markdown(f"{self.text}\n\n{other.text}")
 
 
+#: A run of this many characters without a space gets break opportunities in tables.
+LONG_TOKEN = 28
+_LONG = re.compile(rf"\S{{{LONG_TOKEN},}}")
+_BREAK_AFTER = re.compile(r"([/_.,:;=&-]|[^/_.,:;=&\s-]{16})")
+
+
+def breakable(text: str) -> str:
+    """``text`` with zero-width spaces after punctuation inside long unbroken runs (paths,
+    JSON), so that a table cell can wrap instead of running off the page."""
+    return _LONG.sub(lambda m: _BREAK_AFTER.sub("\\1\u200b", m.group(0)), text)
+
+
 def escape_markdown(value: object) -> str:
     """Make untrusted text inert in markdown: every markup character is backslash-escaped.
 
@@ -156,7 +168,10 @@ def md_table(
         return Markdown("*No rows.*")
     if align is None:
         align = ["r" if pd.api.types.is_numeric_dtype(frame[c]) else "l" for c in frame.columns]
-    cells = [[escape_markdown(v) for v in row] for row in frame.itertuples(index=False)]
+    cells = [
+        [escape_markdown(breakable(str(v)) if isinstance(v, str) else v) for v in row]
+        for row in frame.itertuples(index=False)
+    ]
     for j, column in enumerate(frame.columns):
         if column in bold:
             for row in cells:
