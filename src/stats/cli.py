@@ -1,59 +1,124 @@
 """The ``stats`` command line: one command per pipeline stage, wiring paths to stage functions.
 
-Every command works from the repository root with no arguments on the bundled data;
-defaults are the folders of :mod:`stats.config`. Stage modules are imported inside the
-commands so that ``stats --help`` stays fast.
+Every default path is relative to the current directory, a study folder (``stats init``
+makes one; this repository is the bundled study's): ``analysis/*.yaml``, ``data/raw``,
+``data/processed``, ``reports/`` (:mod:`stats.config`). A named file that does not exist
+is an error; a default file that does not exist means "none" and each stage says so.
+What is shown (stage lines, one-line errors, progress, tables) is :mod:`stats.terminal`.
+Stage modules are imported inside the commands so that ``stats --help`` stays fast.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from stats import config
+from stats.terminal import UserError, console, next_step, say, show, stage
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: One example per command, shown at the end of its ``--help``.
+EXAMPLES = {
+    "init": "Example: stats init my-study && cp -r ~/runs/* my-study/data/raw/ "
+    "&& cd my-study && stats run && stats report",
+    "ingest": "Examples: stats ingest (reads data/raw with analysis/runs.yaml) | "
+    "stats ingest batches/ jobs/ --manifest analysis/runs.yaml --out data/processed",
+    "score": "Example: stats score --data data/processed --threshold word",
+    "fit": "Examples: stats fit | stats fit --study analysis/study.yaml --data data/processed",
+    "review": "Example: stats review --claims analysis/claims.yaml",
+    "run": "Examples: stats run (in a study folder) | "
+    "stats run ~/runs/ --manifest runs.yaml --out processed --study study.yaml",
+    "report": "Examples: stats report (in a study folder) | "
+    "stats report --data ~/study/data/processed --out /tmp/site",
+    "simulate": "Example: stats simulate analysis/designs/real.yaml --out /tmp/real/raw",
+}
 
 app = typer.Typer(
     help="Is a fine-tuned model's self-report real, or a fluke? ingest -> score -> fit -> review -> report.",
+    epilog="Start: stats init my-study, copy your run files into my-study/data/raw/, then "
+    "cd my-study && stats run && stats report. Each command's --help has an example.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
+
+#: The stage bodies raise this for a user mistake (one line, exit code 1).
+StageError = UserError
+_stage = stage
+
+
+def _fail(message: str) -> typer.Exit:
+    say(f"error: {message}", "red")
+    return typer.Exit(1)
+
+
+def _named_file(default: Path | None) -> Callable[..., Path | None]:
+    """Option callback: a named file must exist; unnamed, ``default`` when it exists, else None."""
+
+    def check(param: typer.CallbackParam, value: Path | None) -> Path | None:
+        option = "--" + str(param.name).replace("_", "-")
+        if value is None:
+            return default if default is not None and default.is_file() else None
+        if not value.exists():
+            fallback = f"; leave out {option} to use {default} when it exists" if default else ""
+            raise _fail(f"{option} {value}: no such file: check the path{fallback}")
+        if value.is_dir():
+            raise _fail(f"{option} {value} is a folder: name a file")
+        return value
+
+    return check
+
+
+def _check_raw(value: list[Path] | None) -> list[Path] | None:
+    """Argument callback: named raw paths must exist; unnamed, ``data/raw`` must."""
+    for path in value or []:
+        if not path.exists():
+            raise _fail(f"{path}: no such file or folder: check the path")
+    if not value and not config.RAW_DIR.is_dir():
+        raise _fail(
+            f"{config.RAW_DIR}/ does not exist in {Path.cwd()}: run `stats init DIR` for a study "
+            "folder, cd into it and copy your run files into data/raw/, or name the files"
+        )
+    return value
+
 
 RawArg = Annotated[
     list[Path] | None,
-    typer.Argument(help="Raw files or folders (default: data/raw).", show_default=False),
+    typer.Argument(
+        help="Raw files or folders (default: data/raw).", show_default=False, callback=_check_raw
+    ),
 ]
 ManifestOpt = Annotated[Path, typer.Option("--manifest", help="Runs manifest (YAML).")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Processed-data folder to write.")]
 DataOpt = Annotated[Path, typer.Option("--data", help="Processed-data folder.")]
-StudyOpt = Annotated[Path, typer.Option("--study", help="Study spec (model choices, YAML).")]
-ClaimsOpt = Annotated[Path, typer.Option("--claims", help="Claims to review (YAML).")]
-
-
-class StageError(RuntimeError):
-    """A stage could not run; the message says why and which command fixes it."""
-
-
-@contextmanager
-def _stage(name: str) -> Iterator[None]:
-    """Time a stage and turn known failures into a one-line error and exit code 1."""
-    start = time.perf_counter()
-    console.print(f"[bold]{name}[/bold] ...")
-    try:
-        yield
-    except (StageError, FileNotFoundError, ValueError) as err:
-        console.print(f"[red]error[/red] in {name}: {err}")
-        raise typer.Exit(1) from err
-    console.print(f"[green]{name} done[/green] in {time.perf_counter() - start:.1f} s")
+StudyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--study",
+        help=f"Study spec (model choices, YAML). Default: {config.STUDY_PATH} when it exists, "
+        "else the built-in defaults.",
+        show_default=False,
+        callback=_named_file(config.STUDY_PATH),
+    ),
+]
+ClaimsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--claims",
+        help=f"Claims to review (YAML). Default: {config.CLAIMS_PATH} when it exists.",
+        show_default=False,
+        callback=_named_file(config.CLAIMS_PATH),
+    ),
+]
 
 
 def _require(path: Path, made_by: str) -> None:
@@ -70,10 +135,52 @@ def _progress() -> Progress:
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,
     )
 
 
-@app.command()
+def _say_spec(what: str, path: Path | None, default: Path, fallback: str) -> None:
+    """Say which spec file a stage uses, or that it uses none and what that means."""
+    if path is not None:
+        say(f"{what}: {path}")
+    else:
+        say(f"{what}: {fallback} (no {default} here; `stats init` writes a template)")
+
+
+@app.command(epilog=EXAMPLES["init"])
+def init(
+    folder: Annotated[Path, typer.Argument(help="The study folder to make (created if missing).")],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Write into a non-empty folder: existing files are kept, the report pages "
+            "in reports/ are refreshed from the installed package.",
+        ),
+    ] = False,
+) -> None:
+    """Make a study folder: analysis/ templates, data/raw/ and the report pages in reports/."""
+    from stats.study_folder import init_study
+
+    with stage("init", outputs=[folder]):
+        made = init_study(folder, force=force)
+        for rel in made.written:
+            say(f"  wrote {folder / rel}")
+        for rel in made.kept:
+            say(f"  kept  {folder / rel} (exists)")
+        for rel in made.folders:
+            say(f"  made  {folder / rel}/")
+        say(f"  wrote {folder / config.REPORTS_DIR}/ ({len(made.pages)} files: the report's pages)")
+    next_step(
+        f"copy your run files (batch outputs, chat completions, inspect logs, fine-tuning job "
+        f"and training files) into {folder / config.RAW_DIR}/",
+        f"list the runs in {folder / config.MANIFEST_PATH}: each fine-tuning job file with "
+        "its training file, and the base model (its comments show how)",
+        f"cd {folder} && stats run && stats report",
+    )
+
+
+@app.command(epilog=EXAMPLES["ingest"])
 def ingest(
     raw: RawArg = None,
     manifest: ManifestOpt = config.MANIFEST_PATH,
@@ -106,13 +213,36 @@ def ingest(
     )
 
 
-@app.command()
+def _score(data: Path, *, labels: Path | None = None, **options: object) -> None:
+    artifacts = config.Artifacts(data)
+    with stage("score"):
+        _require(artifacts.transcripts, "stats ingest")
+        threshold = options.get("threshold", config.ARTICULATION_THRESHOLD)
+        if threshold not in config.ARTICULATION_LEVELS[1:]:
+            raise StageError(
+                f"--threshold {threshold!r}: choose one of {config.ARTICULATION_LEVELS[1:]}"
+            )
+        if labels is not None:
+            say(f"labels: {labels}")
+        from stats.score import score_file
+
+        trials = score_file(data, labels=labels, **options)  # type: ignore[arg-type]
+    say(f"{len(trials)} trials -> {artifacts.trials}")
+
+
+@app.command(epilog=EXAMPLES["score"])
 def score(
     data: DataOpt = config.PROCESSED_DIR,
     k: Annotated[int, typer.Option(help="'Early' means letters_visible <= k.")] = config.EARLY_K,
     labels: Annotated[
-        Path, typer.Option(help="Judge/human labels CSV for scorer agreement.")
-    ] = config.LABELS_PATH,
+        Path | None,
+        typer.Option(
+            help=f"Judge/human labels CSV for scorer agreement. Default: {config.LABELS_PATH} "
+            "when it exists.",
+            show_default=False,
+            callback=_named_file(config.LABELS_PATH),
+        ),
+    ] = None,
     threshold: Annotated[
         str, typer.Option(help="Level counted by articulation_line: vague, mechanism or word.")
     ] = config.ARTICULATION_THRESHOLD,
@@ -121,94 +251,173 @@ def score(
     ] = False,
     guessability_table: Annotated[
         Path | None,
-        typer.Option(help="CSV (word, letters_visible, probability) overriding the lexicon prior."),
+        typer.Option(
+            help="CSV (word, letters_visible, probability) overriding the lexicon prior.",
+            callback=_named_file(None),
+        ),
     ] = None,
 ) -> None:
     """Score every transcript into trials.parquet (acrostic, articulation, leakage, guessability)."""
+    _score(
+        data,
+        labels=labels,
+        k=k,
+        threshold=threshold,
+        sentences_as_lines=sentences_as_lines,
+        guessability_table=guessability_table,
+    )
+    next_step("stats fit")
+
+
+def _fit(data: Path, study: Path | None) -> pd.DataFrame | None:
+    """Fit the study; the verdicts, or None when the study has only follow-up designs."""
+    from stats.terminal import FitProgress
+
     artifacts = config.Artifacts(data)
-    with _stage("score"):
-        _require(artifacts.transcripts, "stats ingest")
-        if threshold not in config.ARTICULATION_LEVELS[1:]:
-            raise StageError(
-                f"--threshold {threshold!r}: choose one of {config.ARTICULATION_LEVELS[1:]}"
-            )
-        from stats.score import score_file
-
-        trials = score_file(
-            data,
-            k=k,
-            labels=labels if labels.exists() else None,
-            threshold=threshold,
-            sentences_as_lines=sentences_as_lines,
-            guessability_table=guessability_table,
-        )
-    console.print(f"{len(trials)} trials -> {artifacts.trials}")
-
-
-@app.command()
-def fit(data: DataOpt = config.PROCESSED_DIR, study: StudyOpt = config.STUDY_PATH) -> None:
-    """Fit the models (M1, M2), check the gates, write verdicts.csv and fits/; then any follow-up designs."""
-    artifacts = config.Artifacts(data)
-    study_path = study if study.exists() else None
-    with _stage("fit"):
+    with stage("fit", outputs=[artifacts.fits, artifacts.summary]):
         _require(artifacts.trials, "stats score")
+        _say_spec("study", study, config.STUDY_PATH, "the built-in defaults")
         from stats.followups import run_followups
         from stats.model import fit_study
 
-        followups = run_followups(data, study_path)
-        if followups:
-            console.print(f"follow-up designs fitted: {', '.join(sorted(followups))}")
-        try:
-            verdicts = fit_study(data, study_path)
-        except ValueError as err:
-            if not followups:
-                raise
-            # a study made only of follow-up designs has no main verdict to give
-            console.print(f"main verdicts not fitted: {err}")
-            return
-    _print_verdicts(verdicts)
+        with FitProgress() as progress:
+            followups = run_followups(data, study, progress=progress)
+            if followups:
+                say(f"follow-up designs fitted: {', '.join(sorted(followups))}")
+            try:
+                verdicts = fit_study(data, study, progress=progress)
+            except ValueError as err:
+                if not followups:
+                    raise StageError(f"{err}{_without_words_hint(artifacts.trials)}") from err
+                # a study made only of follow-up designs has no main verdict to give
+                say(f"main verdicts not fitted: {err}")
+                verdicts = None
+        total = progress.summary()
+        if total:
+            say(total)
+    if verdicts is not None:
+        from stats.terminal import verdict_table
+
+        show(verdict_table(verdicts))
+        say(f"verdicts -> {artifacts.verdicts}")
+    return verdicts
 
 
-@app.command()
-def review(claims: ClaimsOpt = config.CLAIMS_PATH, data: DataOpt = config.PROCESSED_DIR) -> None:
-    """Review every claim of claims.yaml against the data and the pooled model: claims.csv."""
+def _without_words_hint(trials: Path) -> str:
+    """The fix when no trial has a target word (the runs' words are unknown), else ''."""
+    import pyarrow.parquet as pq
+
+    words = pq.read_table(trials, columns=["word"]).column("word")
+    if len(words) == 0 or words.null_count < len(words):
+        return ""
+    return (
+        f": no run has a known word; name each fine-tuning run's training file (or its word) "
+        f"in {config.MANIFEST_PATH} (docs/manifest.md), then `stats run`"
+    )
+
+
+@app.command(epilog=EXAMPLES["fit"])
+def fit(data: DataOpt = config.PROCESSED_DIR, study: StudyOpt = None) -> None:
+    """Fit the models (M1, M2), check the gates, write verdicts.csv and fits/; then any follow-up designs."""
+    _fit(data, study)
+    next_step("stats review (checks analysis/claims.yaml), then stats report")
+
+
+def _review(claims: Path, data: Path) -> None:
     artifacts = config.Artifacts(data)
-    with _stage("review"):
+    with stage("review"):
         _require(artifacts.trials, "stats score")
-        _require(claims, "writing analysis/claims.yaml")
+        say(f"claims: {claims}")
         from stats.review import review as run_review
 
         table = run_review(claims, data)
-    console.print(f"{len(table)} claims -> {artifacts.claims}")
+    from stats.terminal import claims_table
+
+    show(claims_table(table))
+    say(f"{len(table)} claims -> {artifacts.claims}")
 
 
-@app.command()
+@app.command(epilog=EXAMPLES["review"])
+def review(claims: ClaimsOpt = None, data: DataOpt = config.PROCESSED_DIR) -> None:
+    """Review every claim of claims.yaml against the data and the pooled model: claims.csv."""
+    if claims is None:
+        raise _fail(
+            f"no claims to review: {config.CLAIMS_PATH} does not exist here; write one "
+            "(`stats init` makes a template) or name a file with --claims FILE"
+        )
+    _review(claims, data)
+    next_step("stats report")
+
+
+@app.command(epilog=EXAMPLES["run"])
 def run(
     raw: RawArg = None,
     manifest: ManifestOpt = config.MANIFEST_PATH,
     out: OutOpt = config.PROCESSED_DIR,
-    study: StudyOpt = config.STUDY_PATH,
-    claims: ClaimsOpt = config.CLAIMS_PATH,
+    study: StudyOpt = None,
+    claims: ClaimsOpt = None,
 ) -> None:
-    """ingest + score + fit + review."""
-    ingest(raw=raw, manifest=manifest, out=out, fmt=None)
-    score(
-        data=out,
-        k=config.EARLY_K,
-        labels=config.LABELS_PATH,
-        threshold=config.ARTICULATION_THRESHOLD,
-        sentences_as_lines=False,
-        guessability_table=None,
-    )
-    fit(data=out, study=study)
-    if claims.exists():
-        review(claims=claims, data=out)
+    """ingest + score + fit + review, with the defaults of a study folder."""
+    with stage("run", outputs=[out]):
+        ingest(raw=raw, manifest=manifest, out=out, fmt=None)
+        labels = config.LABELS_PATH if config.LABELS_PATH.is_file() else None
+        _score(out, labels=labels)
+        _fit(out, study)
+        if claims is not None:
+            _review(claims, out)
+        else:
+            say(
+                f"review skipped: no {config.CLAIMS_PATH} here (write claims there, or --claims FILE)"
+            )
+    report_hint = "" if out == config.PROCESSED_DIR else f" --data {out}"
+    next_step(f"stats report{report_hint} (the site with every table and figure)")
 
 
-@app.command()
+def _project(reports: Path | None, out: Path | None) -> Path | None:
+    """The Quarto project to render; None: the package's pages in a temporary project."""
+    if reports is not None:
+        if not (reports / "_quarto.yml").is_file():
+            raise _fail(
+                f"--reports {reports}: no _quarto.yml there, not a Quarto project: name the "
+                "reports/ folder of a study (`stats init` makes one), or leave out --reports"
+            )
+        return reports
+    if (config.REPORTS_DIR / "_quarto.yml").is_file():
+        return config.REPORTS_DIR
+    if out is None:
+        raise _fail(
+            f"no report pages here ({config.REPORTS_DIR}/_quarto.yml in {Path.cwd()}): run "
+            "`stats init DIR` for a study folder, or pass --out DIR to render the package's "
+            "pages into DIR"
+        )
+    return None
+
+
+def _cache(project: Path, tmp: str) -> Path | None:
+    """The offline cache: the project's own (reports/_freeze), or a temporary one."""
+    return None if Path(tmp) not in project.parents else Path(tmp) / "cache"
+
+
+@app.command(epilog=EXAMPLES["report"])
 def report(
-    reports: Annotated[Path, typer.Option(help="Quarto project folder.")] = config.REPORTS_DIR,
+    reports: Annotated[
+        Path | None,
+        typer.Option(
+            help="Quarto project folder. Default: reports/ when it holds _quarto.yml, else "
+            "the package's pages (then --out is needed).",
+            show_default=False,
+        ),
+    ] = None,
     data: DataOpt = config.PROCESSED_DIR,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for the rendered site. Default: the project's output folder "
+            "(reports/_site).",
+            show_default=False,
+        ),
+    ] = None,
     word: Annotated[str | None, typer.Option(help="Word the pages focus on.")] = None,
     rope: Annotated[float | None, typer.Option(help="ROPE half-width shown.")] = None,
     k: Annotated[int | None, typer.Option(help="'Early' cut-off shown.")] = None,
@@ -218,23 +427,39 @@ def report(
     ] = None,
 ) -> None:
     """Render the report site (Quarto if on PATH, else Jupyter's libraries) to reports/_site/."""
-    with _stage("report"):
+    if out is not None and out.exists() and not out.is_dir():
+        raise _fail(f"--out {out} is a file: name a folder for the site (created if missing)")
+    project = _project(reports, out)
+    from stats.render import RenderError, load_project, quarto_path, render_site
+    from stats.study_folder import page_data_dir, temporary_study
+
+    use_quarto = quarto if quarto is not None else quarto_path() is not None
+    site = out if out is not None else load_project(project).output_dir  # type: ignore[arg-type]
+    with stage("report", discard=[site]), tempfile.TemporaryDirectory(prefix="stats-") as tmp:
         _require(config.Artifacts(data).verdicts, "stats run")
-        from stats.render import render_site
+        say(f"pages: {project}/" if project else "pages: the package's (no reports/ here)")
+        say(f"data: {data}; engine: {'Quarto' if use_quarto else 'offline (no quarto on PATH)'}")
+        if project is None:
+            project = temporary_study(data, Path(tmp))
+        values = {"data_dir": page_data_dir(data, project), "word": word, "rope": rope, "k": k}
+        params = {name: value for name, value in values.items() if value is not None}
+        if params and use_quarto and importlib.util.find_spec("papermill") is None:
+            raise StageError(
+                f"Quarto needs the papermill package to set page parameters ({', '.join(params)}):"
+                " install it, or render with --no-quarto"
+            )
+        try:
+            index = render_site(
+                project, out, params=params, use_quarto=use_quarto, cache_dir=_cache(project, tmp)
+            )
+        except RenderError as err:
+            raise StageError(str(err)) from err
+    pages = sorted(index.parent.glob("*.html"))
+    say(f"site: {index} ({len(pages)} pages)")
+    next_step(f"open {index} in a browser")
 
-        params: dict[str, object] = {"data_dir": str(data.resolve())}
-        params.update(
-            {
-                key: value
-                for key, value in (("word", word), ("rope", rope), ("k", k))
-                if value is not None
-            }
-        )
-        index = render_site(reports, params=params, use_quarto=quarto)
-    console.print(f"site: {index}")
 
-
-@app.command()
+@app.command(epilog=EXAMPLES["simulate"])
 def simulate(
     design: Annotated[
         Path, typer.Argument(help="Design file (YAML), e.g. analysis/designs/real.yaml.")
@@ -247,31 +472,13 @@ def simulate(
     ] = None,
 ) -> None:
     """Write a simulated study in real source formats, its manifest and truth.json."""
-    with _stage("simulate"):
+    with stage("simulate", outputs=[out]):
         _require(design, "choosing a design in analysis/designs/")
         from stats.simulate import simulate as run_simulate
 
         truth = run_simulate(design, out, seed=seed, manifest_out=manifest_out)
-    console.print(f"truth: {json.dumps(truth.get('delta', {}), default=str)[:300]} -> {out}")
-
-
-def _print_verdicts(verdicts) -> None:
-    from rich.table import Table
-
-    table = Table(title="verdicts")
-    for column in ("scope", "word", "greeting", "mean", "hdi_low", "hdi_high", "verdict"):
-        table.add_column(column)
-    for row in verdicts.itertuples():
-        table.add_row(
-            str(row.scope),
-            str(row.word),
-            str(row.greeting),
-            f"{row.mean:.3f}",
-            f"{row.hdi_low:.3f}",
-            f"{row.hdi_high:.3f}",
-            str(row.verdict),
-        )
-    Console().print(table)
+    say(f"truth: {json.dumps(truth.get('delta', {}), default=str)[:300]} -> {out}")
+    next_step(f"stats run {out} --manifest {manifest_out or out / 'runs.yaml'}")
 
 
 if __name__ == "__main__":
