@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+
 from cli_study import copy_raw, fast_study, user_manifest, write_design
 
 REPO = Path(__file__).resolve().parents[1]
@@ -165,7 +166,9 @@ def test_report_renders_anywhere_with_data_and_out(first_contact):
 )
 def test_quarto_renders_the_study_folder_reports(first_contact, tmp_path):
     study = tmp_path / "study"
-    shutil.copytree(first_contact["study"], study, ignore=shutil.ignore_patterns("_site", "_freeze"))
+    shutil.copytree(
+        first_contact["study"], study, ignore=shutil.ignore_patterns("_site", "_freeze")
+    )
     env = {**os.environ, "QUARTO_PYTHON": sys.executable}
     env.pop("PYTHONPATH", None)
     result = subprocess.run(

@@ -98,7 +98,19 @@ RawArg = Annotated[
     ),
 ]
 ManifestOpt = Annotated[Path, typer.Option("--manifest", help="Runs manifest (YAML).")]
-OutOpt = Annotated[Path, typer.Option("--out", help="Processed-data folder to write.")]
+
+
+def _folder(param: typer.CallbackParam, value: Path | None) -> Path | None:
+    """Option callback: an output folder may be missing (it is made), but not a file."""
+    if value is not None and value.exists() and not value.is_dir():
+        option = "--" + str(param.name).replace("_", "-")
+        raise _fail(f"{option} {value} is a file: name a folder (it is made if missing)")
+    return value
+
+
+OutOpt = Annotated[
+    Path, typer.Option("--out", help="Processed-data folder to write.", callback=_folder)
+]
 DataOpt = Annotated[Path, typer.Option("--data", help="Processed-data folder.")]
 StudyOpt = Annotated[
     Path | None,
@@ -416,6 +428,7 @@ def report(
             help="Folder for the rendered site. Default: the project's output folder "
             "(reports/_site).",
             show_default=False,
+            callback=_folder,
         ),
     ] = None,
     word: Annotated[str | None, typer.Option(help="Word the pages focus on.")] = None,
@@ -427,8 +440,6 @@ def report(
     ] = None,
 ) -> None:
     """Render the report site (Quarto if on PATH, else Jupyter's libraries) to reports/_site/."""
-    if out is not None and out.exists() and not out.is_dir():
-        raise _fail(f"--out {out} is a file: name a folder for the site (created if missing)")
     project = _project(reports, out)
     from stats.render import RenderError, load_project, quarto_path, render_site
     from stats.study_folder import page_data_dir, temporary_study
@@ -464,7 +475,9 @@ def simulate(
     design: Annotated[
         Path, typer.Argument(help="Design file (YAML), e.g. analysis/designs/real.yaml.")
     ],
-    out: Annotated[Path, typer.Option("--out", help="Folder for the raw files.")] = config.RAW_DIR,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the raw files.", callback=_folder)
+    ] = config.RAW_DIR,
     seed: Annotated[int | None, typer.Option(help="Override the design's seed.")] = None,
     manifest_out: Annotated[
         Path | None,

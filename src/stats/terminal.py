@@ -106,6 +106,9 @@ def stage(
     except BaseException as err:
         _remove_created(made_outputs, whole=False)
         _remove_created(made_discard, whole=True)
+        if isinstance(err, KeyboardInterrupt):
+            say(f"{name} interrupted", "red")
+            raise typer.Exit(130) from err
         if isinstance(err, typer.Exit) or not isinstance(err, (*_ONE_LINE, OSError)):
             raise
         if os.environ.get("STATS_TRACEBACK"):
