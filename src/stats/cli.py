@@ -13,34 +13,27 @@ from __future__ import annotations
 import importlib.util
 import json
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from stats import config
-from stats.terminal import UserError, console, next_step, say, show, stage
+from stats.cli_args import EXAMPLES, fail, named_file, out_folder, raw_paths, report_project
+from stats.terminal import (
+    UserError,
+    console,
+    next_step,
+    progress_bar,
+    say,
+    say_spec,
+    show,
+    stage,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
-
-#: One example per command, shown at the end of its ``--help``.
-EXAMPLES = {
-    "init": "Example: stats init my-study && cp -r ~/runs/* my-study/data/raw/ "
-    "&& cd my-study && stats run && stats report",
-    "ingest": "Examples: stats ingest (reads data/raw with analysis/runs.yaml) | "
-    "stats ingest batches/ jobs/ --manifest analysis/runs.yaml --out data/processed",
-    "score": "Example: stats score --data data/processed --threshold word",
-    "fit": "Examples: stats fit | stats fit --study analysis/study.yaml --data data/processed",
-    "review": "Example: stats review --claims analysis/claims.yaml",
-    "run": "Examples: stats run (in a study folder) | "
-    "stats run ~/runs/ --manifest runs.yaml --out processed --study study.yaml",
-    "report": "Examples: stats report (in a study folder) | "
-    "stats report --data ~/study/data/processed --out /tmp/site",
-    "simulate": "Example: stats simulate analysis/designs/real.yaml --out /tmp/real/raw",
-}
+    from rich.progress import Progress
 
 app = typer.Typer(
     help="Is a fine-tuned model's self-report real, or a fluke? ingest -> score -> fit -> review -> report.",
@@ -56,60 +49,17 @@ StageError = UserError
 _stage = stage
 
 
-def _fail(message: str) -> typer.Exit:
-    say(f"error: {message}", "red")
-    return typer.Exit(1)
-
-
-def _named_file(default: Path | None) -> Callable[..., Path | None]:
-    """Option callback: a named file must exist; unnamed, ``default`` when it exists, else None."""
-
-    def check(param: typer.CallbackParam, value: Path | None) -> Path | None:
-        option = "--" + str(param.name).replace("_", "-")
-        if value is None:
-            return default if default is not None and default.is_file() else None
-        if not value.exists():
-            fallback = f"; leave out {option} to use {default} when it exists" if default else ""
-            raise _fail(f"{option} {value}: no such file: check the path{fallback}")
-        if value.is_dir():
-            raise _fail(f"{option} {value} is a folder: name a file")
-        return value
-
-    return check
-
-
-def _check_raw(value: list[Path] | None) -> list[Path] | None:
-    """Argument callback: named raw paths must exist; unnamed, ``data/raw`` must."""
-    for path in value or []:
-        if not path.exists():
-            raise _fail(f"{path}: no such file or folder: check the path")
-    if not value and not config.RAW_DIR.is_dir():
-        raise _fail(
-            f"{config.RAW_DIR}/ does not exist in {Path.cwd()}: run `stats init DIR` for a study "
-            "folder, cd into it and copy your run files into data/raw/, or name the files"
-        )
-    return value
-
-
 RawArg = Annotated[
     list[Path] | None,
     typer.Argument(
-        help="Raw files or folders (default: data/raw).", show_default=False, callback=_check_raw
+        help="Raw files or folders (default: data/raw).", show_default=False, callback=raw_paths
     ),
 ]
 ManifestOpt = Annotated[Path, typer.Option("--manifest", help="Runs manifest (YAML).")]
 
 
-def _folder(param: typer.CallbackParam, value: Path | None) -> Path | None:
-    """Option callback: an output folder may be missing (it is made), but not a file."""
-    if value is not None and value.exists() and not value.is_dir():
-        option = "--" + str(param.name).replace("_", "-")
-        raise _fail(f"{option} {value} is a file: name a folder (it is made if missing)")
-    return value
-
-
 OutOpt = Annotated[
-    Path, typer.Option("--out", help="Processed-data folder to write.", callback=_folder)
+    Path, typer.Option("--out", help="Processed-data folder to write.", callback=out_folder)
 ]
 DataOpt = Annotated[Path, typer.Option("--data", help="Processed-data folder.")]
 StudyOpt = Annotated[
@@ -119,7 +69,7 @@ StudyOpt = Annotated[
         help=f"Study spec (model choices, YAML). Default: {config.STUDY_PATH} when it exists, "
         "else the built-in defaults.",
         show_default=False,
-        callback=_named_file(config.STUDY_PATH),
+        callback=named_file(config.STUDY_PATH),
     ),
 ]
 ClaimsOpt = Annotated[
@@ -128,7 +78,7 @@ ClaimsOpt = Annotated[
         "--claims",
         help=f"Claims to review (YAML). Default: {config.CLAIMS_PATH} when it exists.",
         show_default=False,
-        callback=_named_file(config.CLAIMS_PATH),
+        callback=named_file(config.CLAIMS_PATH),
     ),
 ]
 
@@ -139,24 +89,7 @@ def _require(path: Path, made_by: str) -> None:
 
 
 def _progress() -> Progress:
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    )
-
-
-def _say_spec(what: str, path: Path | None, default: Path, fallback: str) -> None:
-    """Say which spec file a stage uses, or that it uses none and what that means."""
-    if path is not None:
-        say(f"{what}: {path}")
-    else:
-        say(f"{what}: {fallback} (no {default} here; `stats init` writes a template)")
+    return progress_bar(counter=True)
 
 
 @app.command(epilog=EXAMPLES["init"])
@@ -252,7 +185,7 @@ def score(
             help=f"Judge/human labels CSV for scorer agreement. Default: {config.LABELS_PATH} "
             "when it exists.",
             show_default=False,
-            callback=_named_file(config.LABELS_PATH),
+            callback=named_file(config.LABELS_PATH),
         ),
     ] = None,
     threshold: Annotated[
@@ -265,7 +198,7 @@ def score(
         Path | None,
         typer.Option(
             help="CSV (word, letters_visible, probability) overriding the lexicon prior.",
-            callback=_named_file(None),
+            callback=named_file(None),
         ),
     ] = None,
 ) -> None:
@@ -288,7 +221,7 @@ def _fit(data: Path, study: Path | None) -> pd.DataFrame | None:
     artifacts = config.Artifacts(data)
     with stage("fit", outputs=[artifacts.fits, artifacts.summary]):
         _require(artifacts.trials, "stats score")
-        _say_spec("study", study, config.STUDY_PATH, "the built-in defaults")
+        say_spec("study", study, config.STUDY_PATH, "the built-in defaults")
         from stats.followups import run_followups
         from stats.model import fit_study
 
@@ -353,7 +286,7 @@ def _review(claims: Path, data: Path) -> None:
 def review(claims: ClaimsOpt = None, data: DataOpt = config.PROCESSED_DIR) -> None:
     """Review every claim of claims.yaml against the data and the pooled model: claims.csv."""
     if claims is None:
-        raise _fail(
+        raise fail(
             f"no claims to review: {config.CLAIMS_PATH} does not exist here; write one "
             "(`stats init` makes a template) or name a file with --claims FILE"
         )
@@ -385,26 +318,6 @@ def run(
     next_step(f"stats report{report_hint} (the site with every table and figure)")
 
 
-def _project(reports: Path | None, out: Path | None) -> Path | None:
-    """The Quarto project to render; None: the package's pages in a temporary project."""
-    if reports is not None:
-        if not (reports / "_quarto.yml").is_file():
-            raise _fail(
-                f"--reports {reports}: no _quarto.yml there, not a Quarto project: name the "
-                "reports/ folder of a study (`stats init` makes one), or leave out --reports"
-            )
-        return reports
-    if (config.REPORTS_DIR / "_quarto.yml").is_file():
-        return config.REPORTS_DIR
-    if out is None:
-        raise _fail(
-            f"no report pages here ({config.REPORTS_DIR}/_quarto.yml in {Path.cwd()}): run "
-            "`stats init DIR` for a study folder, or pass --out DIR to render the package's "
-            "pages into DIR"
-        )
-    return None
-
-
 def _cache(project: Path, tmp: str) -> Path | None:
     """The offline cache: the project's own (reports/_freeze), or a temporary one."""
     return None if Path(tmp) not in project.parents else Path(tmp) / "cache"
@@ -428,7 +341,7 @@ def report(
             help="Folder for the rendered site. Default: the project's output folder "
             "(reports/_site).",
             show_default=False,
-            callback=_folder,
+            callback=out_folder,
         ),
     ] = None,
     word: Annotated[str | None, typer.Option(help="Word the pages focus on.")] = None,
@@ -440,7 +353,7 @@ def report(
     ] = None,
 ) -> None:
     """Render the report site (Quarto if on PATH, else Jupyter's libraries) to reports/_site/."""
-    project = _project(reports, out)
+    project = report_project(reports, out)
     from stats.render import RenderError, load_project, quarto_path, render_site
     from stats.study_folder import page_data_dir, temporary_study
 
@@ -476,7 +389,7 @@ def simulate(
         Path, typer.Argument(help="Design file (YAML), e.g. analysis/designs/real.yaml.")
     ],
     out: Annotated[
-        Path, typer.Option("--out", help="Folder for the raw files.", callback=_folder)
+        Path, typer.Option("--out", help="Folder for the raw files.", callback=out_folder)
     ] = config.RAW_DIR,
     seed: Annotated[int | None, typer.Option(help="Override the design's seed.")] = None,
     manifest_out: Annotated[

@@ -21,7 +21,7 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from stats.model.events import FitEvent
@@ -54,6 +54,14 @@ def next_step(*steps: str) -> None:
     """Print what to do next."""
     for step in steps:
         say(f"next: {step}", "cyan")
+
+
+def say_spec(what: str, path: Path | None, default: Path, fallback: str) -> None:
+    """Say which spec file a stage uses, or that it uses none and what that means."""
+    if path is not None:
+        say(f"{what}: {path}")
+    else:
+        say(f"{what}: {fallback} (no {default} here; `stats init` writes a template)")
 
 
 def describe_error(err: BaseException) -> str:
@@ -118,7 +126,19 @@ def stage(
     say(f"{name} done in {time.perf_counter() - start:.1f} s", "green")
 
 
-# ----------------------------------------------------------------------------- fit progress
+# ----------------------------------------------------------------------------- progress
+def progress_bar(*, counter: bool) -> Progress:
+    """A transient spinner with the step's description and elapsed time (shown on terminals).
+
+    ``counter`` adds a bar and the count of items done (the records of an ingest).
+    """
+    columns: list[Any] = [SpinnerColumn(), TextColumn("{task.description}")]
+    if counter:
+        columns += [BarColumn(), TextColumn("{task.completed}")]
+    columns.append(TimeElapsedColumn())
+    return Progress(*columns, console=console, transient=True, disable=not console.is_terminal)
+
+
 def quiet_library_logs() -> None:
     """Send library log records of level WARNING and above to the status console.
 
@@ -144,14 +164,7 @@ class FitProgress:
     """
 
     def __init__(self) -> None:
-        self._bar = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-            disable=not console.is_terminal,
-        )
+        self._bar = progress_bar(counter=False)
         self._task: Any = None
         self._start = time.perf_counter()
         self.done: dict[int, FitEvent] = {}
