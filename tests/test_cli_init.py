@@ -62,6 +62,13 @@ def test_init_refuses_a_non_empty_folder(tmp_path, monkeypatch):
     assert sorted(p.name for p in (tmp_path / "busy").iterdir()) == ["notes.txt"]
 
 
+def test_init_of_the_current_folder_says_run_here(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("init", ".")
+    assert result.exit_code == 0
+    assert "next: stats run && stats report" in result.output
+
+
 def test_init_refuses_a_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a-file").write_text("x")

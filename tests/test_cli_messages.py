@@ -11,6 +11,7 @@ is tested by the model's own tests and by ``test_cli_first_contact``).
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -131,7 +132,8 @@ def test_fit_shows_every_verdict_with_its_reason_and_what_next(study, fake_fit):
 
 def test_fit_progress_shows_fit_k_of_n_retries_and_the_total(study, fake_fit):
     out = invoke("fit").output
-    assert "  M1 articulated_early (prior x1)" in out  # a status string, as before events
+    # a status string (all the model stage sent before events), with the time since the start
+    assert re.search(r"^  \[ +\d+\.\d s\] M1 articulated_early \(prior x1\)$", out, re.M)
     assert "fit 1 of 2 M1-articulated_early-x1: missed a convergence gate after 3.0 s" in out
     assert "fit 1 of 2 M1-articulated_early-x1: converged (7.5 s, 2 attempts)" in out
     assert "fit 2 of 2 M2-word_line-x1: converged (read from the fit cache)" in out

@@ -121,7 +121,8 @@ def init(
         f"and training files) into {folder / config.RAW_DIR}/",
         f"list the runs in {folder / config.MANIFEST_PATH}: each fine-tuning job file with "
         "its training file, and the base model (its comments show how)",
-        f"cd {folder} && stats run && stats report",
+        ("" if folder.resolve() == Path.cwd().resolve() else f"cd {folder} && ")
+        + "stats run && stats report",
     )
 
 

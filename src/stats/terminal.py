@@ -190,7 +190,7 @@ class FitProgress:
 
     def __call__(self, event: FitEvent | str) -> None:
         if not isinstance(event, FitEvent):
-            say(f"  {event}")
+            say(f"  [{time.perf_counter() - self._start:6.1f} s] {event}")
             self._show(str(event))
             return
         head = f"fit {event.index} of {event.total} {event.name}"
