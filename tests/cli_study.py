@@ -2,9 +2,9 @@
 
 The design is small on purpose: two words (HELLO with a genuine early self-report,
 SHINE without), three fine-tuned runs each, two base models, six samples per prompt and
-greeting condition (~84 trials); ``FAST_STUDY`` fits M1 and M2 once (no prior
-sensitivity, no extra outcome) with 600 draws per chain, so ``stats run`` takes about
-half a minute on 2 cores.
+greeting condition (~84 trials); ``FAST_STUDY`` fits M1, M2 and the extra outcome's M1
+once (no prior sensitivity) with 600 draws per chain, so ``stats run`` takes under a
+minute on 2 cores.
 """
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ TINY_DESIGN = {
     },
 }
 
-#: Model choices that keep the fits short: one M1 and one M2 fit.
+#: Changes to the template's model choices that keep the fits short: the template's
+#: outcomes (M1, M2 and the extra outcome's M1), no prior-sensitivity refits, 600 draws.
 FAST_STUDY = {
-    "extra_outcomes": [],
     "sensitivity": [],
     "sampler": {"draws": 600, "tune": 500, "chains": 4},
 }
