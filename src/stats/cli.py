@@ -274,5 +274,9 @@ def _print_verdicts(verdicts) -> None:
     Console().print(table)
 
 
+from stats.evals.cli import register as _register_evals  # noqa: E402
+
+_register_evals(app)
+
 if __name__ == "__main__":
     app()
