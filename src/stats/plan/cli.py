@@ -12,7 +12,7 @@ import typer
 from stats import config
 
 #: Where ``stats plan`` writes by default (the report's planning page reads it).
-PLAN_DIR = config.PROCESSED_DIR / "plan"
+PLAN_DIR = config.PROCESSED_DIR / "plan"  # stats.plan.outputs.PLAN_SUBDIR
 
 
 def plan(

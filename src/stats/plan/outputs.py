@@ -21,6 +21,8 @@ from stats.plan.design import PlanDesign
 from stats.plan.runner import PlanRun
 from stats.plan.summary import markdown_table, runs_needed, summarise
 
+#: Folder of a planning run inside the processed-data folder (read by the report).
+PLAN_SUBDIR = "plan"
 FILES = ("plan.csv", "plan_verdicts.csv", "plan.md", "plan.png", "plan_run.json")
 #: Columns of the table in plan.md.
 SHOWN = [
@@ -96,6 +98,7 @@ def _markdown(table: pd.DataFrame, design: PlanDesign, facts: dict[str, Any]) ->
         "",
         f"Made by `stats plan {design.source}{preset}` in {facts['seconds'] / 60:.1f} min "
         f"({facts['computed']} studies simulated, {facts['cached']} read from the cache; "
+        f"the fits of all studies took {facts['fit_seconds'] / 60:.1f} min of sampling; "
         f"{facts['workers']} worker processes; load average {facts['load']}). Sampler: "
         f"{sampler['draws']} draws + {sampler['tune']} tune x {sampler['chains']} chains, "
         f"{sampler['retries']} retry after a missed gate. Words: "
@@ -130,6 +133,10 @@ def write_outputs(
         "design": design.source,
         "quick": quick,
         "seconds": run.seconds,
+        # sampling time of every study, cached ones included (each study's M1 + M2 fits)
+        "fit_seconds": float(
+            run.verdicts.drop_duplicates(["setting_key", "seed"])["seconds"].sum()
+        ),
         "computed": run.computed,
         "cached": run.cached,
         "workers": workers,
