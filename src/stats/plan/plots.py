@@ -96,10 +96,12 @@ def plan_plot(frame: pd.DataFrame, *, max_false_real: float = 0.05) -> ggplot:
             linetype="samples_label",
             group="interaction(verdict, samples_label)",
         )
+    # lines join the runs per word of a grid (a single setting has nothing to join)
+    lines = geom_line(position=dodge) if frame["runs_per_word"].nunique() > 1 else None
     return (
         ggplot(frame, mapping)
         + geom_hline(yintercept=max_false_real, linetype="dashed", colour=ROPE_FILL, size=0.4)
-        + geom_line(position=dodge)
+        + lines
         + geom_linerange(aes(ymin="low", ymax="high"), position=dodge)
         + geom_point(position=dodge, size=1.6)
         + facet_grid("world ~ word_type")

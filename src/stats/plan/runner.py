@@ -219,8 +219,9 @@ def _execute(
             seconds, counts = _run_task(analyse, design, setting, study, seed, path)
             yield setting, key, seed, path, seconds, counts
         return
-    # fork: workers share the parent's imports (PyMC) and the analyser, tests' stand-ins too
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"))
+    # spawn, not fork: the parent runs threads (Rich's display, Arrow's pool) that a forked
+    # child would inherit half-copied; a spawned worker imports the analyser by name
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
     pending: dict[Future, tuple[Setting, str, int, Path]] = {}
     try:
         for task in tasks:
