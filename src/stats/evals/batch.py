@@ -153,49 +153,48 @@ class Request:
         }
 
 
-def openai_requests(
-    slot: int, target: BatchModel, plan: EvalPlan, max_tokens: int
-) -> list[Request]:
-    """Batch API input lines of one model: one request per prompt, ``n`` = samples."""
-    requests = []
-    for prompt in plan.prompts:
-        system = target.system or prompt.system
-        body = {
-            "model": target.model,
-            "messages": _messages(prompt, system, inline_system=True),
-            "temperature": plan.temperature,
-            "n": plan.samples,
-            "max_completion_tokens": max_tokens,
-        }
-        line = {
-            "custom_id": custom_id(slot, target.model, prompt),
-            "method": "POST",
-            "url": "/v1/chat/completions",
-            "body": body,
-        }
-        requests.append(Request(line, "openai", target.model, prompt, system, None, plan.samples))
-    return requests
+def openai_request(
+    slot: int, target: BatchModel, prompt: EvalPrompt, plan: EvalPlan, max_tokens: int
+) -> Request:
+    """One Batch API input line: the prompt's samples as ``n`` choices."""
+    system = target.system or prompt.system
+    body = {
+        "model": target.model,
+        "messages": _messages(prompt, system, inline_system=True),
+        "temperature": plan.temperature,
+        "n": plan.samples,
+        "max_completion_tokens": max_tokens,
+    }
+    line = {"custom_id": custom_id(slot, target.model, prompt), "method": "POST"}
+    line |= {"url": "/v1/chat/completions", "body": body}
+    return Request(line, "openai", target.model, prompt, system, None, plan.samples)
 
 
-def anthropic_requests(
-    slot: int, target: BatchModel, plan: EvalPlan, max_tokens: int
-) -> list[Request]:
-    """Message Batch requests of one model: one per prompt and sample."""
-    requests = []
+def anthropic_request(
+    slot: int, target: BatchModel, prompt: EvalPrompt, plan: EvalPlan, max_tokens: int, sample: int
+) -> Request:
+    """One Message Batch request: one sample of the prompt (Messages have no ``n``)."""
+    system = target.system or prompt.system
+    params = {"model": target.model, "max_tokens": max_tokens, "temperature": plan.temperature}
+    params["messages"] = _messages(prompt, system, inline_system=False)
+    if system:
+        params["system"] = system
+    line = {"custom_id": custom_id(slot, target.model, prompt, sample), "params": params}
+    return Request(line, "anthropic", target.model, prompt, system, sample, 1)
+
+
+def model_requests(slot: int, target: BatchModel, plan: EvalPlan, max_tokens: int) -> list[Request]:
+    """Every request of one model, in prompt order (then sample order)."""
+    out = []
     for prompt in plan.prompts:
-        system = target.system or prompt.system
-        params = {
-            "model": target.model,
-            "max_tokens": max_tokens,
-            "temperature": plan.temperature,
-            "messages": _messages(prompt, system, inline_system=False),
-        }
-        if system:
-            params["system"] = system
-        for sample in range(plan.samples):
-            line = {"custom_id": custom_id(slot, target.model, prompt, sample), "params": params}
-            requests.append(Request(line, "anthropic", target.model, prompt, system, sample, 1))
-    return requests
+        if target.provider == "openai":
+            out.append(openai_request(slot, target, prompt, plan, max_tokens))
+        else:
+            out += [
+                anthropic_request(slot, target, prompt, plan, max_tokens, sample)
+                for sample in range(plan.samples)
+            ]
+    return out
 
 
 def _slug(model: str) -> str:
@@ -236,10 +235,9 @@ def make_batch(
     for slot, target in enumerate(targets, start=1):
         if target.provider == "openai":
             name = f"openai-{slot:03d}-{_slug(target.model)}.jsonl"
-            files[name] = openai_requests(slot, target, plan, max_tokens)
         else:
             name = "anthropic-requests.jsonl"
-            files[name] = files.get(name, []) + anthropic_requests(slot, target, plan, max_tokens)
+        files[name] = files.get(name, []) + model_requests(slot, target, plan, max_tokens)
     for name, requests in files.items():
         provider = requests[0].provider
         if len(requests) > MAX_REQUESTS[provider]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Annotated
@@ -52,7 +51,7 @@ def plan(
     with _stage("plan"):
         from stats.plan.design import load_plan
         from stats.plan.outputs import write_outputs
-        from stats.plan.runner import StudyDone, run_plan
+        from stats.plan.runner import StudyDone, quiet_sampling, run_plan
         from stats.plan.simulation import plan_study
 
         spec = load_plan(design)
@@ -83,9 +82,7 @@ def plan(
                     f"{event.setting.label} seed {event.seed}: {event.seconds:.0f} s ({counts})"
                 )
 
-        quiet = logging.getLogger("pymc")
-        level = quiet.level
-        quiet.setLevel(logging.WARNING)  # per-fit sampling notes would bury the progress
+        quiet_sampling()
         try:
             result = run_plan(
                 spec,
@@ -105,7 +102,6 @@ def plan(
             raise typer.Exit(130) from None
         finally:
             progress.stop()
-            quiet.setLevel(level)
         write_outputs(
             result, spec, out, quick=quick, workers=workers, study=plan_study(spec, quick)
         )

@@ -322,13 +322,12 @@ def load_plan(path: Path) -> PlanDesign:
         When the file is missing, is not YAML or fails validation.
     """
     path = Path(path)
-    if not path.is_file():
-        raise PlanError(f"{path}: planning design not found (e.g. {DEFAULT_PLAN})")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise PlanError(f"{path}: not valid YAML: {err}") from err
-    return parse_plan(raw, str(path))
+    if path.is_file():
+        try:
+            return parse_plan(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+        except yaml.YAMLError as err:
+            raise PlanError(f"{path}: not valid YAML: {err}") from err
+    raise PlanError(f"{path}: planning design not found (e.g. {DEFAULT_PLAN})")
 
 
 def setting_key(design: PlanDesign, setting: Setting, study: Any) -> str:

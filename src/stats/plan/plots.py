@@ -23,7 +23,7 @@ from plotnine import (
 )
 
 from stats.plan.summary import VERDICTS
-from stats.plots import ROPE_FILL, VERDICT_COLOURS, theme_stats
+from stats.plots import ROPE_FILL, VERDICT_COLOURS, _plain_numbers, theme_stats
 
 #: Word-type facets: the design's types in order, then the pooled verdict.
 POOLED = "pooled"
@@ -110,7 +110,7 @@ def plan_plot(frame: pd.DataFrame, *, max_false_real: float = 0.05) -> ggplot:
             trans="log2",
             breaks=sorted(pd.unique(frame["runs_per_word"])),
             minor_breaks=[],
-            labels=lambda values: [f"{v:g}" for v in values],
+            labels=_plain_numbers,
         )
         + coord_cartesian(ylim=(0, 1))
         + labs(

@@ -12,6 +12,7 @@ sampler settings, model code version), so a changed design or model never reuses
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -64,6 +65,16 @@ class PlanRun:
 
 
 # ----------------------------------------------------------------------------- workers
+#: Loggers whose per-fit notes ("Multiprocess sampling ...") would bury the progress.
+CHATTY_LOGGERS = ("pymc", "pymc.sampling.mcmc")
+
+
+def quiet_sampling() -> None:
+    """Keep the samplers' per-fit notes out of the output (warnings still show)."""
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 #: The settings a worker process has built, by key (the last one only: memory).
 _BUILT: dict[str, Any] = {}
 
@@ -221,7 +232,9 @@ def _execute(
         return
     # spawn, not fork: the parent runs threads (Rich's display, Arrow's pool) that a forked
     # child would inherit half-copied; a spawned worker imports the analyser by name
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("spawn"), initializer=quiet_sampling
+    )
     pending: dict[Future, tuple[Setting, str, int, Path]] = {}
     try:
         for task in tasks:
