@@ -155,11 +155,14 @@ def test_interrupted_run_resumes_from_the_cache(tmp_path: Path) -> None:
     stored = list((tmp_path / "cache").rglob("study-*.parquet"))
     assert len(stored) == 3
     assert not list((tmp_path / "cache").rglob("*.tmp"))  # no partial files
+    stale = stored[0].with_name(".study-1.parquet.999.tmp")  # as a kill mid-write leaves
+    stale.write_bytes(b"partial")
     events = []
     resumed = run_plan(
         design, tmp_path / "cache", workers=1, analyse=stub_analyse, progress=events.append
     )
     assert (resumed.cached, resumed.computed) == (3, total - 3)
+    assert not stale.exists()
     assert len(events) == total and sum(e.cached for e in events) == 3
     fresh = run_plan(design, tmp_path / "fresh", workers=1, analyse=stub_analyse)
     pd.testing.assert_frame_equal(

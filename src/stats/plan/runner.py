@@ -111,8 +111,11 @@ def study_path(cache_dir: Path, key: str, seed: int) -> Path:
 
 
 def _describe(cache_dir: Path, key: str, design: PlanDesign, setting: Setting) -> None:
+    """Create the setting's cache folder, say what it holds, drop a stopped run's partial files."""
     folder = Path(cache_dir) / key
     folder.mkdir(parents=True, exist_ok=True)
+    for partial in folder.glob(".study-*.tmp"):
+        partial.unlink(missing_ok=True)
     about = {"design": design.source, "setting": setting.__dict__, "key": key}
     (folder / "setting.json").write_text(json.dumps(about, indent=1, default=str))
 
