@@ -246,6 +246,12 @@ def test_figure_builds_from_the_tidy_frame(written: Path, tmp_path: Path) -> Non
     assert (frame["low"] <= frame["share"]).all() and (frame["share"] <= frame["high"]).all()
     plan_plot(frame).save(tmp_path / "plan.png", verbose=False)
     assert (tmp_path / "plan.png").stat().st_size > 10_000
+    # a grid of two sample sizes: one line per verdict and sample size
+    two = pd.concat([table, table.assign(samples_per_run=8)], ignore_index=True)
+    frame = plan_frame(two)
+    assert frame["series"].nunique() == 2 * len(VERDICTS)
+    plan_plot(frame).save(tmp_path / "plan2.png", verbose=False)
+    assert (tmp_path / "plan2.png").stat().st_size > 10_000
     with pytest.raises(ValueError, match="missing columns"):
         plan_plot(frame.drop(columns="share"))
 

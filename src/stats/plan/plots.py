@@ -28,15 +28,9 @@ from stats.plots import ROPE_FILL, VERDICT_COLOURS, _plain_numbers, theme_stats
 #: Word-type facets: the design's types in order, then the pooled verdict.
 POOLED = "pooled"
 COLUMNS = [
-    "world",
-    "runs_per_word",
-    "word_type",
-    "verdict",
-    "share",
-    "low",
-    "high",
-    "samples_label",
-]
+    "world", "runs_per_word", "word_type", "verdict", "share", "low", "high", "samples_label",
+    "series",
+]  # fmt: skip
 
 
 def plan_frame(table: pd.DataFrame, greeting: bool = False) -> pd.DataFrame:
@@ -69,6 +63,7 @@ def plan_frame(table: pd.DataFrame, greeting: bool = False) -> pd.DataFrame:
     long["word_type"] = pd.Categorical(long["word_type"], categories=types)
     long["verdict"] = pd.Categorical(long["verdict"], categories=list(VERDICTS))
     long["world"] = pd.Categorical(long["world"], categories=list(dict.fromkeys(long["world"])))
+    long["series"] = long["verdict"].astype(str) + ", " + long["samples_label"].astype(str)
     return long[COLUMNS]
 
 
@@ -87,14 +82,10 @@ def plan_plot(frame: pd.DataFrame, *, max_false_real: float = 0.05) -> ggplot:
         raise ValueError(f"plan_plot: missing columns {missing}")
     dodge = position_dodge(width=0.15)
     several = frame["samples_label"].nunique() > 1
-    mapping = aes(x="runs_per_word", y="share", colour="verdict", group="verdict")
+    mapping = aes(x="runs_per_word", y="share", colour="verdict", group="series")
     if several:
         mapping = aes(
-            x="runs_per_word",
-            y="share",
-            colour="verdict",
-            linetype="samples_label",
-            group="interaction(verdict, samples_label)",
+            x="runs_per_word", y="share", colour="verdict", linetype="samples_label", group="series"
         )
     # lines join the runs per word of a grid (a single setting has nothing to join)
     lines = geom_line(position=dodge) if frame["runs_per_word"].nunique() > 1 else None
