@@ -132,7 +132,9 @@ def test_missing_design_is_one_clear_error(tmp_path: Path) -> None:
         load_plan(tmp_path / "nope.yaml")
 
 
-def test_cache_key_moves_with_world_sampler_and_setting() -> None:
+def test_cache_key_moves_with_world_sampler_setting_and_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     design = parse_plan(_design())
     study = plan_study(design)
     setting = design.settings()[0]
@@ -143,6 +145,8 @@ def test_cache_key_moves_with_world_sampler_and_setting() -> None:
     other_sampler = plan_study(parse_plan(_design(sampler={"draws": 500})))
     assert setting_key(design, setting, other_sampler) != key
     assert setting_key(design, design.settings()[1], study) != key
+    monkeypatch.setattr("stats.plan.design.code_digest", lambda: "edited models")
+    assert setting_key(design, setting, study) != key  # changed code: nothing reused
 
 
 def test_interrupted_run_resumes_from_the_cache(tmp_path: Path) -> None:

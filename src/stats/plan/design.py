@@ -32,6 +32,7 @@ simulated as a non-word (guessability at its floor), so a real word must be in t
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -334,14 +335,12 @@ def setting_key(design: PlanDesign, setting: Setting, study: Any) -> str:
     """Hash of everything that determines a setting's simulated studies and their verdicts.
 
     The world's parameters, the study's words, the setting (seeds included), the verdict
-    rule's settings and the sampler settings, and the model code version: a change of any
-    of them gives a new key, so cached studies are never reused across it.
+    rule's settings, the sampler settings and the code (:func:`code_digest`): a change of
+    any of them gives a new key, so cached studies are never reused across it.
     """
-    from stats.model.fit import MODEL_CODE_VERSION
-
     content = {
         "plan_code": PLAN_CODE_VERSION,
-        "model_code": MODEL_CODE_VERSION,
+        "code": code_digest(),
         "world": design.world_params(setting.world),
         "design": design.fingerprint(),
         "setting": [setting.runs_per_word, setting.samples_per_run, setting.seed],
@@ -349,6 +348,30 @@ def setting_key(design: PlanDesign, setting: Setting, study: Any) -> str:
     }
     text = json.dumps(content, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@functools.cache
+def code_digest() -> str:
+    """Hash of the code that turns a simulated study into verdicts, and of the sampler versions.
+
+    The sources of :mod:`stats.model`, :mod:`stats.summarize` and :mod:`stats.plan` (every
+    ``.py`` file), with the installed PyMC, PyTensor and nutpie versions: a change of the
+    models, the rule or the planner moves every cache key, without a version to bump.
+    """
+    from importlib import import_module, metadata
+
+    digest = hashlib.sha256()
+    for package in ("stats.model", "stats.summarize", "stats.plan"):
+        folder = Path(import_module(package).__file__).parent
+        for path in sorted(folder.rglob("*.py")):
+            digest.update(path.relative_to(folder).as_posix().encode())
+            digest.update(path.read_bytes())
+    for name in ("pymc", "pytensor", "nutpie"):
+        try:
+            digest.update(f"{name}=={metadata.version(name)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name} absent".encode())
+    return digest.hexdigest()[:16]
 
 
 def _study_fingerprint(study: Any) -> dict[str, Any]:
@@ -364,5 +387,5 @@ def _study_fingerprint(study: Any) -> dict[str, Any]:
     }
 
 
-#: Bumped when the planner's simulation or verdict extraction changes (cache keys move).
+#: Format of the cached studies (the code itself is hashed by :func:`code_digest`).
 PLAN_CODE_VERSION = "1"

@@ -6,7 +6,8 @@ counts. A finished study's verdicts are written at once (temporary file, then re
 ``cache_dir/<setting key>/study-<seed>.parquet``; a run that is stopped (Ctrl-C, a crash, a
 full disk) keeps every finished study, and the same command resumes where it stopped. The
 key hashes everything that decides a study's verdicts (world, words, setting, seeds, rule,
-sampler settings, model code version), so a changed design or model never reuses a study.
+sampler settings, and the source of the model, summarize and plan packages), so a changed
+design or model never reuses a study.
 """
 
 from __future__ import annotations
