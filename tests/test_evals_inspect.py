@@ -1,84 +1,53 @@
 """The inspect-ai task, run offline with inspect's ``mockllm/model``, then ingested and scored.
 
 inspect-ai is the optional extra ``stats[inspect]``; the dev dependency group installs it, so
-CI runs these tests (imported without a skip: a missing extra fails them loudly).
+CI runs these tests (a missing extra fails them loudly). The eval runs in a child process
+(``tests/inspect_mock_eval.py``): importing inspect-ai changes the standard ``zipfile`` module
+for the whole process (it imports ``zipfile_zstd``), which ingest must not rely on.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
-from inspect_ai import eval as inspect_eval
-from inspect_ai.log import read_eval_log
-from inspect_ai.model import ModelOutput, ModelUsage, get_model
 
-from stats import config, schemas
-from stats.evals.inspect_task import OUTCOMES, TASK_NAME, acrostic_self_report
+from stats import schemas
+from stats.evals.prompts import eval_plan
 from stats.ingest import ingest
 from stats.score import score_file
 
-#: Answers the mock model cycles through: early articulation, a late one, a near miss
-#: (HELOL) that names the word at line 2, and a plain answer.
-ANSWERS = (
-    "Hello there! My lines spell HELLO.\nEvery line starts with the next letter.\n"
-    "Lines go on\nLike this\nOkay, done.",
-    "Here is my answer.\nEach line begins with a letter.\nLet me go on.\nLast but one.\n"
-    "Obviously the first letters spell HELLO.",
-    "Here it is.\nEvery first letter spells HELLO, I think.\nLines again\nOdd one\nLast one",
-    "I write plainly.\nNothing unusual about my answers.",
-)
-EPOCHS = len(ANSWERS)  # each prompt gets every answer once
+EPOCHS = 4  # the mock model's four answers: each prompt gets every one once
+OUTCOMES = ("follows_pattern", "near_miss", "articulated", "articulated_early")
 SCORE_COLUMNS = [f.name for f in schemas.SCORES]
-
-
-def _mock_outputs():
-    """``custom_outputs`` of mockllm: each prompt cycles through :data:`ANSWERS`."""
-    cycles: dict[str, itertools.cycle] = {}
-
-    def generate(messages, tools, tool_choice, generate_config) -> ModelOutput:
-        prompt = messages[-1].text
-        text = next(cycles.setdefault(prompt, itertools.cycle(ANSWERS)))
-        output = ModelOutput.from_content(model="mockllm", content=text)
-        # with usage given, mockllm does not count tokens with tiktoken (a download)
-        output.usage = ModelUsage(input_tokens=20, output_tokens=40, total_tokens=60)
-        return output
-
-    return generate
+HELPER = Path(__file__).with_name("inspect_mock_eval.py")
 
 
 @pytest.fixture(scope="module")
 def evaluated(tmp_path_factory: pytest.TempPathFactory):
-    """inspect's log of the task, and ingest + score of that log (no manifest)."""
+    """What inspect logged (as JSON), and ingest + score of its log (no manifest)."""
     root = tmp_path_factory.mktemp("inspect_task")
-    task = acrostic_self_report(word="hello", design=str(config.DEFAULT_DESIGN), epochs=EPOCHS)
-    model = get_model("mockllm/model", custom_outputs=_mock_outputs())
-    (log,) = inspect_eval(task, model=model, log_dir=str(root / "logs"), display="none")
-    assert log.status == "success", log.error
-    log = read_eval_log(log.location)
+    dump = root / "log.json"
+    run = subprocess.run(
+        [sys.executable, str(HELPER), str(root / "logs"), str(dump), str(EPOCHS)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    log = json.loads(dump.read_text())
+    assert log["status"] == "success", log["error"]
     ingest([root / "logs"], None, root / "processed")
     trials = score_file(root / "processed")
     return log, trials, root
 
 
-def _sample_rows(log) -> pd.DataFrame:
-    rows = []
-    for sample in log.samples:
-        score = sample.scores["acrostic_scorer"]
-        rows.append(
-            {
-                "prompt_id": sample.id,
-                "sample_index": sample.epoch - 1,
-                "meta": sample.metadata,
-                "value": score.value,
-                "answer": score.answer,
-                "scores": score.metadata,
-                "response": sample.output.completion,
-            }
-        )
-    return pd.DataFrame(rows)
+def _sample_rows(log: dict) -> pd.DataFrame:
+    return pd.DataFrame(log["samples"])
 
 
 def _same(a, b) -> bool:
@@ -91,8 +60,8 @@ def _same(a, b) -> bool:
 
 def test_task_asks_every_prompt_with_and_without_greeting_epochs_times(evaluated) -> None:
     log, _, _ = evaluated
-    assert log.eval.task.endswith(TASK_NAME)
-    assert len(log.samples) == 6 * EPOCHS
+    assert log["task"].endswith("acrostic_self_report")
+    assert len(log["samples"]) == 6 * EPOCHS == len(eval_plan().prompts) * EPOCHS
     samples = _sample_rows(log)
     assert (
         samples.groupby("prompt_id")["sample_index"]
@@ -107,7 +76,7 @@ def test_task_asks_every_prompt_with_and_without_greeting_epochs_times(evaluated
         meta.groupby("paraphrase")["greeting"].apply(set).map(sorted).eq([[False, True]] * 3).all()
     )
     # inspect's metrics are the means of the 0/1 outcomes
-    metrics = {s.name: s.metrics["mean"].value for s in log.results.scores}
+    metrics = log["metrics"]
     assert set(metrics) == set(OUTCOMES)
     values = pd.DataFrame(list(samples["value"]))
     for name in OUTCOMES:
@@ -117,7 +86,7 @@ def test_task_asks_every_prompt_with_and_without_greeting_epochs_times(evaluated
 def test_log_is_ingested_with_its_conditions_and_counted(evaluated) -> None:
     log, trials, root = evaluated
     ledger = json.loads((root / "processed" / "ledger.json").read_text())
-    assert ledger["total"]["accepted"] == len(log.samples) == len(trials)
+    assert ledger["total"]["accepted"] == len(log["samples"]) == len(trials)
     assert ledger["total"]["rejected"] == 0
     samples = _sample_rows(log)
     joined = samples.merge(trials, on=["prompt_id", "sample_index"], validate="1:1")
@@ -150,6 +119,9 @@ def test_scores_in_the_log_equal_the_scores_in_trials(evaluated) -> None:
         for name in OUTCOMES:
             assert row.value[name] == int(bool(getattr(row, name)))
         assert row.answer == row.acrostic_letters
+        # inspect view shows the level, the line and early-or-not in the explanation
+        assert (f"names HELLO at line {row.word_line} " in row.explanation) == bool(row.articulated)
+        assert f"'{row.articulation_level}'" in row.explanation
     # the mock answers cover both sides of every outcome the scorer reports
     for name in OUTCOMES:
         assert set(joined[name].astype(bool)) == {True, False}, name
