@@ -274,5 +274,11 @@ def _print_verdicts(verdicts) -> None:
     Console().print(table)
 
 
+from stats.evals.cli import register as _register_evals  # noqa: E402
+from stats.plan.cli import register as _register_plan  # noqa: E402
+
+_register_evals(app)
+_register_plan(app)
+
 if __name__ == "__main__":
     app()
