@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 
 from cli_study import copy_raw, user_manifest, write_design
 from stats import config
-from stats.cli import EXAMPLES, app
+from stats.cli import app
+from stats.cli_args import EXAMPLES
 from stats.model.events import FitEvent
 
 VERDICTS = pd.DataFrame(
@@ -318,6 +319,11 @@ def test_a_failed_report_leaves_no_half_rendered_site(study, fake_fit, monkeypat
 
 
 # ----------------------------------------------------------------------------- help
+def test_every_command_has_an_example():
+    names = {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands}
+    assert names == set(EXAMPLES)
+
+
 @pytest.mark.parametrize("command", sorted(EXAMPLES))
 def test_every_help_shows_an_example(command):
     result = invoke(command, "--help")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from stats import config
-from stats.cli_args import EXAMPLES, fail, named_file, out_folder, raw_paths, report_project
+from stats.cli_args import add_examples, fail, named_file, out_folder, raw_paths, report_project
 from stats.terminal import (
     UserError,
     console,
@@ -92,7 +92,7 @@ def _progress() -> Progress:
     return progress_bar(counter=True)
 
 
-@app.command(epilog=EXAMPLES["init"])
+@app.command()
 def init(
     folder: Annotated[Path, typer.Argument(help="The study folder to make (created if missing).")],
     force: Annotated[
@@ -126,7 +126,7 @@ def init(
     )
 
 
-@app.command(epilog=EXAMPLES["ingest"])
+@app.command()
 def ingest(
     raw: RawArg = None,
     manifest: ManifestOpt = config.MANIFEST_PATH,
@@ -176,7 +176,7 @@ def _score(data: Path, *, labels: Path | None = None, **options: object) -> None
     say(f"{len(trials)} trials -> {artifacts.trials}")
 
 
-@app.command(epilog=EXAMPLES["score"])
+@app.command()
 def score(
     data: DataOpt = config.PROCESSED_DIR,
     k: Annotated[int, typer.Option(help="'Early' means letters_visible <= k.")] = config.EARLY_K,
@@ -262,7 +262,7 @@ def _without_words_hint(trials: Path) -> str:
     )
 
 
-@app.command(epilog=EXAMPLES["fit"])
+@app.command()
 def fit(data: DataOpt = config.PROCESSED_DIR, study: StudyOpt = None) -> None:
     """Fit the models (M1, M2), check the gates, write verdicts.csv and fits/; then any follow-up designs."""
     _fit(data, study)
@@ -283,7 +283,7 @@ def _review(claims: Path, data: Path) -> None:
     say(f"{len(table)} claims -> {artifacts.claims}")
 
 
-@app.command(epilog=EXAMPLES["review"])
+@app.command()
 def review(claims: ClaimsOpt = None, data: DataOpt = config.PROCESSED_DIR) -> None:
     """Review every claim of claims.yaml against the data and the pooled model: claims.csv."""
     if claims is None:
@@ -295,7 +295,7 @@ def review(claims: ClaimsOpt = None, data: DataOpt = config.PROCESSED_DIR) -> No
     next_step("stats report")
 
 
-@app.command(epilog=EXAMPLES["run"])
+@app.command()
 def run(
     raw: RawArg = None,
     manifest: ManifestOpt = config.MANIFEST_PATH,
@@ -324,7 +324,7 @@ def _cache(project: Path, tmp: str) -> Path | None:
     return None if Path(tmp) not in project.parents else Path(tmp) / "cache"
 
 
-@app.command(epilog=EXAMPLES["report"])
+@app.command()
 def report(
     reports: Annotated[
         Path | None,
@@ -384,7 +384,7 @@ def report(
     next_step(f"open {index} in a browser")
 
 
-@app.command(epilog=EXAMPLES["simulate"])
+@app.command()
 def simulate(
     design: Annotated[
         Path, typer.Argument(help="Design file (YAML), e.g. analysis/designs/real.yaml.")
@@ -407,6 +407,13 @@ def simulate(
     say(f"truth: {json.dumps(truth.get('delta', {}), default=str)[:300]} -> {out}")
     next_step(f"stats run {out} --manifest {manifest_out or out / 'runs.yaml'}")
 
+
+from stats.evals.cli import register as _register_evals  # noqa: E402
+from stats.plan.cli import register as _register_plan  # noqa: E402
+
+_register_evals(app)
+_register_plan(app)
+add_examples(app)
 
 if __name__ == "__main__":
     app()

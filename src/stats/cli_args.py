@@ -15,7 +15,7 @@ import typer
 from stats import config
 from stats.terminal import say
 
-#: One example per command, shown at the end of its ``--help``.
+#: One example per command, shown at the end of its ``--help`` (:func:`add_examples`).
 EXAMPLES = {
     "init": "Example: stats init my-study && cp -r ~/runs/* my-study/data/raw/ "
     "&& cd my-study && stats run && stats report",
@@ -29,6 +29,10 @@ EXAMPLES = {
     "report": "Examples: stats report (in a study folder) | "
     "stats report --data ~/study/data/processed --out /tmp/site",
     "simulate": "Example: stats simulate analysis/designs/real.yaml --out /tmp/real/raw",
+    "plan": "Examples: stats plan --quick | stats plan analysis/plans/default.yaml --only genuine:8",
+    "make-batch": "Examples: stats make-batch ft:gpt-4o-2024-08-06:acme::abc123 gpt-4o-2024-08-06 "
+    "| stats make-batch --manifest analysis/runs.yaml --out data/batches",
+    "check-training": "Example: stats check-training data/raw/training/train-hello.jsonl --word HELLO",
 }
 
 
@@ -97,3 +101,11 @@ def report_project(reports: Path | None, out: Path | None) -> Path | None:
             "pages into DIR"
         )
     return None
+
+
+def add_examples(app: typer.Typer) -> None:
+    """End every registered command's ``--help`` with its example of :data:`EXAMPLES`."""
+    for command in app.registered_commands:
+        name = command.name or command.callback.__name__.replace("_", "-")  # type: ignore[union-attr]
+        if command.epilog is None and name in EXAMPLES:
+            command.epilog = EXAMPLES[name]
