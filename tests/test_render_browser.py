@@ -270,7 +270,7 @@ def check_site(browser: Browser, site: Path, shots: Path | None) -> dict[str, di
         full = shots / f"{page.stem}.png" if shots and page.stem in SCREENSHOT_PAGES else None
         first = shots / "index-first-screen.png" if shots and page.stem == "index" else None
         results[page.name] = load_page(browser, page.as_uri(), full, first)
-    assert len(results) == 11
+    assert len(results) == 12
     for name, seen in results.items():
         assert seen["requests"] == [], f"{name} made network requests: {seen['requests']}"
         assert seen["errors"] == [], f"{name} logged console errors: {seen['errors']}"

@@ -79,7 +79,7 @@ def test_quarto_and_offline_build_the_same_pages_figures_and_tables(
 ) -> None:
     quarto, offline = floats(quarto_site), floats(offline_site)
     assert sorted(quarto) == sorted(offline)
-    assert len(quarto) == 11
+    assert len(quarto) == 12
     assert quarto == offline
     assert quarto["index.html"] == (1, 2) and quarto["heldout.html"] == (0, 0)
 

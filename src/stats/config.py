@@ -1,7 +1,9 @@
 """Paths and defaults shared by every stage (the one place for global settings).
 
-Paths are relative to the repository root, which is the working directory of
-every ``stats`` command and of ``make``. Numbers used by more than one stage
+Paths are relative to the study folder, the working directory of every ``stats``
+command: a folder made by ``stats init`` (:mod:`stats.study_folder`), or this
+repository's root, the bundled study's folder (``make`` runs there). They never point
+into the repository from elsewhere. Numbers used by more than one stage
 (credible-interval probability, ROPE, the "early" line cut-off k, seeds) live
 here so that no module scatters its own literal.
 """
@@ -123,6 +125,11 @@ class Artifacts:
         ),
         # review
         "claims": Artifact("claims.csv", "stats review"),
+        # planning (stats.plan.outputs, PLAN_SUBDIR)
+        "plan": Artifact("plan/plan.csv", "stats plan analysis/plans/default.yaml --quick"),
+        "plan_run": Artifact(
+            "plan/plan_run.json", "stats plan analysis/plans/default.yaml --quick"
+        ),
     }
 
     def path(self, name: str) -> Path:
