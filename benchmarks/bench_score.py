@@ -111,8 +111,7 @@ def _reference_loop_ms() -> float:
 def _cold_caches() -> None:
     from stats.score import articulation, core
 
-    articulation._LINE_CACHE.entries.clear()
-    articulation._plan.cache_clear()
+    articulation.clear_caches()
     core._spelled.cache_clear()
 
 
