@@ -109,10 +109,9 @@ def _reference_loop_ms() -> float:
 
 
 def _cold_caches() -> None:
-    from stats.score import articulation, core
+    from stats.score import core
 
-    articulation.clear_caches()
-    core._spelled.cache_clear()
+    core.clear_caches()
 
 
 def _children_cpu() -> float:
