@@ -184,8 +184,10 @@ def initials_and_lines(
             continue
         initials.append(match[1])
         lines.append(line)
-    if text.isascii():  # one upper-case character per ASCII letter
-        return "".join(initials).upper(), lines
+    joined = "".join(initials)
+    upper = joined.upper()
+    if len(upper) == len(joined):  # (no letter upper-cased to several characters, as "ß")
+        return upper, lines
     return "".join([_upper(letter) for letter in initials]), lines
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from stats.score.articulation.gate import stems_of
 from stats.score.articulation.patterns import starts_with_stem
 from stats.score.articulation.vocabulary import (
+    CLAIM_STEMS,
     CLAUSE_BREAK,
     MECHANISM_RULES,
     NEGATION,
@@ -44,7 +45,7 @@ def word_start_matches(rule: re.Pattern[str], low: str) -> Iterator[re.Match[str
     pos = 0
     while (match := rule.search(low, pos)) is not None:
         start = match.start()
-        if _word_start(low, start):
+        if word_start(low, start):
             yield match
         pos = start + 1
 
@@ -91,6 +92,8 @@ class Plan:
     mechanism_at: RulesAt = ()  # rules whose stems are on the line, tried where they are
     vague_at: RulesAt = ()
     weak_at: tuple[int, ...] | None = None  # matches a weak cue may start at (None: search)
+    claims: bool = True  # a claim phrase of rule 4b may be on the line
+    claims_after: bool = True  # one of rule 4a (its first word: spell..., word)
 
     @classmethod
     def of(
@@ -133,7 +136,11 @@ class Plan:
             if stems_at is not None and WEAK_CUE in ANCHORED
             else None
         )
-        return cls(spelled_hint, mechanism, vague, weak, mechanism_at, vague_at, weak_at)
+        claims = stems is None or not CLAIM_STEMS.isdisjoint(stems)
+        after = stems is None or "spell" in stems or "word" in stems
+        return cls(
+            spelled_hint, mechanism, vague, weak, mechanism_at, vague_at, weak_at, claims, after
+        )
 
 
 def _carrying(stems_at: list[frozenset[str]], needed: frozenset[str]) -> tuple[int, ...]:
@@ -159,7 +166,7 @@ def line_plan(found_texts: tuple[str, ...], marked: bool = False) -> Plan:
 FULL_PLAN = Plan.of(None, True)
 
 
-def _word_start(low: str, start: int) -> bool:
+def word_start(low: str, start: int) -> bool:
     """Whether ``low[start]`` starts a word (as ``\\b`` before a word character)."""
     return start == 0 or not (low[start - 1].isalnum() or low[start - 1] == "_")
 
@@ -170,7 +177,7 @@ def any_match(rules: tuple[re.Pattern[str], ...], low: str) -> bool:
         match = rule.search(low)
         while match is not None:
             start = match.start()
-            if _word_start(low, start) and not _negated(low, start):
+            if word_start(low, start) and not _negated(low, start):
                 return True
             match = rule.search(low, start + 1)
     return False
@@ -181,7 +188,7 @@ def any_match_at(rules: RulesAt, low: str, found: Found) -> bool:
     for rule, indices in rules:
         for i in indices:
             start = found[i][0]
-            if rule.match(low, start) and _word_start(low, start) and not _negated(low, start):
+            if rule.match(low, start) and word_start(low, start) and not _negated(low, start):
                 return True
     return False
 
@@ -197,7 +204,7 @@ def has_weak_cue(low: str, plan: Plan, found: Found) -> bool:
         return next(word_start_matches(WEAK_CUE, low), None) is not None
     for i in plan.weak_at:
         start = found[i][0]
-        if WEAK_CUE.match(low, start) and _word_start(low, start):
+        if WEAK_CUE.match(low, start) and word_start(low, start):
             return True
     return False
 

@@ -60,7 +60,17 @@ def analyse_line(
             # no stem: no cue (every rule needs a stem); no study word: only rule 3 or
             # a spelling that is not of a study word can name something
             names = line_names(
-                line, low, study, False, never, previous_weak, previous_colon, [], False
+                line,
+                low,
+                study,
+                False,
+                never,
+                previous_weak,
+                previous_colon,
+                [],
+                False,
+                False,
+                False,
             )
             return (False, False, False), tuple(word for _, word in names), colon
         plan = line_plan(tuple([text for _, text in found]), marked)
@@ -87,7 +97,8 @@ def analyse_line(
         weak = vague = has_vague(clean, plan, found)
     names = line_names(
         line, low, study, weak, mechanism, previous_weak, previous_colon, occurrences,
-        plan.spelled_hint,
+        plan.spelled_hint, plan.claims_after, plan.claims,
+        (lambda: mechanism() or has_vague(clean, plan, found)) if plan.claims else None,
     )  # fmt: skip
     if names:  # (the mechanism cue is left False when it was not needed)
         return (bool(mechanism.value), bool(vague), weak), tuple(w for _, w in names), colon

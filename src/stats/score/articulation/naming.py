@@ -6,10 +6,16 @@ import functools
 import re
 from collections.abc import Callable
 
-from stats.score.articulation.cues import word_start_matches
+from stats.score.articulation.cues import word_start, word_start_matches
 from stats.score.articulation.patterns import byte_table, is_ascii_letter, trie
 from stats.score.articulation.vocabulary import (
     ALNUM,
+    CLAIM_AFTER,
+    CLAIM_AFTER_ASCII,
+    CLAIM_END,
+    CLAIM_PREDICATE,
+    CLAIM_PREDICATE_LOWER,
+    CLAUSE_OPENING,
     CLOSE_MARKS,
     COPULA_AFTER,
     GREETING_AFTER,
@@ -18,13 +24,18 @@ from stats.score.articulation.vocabulary import (
     NAMING,
     NAMING_LOWER,
     NAMING_VERB_BEFORE,
+    NEGATED_CLAIM,
+    NOT_CLAIMS,
     NOT_NAMES,
     OPEN_MARKS,
+    PREDICATE_OPENINGS,
     PUNCTUATION,
     SEPARATOR_CHARACTER,
     SPELLED,
     STRONG_SEPARATOR,
+    UNFINISHED,
     UP_TO_LAST_PUNCTUATION,
+    WORD_BEFORE,
 )
 
 # bytes of an ASCII line: letters in lower case, separators to " ", the others to "#"
@@ -103,15 +114,20 @@ def spelling_mask(line: str) -> bytes:
 
 def _spelled_names(
     line: str, study: frozenset[str], cue_here: bool, cue_before: bool
-) -> list[tuple[int, str]]:
-    """Letter-by-letter spellings on a line that count as naming a word (module rule 1)."""
+) -> tuple[list[tuple[int, str]], list[int]]:
+    """Letter-by-letter spellings on a line that count as naming a word (package rule 1).
+
+    Returns the ``(position, WORD)`` of each and the positions of those an
+    ellipsis follows (unfinished).
+    """
     start = 0
+    names: list[tuple[int, str]] = []
+    unfinished: list[int] = []
     if line.isascii():  # a quick test on the line's mask: where SPELLED can first match
         candidate = MASKED_SPELLING.search(spelling_mask(line))
         if candidate is None:
-            return []
+            return names, unfinished
         start = candidate.start()  # "#" + mask: the position of its first lone letter
-    names = []
     for match in SPELLED.finditer(line, start):
         text = match.group(0)
         letters = "".join(m.group(0) for m in LONE_LETTER_RE.finditer(text))
@@ -123,7 +139,9 @@ def _spelled_names(
         spelled = is_study or letters.isupper() or STRONG_SEPARATOR.search(separators) is not None
         if spelled and (is_study or cue_here or cue_before):
             names.append((match.start(), joined))
-    return names
+            if UNFINISHED.match(line, match.end()) is not None:
+                unfinished.append(match.start())
+    return names, unfinished
 
 
 def _study_word_counts(
@@ -140,8 +158,21 @@ def _study_word_counts(
 
     ``weak``: the line has a cue; ``mechanism()``: it names the mechanism.
     """
-    if GREETING_REFERENCE.search(_clause(low, start, end)):
-        return False
+    return _counts_here(line, start, end, weak, mechanism, previous_weak, previous_colon) and (
+        GREETING_REFERENCE.search(_clause(low, start, end)) is None
+    )
+
+
+def _counts_here(
+    line: str,
+    start: int,
+    end: int,
+    weak: bool,
+    mechanism: Callable[[], bool],
+    previous_weak: bool,
+    previous_colon: bool,
+) -> bool:
+    """:func:`_study_word_counts` but for the reference to the user's greeting."""
     if _only_the_word(line, start, end):
         text = line[start:end]
         before = line[start - 1] if start > 0 else ""
@@ -185,8 +216,8 @@ def _may_name_other_word(line: str, study: frozenset[str]) -> bool:
     """Cheap test: can rule 3 (naming syntax) find a marked word that is not a study word?"""
     if not line.isascii() or (line != "" and line[0] in OPEN_MARKS) or _QUOTE_AFTER.search(line):
         return True
-    if line == line.upper():
-        return False  # capitals mark nothing in an all-capitals line
+    if line[1:].islower() or line == line.upper():
+        return False  # two capitals in a row are needed, and mark nothing in an all-capitals line
     return any(w not in study and w not in NOT_NAMES for w in _CAPS_WORD.findall(line))
 
 
@@ -200,22 +231,36 @@ def line_names(
     previous_colon: bool,
     occurrences: list[tuple[int, int]],
     spelled_hint: bool = True,
+    claims_after: bool = True,
+    claims_before: bool = True,
+    strong: Callable[[], bool] | None = None,
 ) -> list[tuple[int, str]]:
     """Words named as the pattern on one line: (position, WORD), in order of position.
 
-    ``weak``: the line has a cue; ``mechanism()``: it names the mechanism (only
-    asked when needed). ``occurrences`` are the spans of study words on the
-    line; ``spelled_hint`` False promises that no study word is spelled out.
+    ``weak``: the line has a cue; ``mechanism()``: it names the mechanism
+    (only asked when needed). ``occurrences`` are the spans of study words on
+    the line; ``spelled_hint`` False promises that no study word is spelled out.
+    ``claims_after`` / ``claims_before`` False promise that no claim phrase of
+    rule 4a / 4b is on the line; ``strong()`` says whether the line has a
+    mechanism or vague phrase, as unmarked claims need (asked when needed;
+    None: as ``mechanism``).
     """
     cue_before = previous_weak or previous_colon
-    names = (
-        _spelled_names(line, study, weak, cue_before) if spelled_hint or weak or cue_before else []
+    names, unfinished = (
+        _spelled_names(line, study, weak, cue_before)
+        if spelled_hint or weak or cue_before
+        else ([], [])
     )
-    spelled_spans = [(pos, pos + len(w)) for pos, w in names]
+    if weak or cue_before:
+        # (first: a study word a claim phrase points at needs no other check of rule 2)
+        before = claims_before and _may_have_predicate(low)
+        if claims_after or before:
+            claimed = _claimed_words(
+                line, low, strong or mechanism, names, study, weak, claims_after, before
+            )
+            names += claimed
     for start, end in occurrences:
-        if any(s <= start < e for s, e in spelled_spans):
-            continue
-        if _study_word_counts(
+        if not _covered(start, names) and _study_word_counts(
             line, low, start, end, weak, mechanism, previous_weak, previous_colon
         ):
             names.append((start, line[start:end].upper()))
@@ -233,7 +278,106 @@ def line_names(
             if upper in NOT_NAMES or upper in study:
                 continue  # study words were judged above
             marked = bool(match.group(1)) or (word.isupper() and not line_all_caps)
-            if marked and not any(s <= start < e for s, e in spelled_spans):
+            if marked and not _covered(start, names):
                 names.append((start, upper))
-    names.sort()
+    if len(names) > 1:
+        names.sort()
+        if unfinished:  # the letters listed so far give way to a word named after them
+            last = names[-1][0]
+            names = [name for name in names if name[0] not in unfinished or name[0] == last]
+    if names and ("n't" in low or "not " in low or "never" in low):
+        names = [(pos, word) for pos, word in names if not _denied(line, pos)]
     return names
+
+
+def _claimed_words(
+    line: str,
+    low: str,
+    strong: Callable[[], bool],
+    named: list[tuple[int, str]],
+    study: frozenset[str],
+    weak: bool,
+    after: bool = True,
+    before: bool = True,
+) -> list[tuple[int, str]]:
+    """Words a claim phrase points at (package rule 4) and not ``named`` yet: (position, WORD).
+
+    A word marked (quoted, emphasised, in capitals on a line that is not) needs
+    the cue the caller checked; an unmarked one needs ``strong()``, a mechanism
+    or vague phrase on the line, except a study word after its phrase (rule 4a),
+    which needs a cue on the line (``weak``), as rule 2 would (a naming verb
+    before it). ``after`` / ``before`` False: no phrase of rule 4a / 4b is on
+    the line. Each phrase is tried where ``str.find`` finds its first word (much
+    faster than a regex search of the line).
+    """
+    if line.isascii():
+        text, frame, predicate, openings = low, CLAIM_AFTER_ASCII, CLAIM_PREDICATE_LOWER, 4
+    else:
+        text, frame, predicate, openings = line, CLAIM_AFTER, CLAIM_PREDICATE, 6
+    found: list[tuple[int, int, bool, bool]] = []  # (start, end, marked, may be unmarked)
+    for stem in ("spel", "word") if after else ():  # rule 4a: the word after its phrase
+        at = low.find(stem)
+        while at >= 0:
+            match = frame.match(text, at)
+            if match is not None and word_start(low, at) and not _covered(match.start(2), named):
+                start, end = match.start(2), match.end()
+                if CLAIM_END.match(text, end) is not None:
+                    known = weak and text[start:end].upper() in study  # (rule 2 would count it)
+                    found.append((start, end, bool(match.group(1)) or known, True))
+            at = low.find(stem, at + 1)
+    for opening, offset in PREDICATE_OPENINGS[:openings] if before else ():
+        at = low.find(opening)  # rule 4b: the word before its phrase
+        while at >= 0:
+            if predicate.match(text, at + offset) is not None:
+                word = WORD_BEFORE.search(line, 0, at + offset)
+                if word is not None:
+                    start = word.start(1)
+                    marks = (start > 0 and line[start - 1] in OPEN_MARKS) or bool(word.group(2))
+                    first = CLAUSE_OPENING.search(line, 0, start) is not None
+                    found.append((start, word.end(1), marks, first))
+            at = low.find(opening, at + 1)
+    claimed: list[tuple[int, str]] = []
+    for start, end, has_mark, may_be_unmarked in found:
+        if _covered(start, named) or _covered(start, claimed):
+            continue
+        word = line[start:end]
+        upper = word.upper()
+        if upper in NOT_CLAIMS or GREETING_REFERENCE.search(_clause(low, start, end)):
+            continue
+        if has_mark or (word.isupper() and line != line.upper()) or (may_be_unmarked and strong()):
+            claimed.append((start, upper))
+    return claimed
+
+
+def _may_have_predicate(low: str) -> bool:
+    """Cheap test: can :data:`CLAIM_PREDICATE` match on the lower-cased line?
+
+    Each predicate holds a copula or a colon, then *what/how*, *spelled/spelt/
+    encoded* or *the/my/our* (before *word/acrostic*).
+    """
+    if not (" is " in low or " was " in low or "'s " in low or ":" in low):
+        if low.isascii() or not ("—" in low or "–" in low):
+            return False
+    return (
+        " the " in low
+        or " my " in low
+        or "what " in low
+        or "how " in low
+        or "spelled" in low
+        or "spelt" in low
+        or " our " in low
+        or "encoded" in low
+    )
+
+
+def _covered(start: int, names: list[tuple[int, str]]) -> bool:
+    """Whether position ``start`` is inside one of ``names`` (position, WORD)."""
+    for position, word in names:
+        if position <= start < position + len(word):
+            return True
+    return False
+
+
+def _denied(line: str, start: int) -> bool:
+    """Whether a negation right before ``line[start]`` denies the claim ("don't spell HELP")."""
+    return NEGATED_CLAIM.search(line, max(0, start - 60), start) is not None

@@ -185,9 +185,14 @@ SPELLED = re.compile(rf"{_LONE_LETTER}(?:{SEPARATOR}{_LONE_LETTER}){{2,}}")
 SEPARATOR_CHARACTER = re.compile(SEPARATOR_CLASS)
 
 
-STRONG_SEPARATOR = re.compile(r"[\-.·•–—/|→>+_*'\"“”‘’`]")
+#: Separators that make lone letters a spelling even in lower case ("h.e.l.p"); emphasis
+#: marks (``* _ ` ``) are decoration, not separators ("**S**o, I" spells nothing).
+STRONG_SEPARATOR = re.compile(r"[\-.·•–—/|→>+'\"“”‘’]")
+#: An ellipsis right after a spelling: the letters listed so far ("H, E, L, L... spelling HELLO").
+UNFINISHED = re.compile(r"\s*(?:\.{2,}|…)")
 _NAMING_SOURCE = (
-    r"(?:spell(?:s|ed|ing)?|word|reads?|forms?|makes?|creates?|is|are|was|name|letters?\s+(?:of|in|from))\b"
+    r"(?:spell(?:s|ed|ing)?|word|reads?|forms?|makes?|creates?|is|are|was|name|letters?\s+(?:of|in|from)|"
+    r"acrostics?(?:\s+(?:for|of|spelling))?)\b"
     r"(?:\s+(?:out|the|a|an|word|as|it|to|be)\b)*\s*[:=\-–—]?\s*([\"'“‘«*_`(]*)([^\W\d_]{2,})"
 )
 NAMING = re.compile(_NAMING_SOURCE, re.IGNORECASE)
@@ -216,3 +221,60 @@ LINE_END_COLON = re.compile(r":[\s*_`\"'”’)]*$")
 ALNUM = re.compile(r"[^\W_]")  # str.isalnum, character by character
 PUNCTUATION = re.compile(r"[.!?;,:]")
 UP_TO_LAST_PUNCTUATION = re.compile(r".*[.!?;,:]", re.DOTALL)
+
+
+# ----------------------------------------------------------------------------- claims
+#: Words never taken as a claimed word (rule 4) besides :data:`NOT_NAMES`: what "my lines
+#: spell ..." or "... is the word" may end with without naming a word.
+NOT_CLAIMS = NOT_NAMES | frozenset(
+    """ANY ANYTHING EVERYTHING SOMETHING NOTHING NONE SOME OTHER ANOTHER ITS ITSELF HIS HER HERS
+    THEIR THEM OUR OURS MINE YOURS WHATEVER EITHER NEITHER BOTH EACH ARE WAS WERE BEEN BEING
+    NAME NAMES TOO AGAIN TOGETHER DOWN UP ACROSS ALOUD BACKWARDS BACKWARD FORWARDS FORWARD
+    DOWNWARDS VERTICALLY HORIZONTALLY CORRECTLY DIFFERENTLY PROPERLY WELL ONLY JUST EVEN STILL
+    THEN THAN WHEN WHERE WHY HOW WHO WHOM WHOSE""".split()
+)
+#: Rule 4a: the phrase before a word it claims - "my lines spell help", "they spell out help",
+#: "form the word help", "the hidden word is help", "the secret word: help" (group 1: marks
+#: opening the word).
+_CLAIM_FRAME = (
+    r"(?:spell(?:s|ed|ing|t)?(?:\s+out)?(?:\s+(?:the\s+)?(?:word|name))?|(?<=the\s)word|"
+    r"word\s+(?:is|was)|word(?=\s*:))\s*[:=\-–—]?\s*([\"'“‘«*_`(]*)"
+)
+CLAIM_AFTER = re.compile(_CLAIM_FRAME + r"([^\W\d_]{2,})", re.IGNORECASE)
+#: :data:`CLAIM_AFTER` on a lower-cased ASCII line (half the time).
+CLAIM_AFTER_ASCII = re.compile(_CLAIM_FRAME + r"([a-z]{2,})")
+#: What follows a word claimed by rule 4a: the end of the line, a mark or punctuation, or a
+#: word that cannot be the noun it would qualify ("... spell help when read down"; not
+#: "... spell help words").
+CLAIM_END = re.compile(
+    r"[^\w\s]|\s*$|\s+(?:and|or|but|with|when|if|in|from|for|across|down|vertically|as|at|to|on|"
+    r"by|using|through|because|so|which|that|here|there|each|every|too|again)\b",
+    re.IGNORECASE,
+)
+#: Rule 4b: what follows a word claimed before it - "HELP is what I spell", "help is the hidden
+#: word", "HELP is spelled by my initials", "ZEBRA: that's the word".
+_CLAIM_PREDICATE_SOURCE = (
+    r"(?:is|was|'s)\s+(?:(?:what|how)\s+(?:[\w']+\s+){0,3}?(?:spell|spells|spelled|reads?)\b|"
+    r"(?:the|my|our)\s+(?:\w+\s+)?(?:word|acrostic)\b|(?:spelled|spelt|encoded)\b)|"
+    r"[:—–]\s*(?:that's|that\s+is|this\s+is|it's|it\s+is)\s+(?:the|my)\s+(?:\w+\s+)?"
+    r"(?:word|acrostic)\b"
+)
+CLAIM_PREDICATE = re.compile(_CLAIM_PREDICATE_SOURCE, re.IGNORECASE)
+CLAIM_PREDICATE_LOWER = re.compile(_CLAIM_PREDICATE_SOURCE)
+#: Where a match of :data:`CLAIM_PREDICATE` can start: (text, offset of the match in it); the
+#: first four are those an ASCII line can hold.
+PREDICATE_OPENINGS = ((" is ", 1), (" was ", 1), ("'s ", 0), (":", 0), ("—", 0), ("–", 0))
+#: Gate stems of which a line holds one if rule 4 can claim a word on it.
+CLAIM_STEMS = frozenset({"spell", "word", "acrostic", "read", "encod"})
+#: The word right before a predicate of rule 4b (group 1), with the marks closing it (group 2).
+WORD_BEFORE = re.compile(r"([^\W\d_]{2,})([\"'”’»*_`)]*)\s*$")
+#: The text before the first word of a clause (an unmarked word claimed before its predicate
+#: must open its clause: "Help is the hidden word", not "I think help is the word").
+CLAUSE_OPENING = re.compile(r"(?:^|[.!?;:—–-])[\s\"'“‘«*_`(]*$")
+#: A denied claim: a negation at most four words before the word ("my lines don't spell HELP",
+#: "... HELP, not HELLO"); "not only" and "not just" deny nothing.
+NEGATED_CLAIM = re.compile(
+    r"(?:\bnot(?!\s+(?:only|just|merely|simply)\b)|\bnever|\bcannot|n't)(?:\s+[\w']+){0,4}?"
+    r"[\s\"'“‘«*_`(:=\-–—]*$",
+    re.IGNORECASE,
+)
