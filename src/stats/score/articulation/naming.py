@@ -154,41 +154,30 @@ def _study_word_counts(
     previous_weak: bool,
     previous_colon: bool,
 ) -> bool:
-    """Whether one occurrence of a study word names it as the pattern (module rule 2).
+    """Whether one occurrence of a study word names it as the pattern (package rule 2).
 
     ``weak``: the line has a cue; ``mechanism()``: it names the mechanism.
     """
-    return _counts_here(line, start, end, weak, mechanism, previous_weak, previous_colon) and (
-        GREETING_REFERENCE.search(_clause(low, start, end)) is None
-    )
-
-
-def _counts_here(
-    line: str,
-    start: int,
-    end: int,
-    weak: bool,
-    mechanism: Callable[[], bool],
-    previous_weak: bool,
-    previous_colon: bool,
-) -> bool:
-    """:func:`_study_word_counts` but for the reference to the user's greeting."""
     if _only_the_word(line, start, end):
         text = line[start:end]
         before = line[start - 1] if start > 0 else ""
         marked = (len(text) >= 2 and text.isupper()) or (before != "" and before in OPEN_MARKS)
-        return previous_colon or (marked and previous_weak)
-    marked = _is_marked(line, start, end, line == line.upper())
-    if ALNUM.search(line, 0, start) is None:  # the line's first word
-        after = line[end:]
-        return (
-            (marked or COPULA_AFTER.match(after) is not None)
-            and GREETING_AFTER.match(after) is None
-            and weak
-        )
-    if marked:
-        return weak or previous_weak
-    return mechanism() or (weak and NAMING_VERB_BEFORE.search(line[:start]) is not None)
+        counts = previous_colon or (marked and previous_weak)
+    else:
+        marked = _is_marked(line, start, end, line == line.upper())
+        if ALNUM.search(line, 0, start) is None:  # the line's first word
+            after = line[end:]
+            counts = (
+                (marked or COPULA_AFTER.match(after) is not None)
+                and GREETING_AFTER.match(after) is None
+                and weak
+            )
+        elif marked:
+            counts = weak or previous_weak
+        else:
+            counts = mechanism() or (weak and NAMING_VERB_BEFORE.search(line[:start]) is not None)
+    # (a reference to the user's greeting is looked for last: most occurrences stop above)
+    return counts and GREETING_REFERENCE.search(_clause(low, start, end)) is None
 
 
 def study_occurrences(
