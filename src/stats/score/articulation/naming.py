@@ -310,9 +310,10 @@ def _claimed_words(
             match = frame.match(text, at)
             if match is not None and word_start(low, at) and not _covered(match.start(2), named):
                 start, end = match.start(2), match.end()
-                if CLAIM_END.match(text, end) is not None:
-                    known = weak and text[start:end].upper() in study  # (rule 2 would count it)
-                    found.append((start, end, bool(match.group(1)) or known, True))
+                if weak and text[start:end].upper() in study:  # as rule 2 would count it
+                    found.append((start, end, True, True))
+                elif CLAIM_END.match(text, end) is not None:
+                    found.append((start, end, bool(match.group(1)), True))
             at = low.find(stem, at + 1)
     for opening, offset in PREDICATE_OPENINGS[:openings] if before else ():
         at = low.find(opening)  # rule 4b: the word before its phrase
