@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from stats.score.articulation.gate import stems_of
@@ -209,21 +209,38 @@ def has_weak_cue(low: str, plan: Plan, found: Found) -> bool:
     return False
 
 
-class OnDemand:
-    """A cue computed on the first call, if any (see :func:`analyse_line`)."""
+class LineCues:
+    """The mechanism and vague cues of one line, each looked for on first use, if at all.
 
-    __slots__ = ("compute", "value")
+    (See :func:`stats.score.articulation.engine.analyse_line`: a line that names a
+    word needs neither, so they are looked for only when needed.)
+    """
 
-    def __init__(self, compute: Callable[[], bool]) -> None:
-        self.compute = compute
-        self.value: bool | None = None
+    __slots__ = ("found", "low", "mechanism_value", "plan", "vague_value")
 
-    def __call__(self) -> bool:
-        if self.value is None:
-            self.value = self.compute()
-        return self.value
+    def __init__(self, plan: Plan | None, low: str, found: Found) -> None:
+        self.plan = plan
+        self.low = low
+        self.found = found
+        # (None: not looked for yet; a line without a plan has no stems, so no cue)
+        self.mechanism_value: bool | None = None if plan is not None else False
+        self.vague_value: bool | None = None if plan is not None else False
+
+    def mechanism(self) -> bool:
+        """Whether a mechanism phrase is on the line."""
+        if self.mechanism_value is None:
+            plan = self.plan
+            self.mechanism_value = any_match_at(
+                plan.mechanism_at, self.low, self.found
+            ) or any_match(plan.mechanism, self.low)
+        return self.mechanism_value
+
+    def vague(self) -> bool:
+        """Whether a vague phrase is on the line."""
+        if self.vague_value is None:
+            self.vague_value = has_vague(self.low, self.plan, self.found)
+        return self.vague_value
 
 
-def never() -> bool:
-    """The mechanism cue of a line without stems."""
-    return False
+#: The cues of a line on which the gate found no stem (it has none).
+NO_CUES = LineCues(None, "", [])

@@ -13,14 +13,11 @@ from dataclasses import dataclass
 
 from stats.score.articulation.cues import (
     FULL_PLAN,
+    NO_CUES,
     Found,
-    OnDemand,
-    any_match,
-    any_match_at,
-    has_vague,
+    LineCues,
     has_weak_cue,
     line_plan,
-    never,
 )
 from stats.score.articulation.gate import HIDES_CUES, colon_line_before_last, gate_matches
 from stats.score.articulation.naming import line_names, located_occurrences, study_occurrences
@@ -60,18 +57,9 @@ def analyse_line(
             # no stem: no cue (every rule needs a stem); no study word: only rule 3 or
             # a spelling that is not of a study word can name something
             names = line_names(
-                line,
-                low,
-                study,
+                line, low, study, False, NO_CUES, previous_weak, previous_colon, [], False, False,
                 False,
-                never,
-                previous_weak,
-                previous_colon,
-                [],
-                False,
-                False,
-                False,
-            )
+            )  # fmt: skip
             return (False, False, False), tuple(word for _, word in names), colon
         plan = line_plan(tuple([text for _, text in found]), marked)
         if marked:  # study words are located on the line as written
@@ -82,30 +70,27 @@ def analyse_line(
         plan = FULL_PLAN
         found = []
         occurrences = located_occurrences(line, low, study)
-    mechanism = OnDemand(
-        lambda: any_match_at(plan.mechanism_at, clean, found) or any_match(plan.mechanism, clean)
-    )
+    cues = LineCues(plan, clean, found)
     # A weak cue word makes the line a cue line whatever its other cues, and
     # the level of a line that names a word depends on neither the mechanism
     # nor a vague phrase: they are looked for only when needed.
     vague: bool | None = None
     if plan.weak and has_weak_cue(clean, plan, found):
         weak = True
-    elif mechanism():
+    elif cues.mechanism():
         weak, vague = True, False  # vague is irrelevant once the mechanism is named
     else:
-        weak = vague = has_vague(clean, plan, found)
+        weak = vague = cues.vague()
     names = line_names(
-        line, low, study, weak, mechanism, previous_weak, previous_colon, occurrences,
+        line, low, study, weak, cues, previous_weak, previous_colon, occurrences,
         plan.spelled_hint, plan.claims_after, plan.claims,
-        (lambda: mechanism() or has_vague(clean, plan, found)) if plan.claims else None,
     )  # fmt: skip
     if names:  # (the mechanism cue is left False when it was not needed)
-        return (bool(mechanism.value), bool(vague), weak), tuple(w for _, w in names), colon
-    if mechanism():
+        return (bool(cues.mechanism_value), bool(vague), weak), tuple(w for _, w in names), colon
+    if cues.mechanism():
         return (True, False, True), (), colon
     if vague is None:
-        vague = has_vague(clean, plan, found)
+        vague = cues.vague()
     return (False, vague, weak), (), colon
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Sequence
 
-from stats.score.articulation.cues import word_start, word_start_matches
+from stats.score.articulation.cues import LineCues, word_start, word_start_matches
 from stats.score.articulation.patterns import byte_table, is_ascii_letter, trie
 from stats.score.articulation.vocabulary import (
     ALNUM,
@@ -114,7 +114,7 @@ def spelling_mask(line: str) -> bytes:
 
 def _spelled_names(
     line: str, study: frozenset[str], cue_here: bool, cue_before: bool
-) -> tuple[list[tuple[int, str]], list[int]]:
+) -> tuple[list[tuple[int, str]], tuple[int, ...]]:
     """Letter-by-letter spellings on a line that count as naming a word (package rule 1).
 
     Returns the ``(position, WORD)`` of each and the positions of those an
@@ -122,12 +122,12 @@ def _spelled_names(
     """
     start = 0
     names: list[tuple[int, str]] = []
-    unfinished: list[int] = []
     if line.isascii():  # a quick test on the line's mask: where SPELLED can first match
         candidate = MASKED_SPELLING.search(spelling_mask(line))
         if candidate is None:
-            return names, unfinished
+            return names, ()
         start = candidate.start()  # "#" + mask: the position of its first lone letter
+    unfinished: tuple[int, ...] = ()
     for match in SPELLED.finditer(line, start):
         text = match.group(0)
         letters = "".join(m.group(0) for m in LONE_LETTER_RE.finditer(text))
@@ -140,7 +140,7 @@ def _spelled_names(
         if spelled and (is_study or cue_here or cue_before):
             names.append((match.start(), joined))
             if UNFINISHED.match(line, match.end()) is not None:
-                unfinished.append(match.start())
+                unfinished += (match.start(),)
     return names, unfinished
 
 
@@ -150,13 +150,13 @@ def _study_word_counts(
     start: int,
     end: int,
     weak: bool,
-    mechanism: Callable[[], bool],
+    cues: LineCues,
     previous_weak: bool,
     previous_colon: bool,
 ) -> bool:
     """Whether one occurrence of a study word names it as the pattern (package rule 2).
 
-    ``weak``: the line has a cue; ``mechanism()``: it names the mechanism.
+    ``weak``: the line has a cue; ``cues.mechanism()``: it names the mechanism.
     """
     if _only_the_word(line, start, end):
         text = line[start:end]
@@ -175,7 +175,9 @@ def _study_word_counts(
         elif marked:
             counts = weak or previous_weak
         else:
-            counts = mechanism() or (weak and NAMING_VERB_BEFORE.search(line[:start]) is not None)
+            counts = cues.mechanism() or (
+                weak and NAMING_VERB_BEFORE.search(line[:start]) is not None
+            )
     # (a reference to the user's greeting is looked for last: most occurrences stop above)
     return counts and GREETING_REFERENCE.search(_clause(low, start, end)) is None
 
@@ -215,42 +217,39 @@ def line_names(
     low: str,
     study: frozenset[str],
     weak: bool,
-    mechanism: Callable[[], bool],
+    cues: LineCues,
     previous_weak: bool,
     previous_colon: bool,
     occurrences: list[tuple[int, int]],
     spelled_hint: bool = True,
     claims_after: bool = True,
     claims_before: bool = True,
-    strong: Callable[[], bool] | None = None,
 ) -> list[tuple[int, str]]:
     """Words named as the pattern on one line: (position, WORD), in order of position.
 
-    ``weak``: the line has a cue; ``mechanism()``: it names the mechanism
-    (only asked when needed). ``occurrences`` are the spans of study words on
+    ``weak``: the line has a cue; ``cues``: its mechanism and vague phrases
+    (only looked for when needed). ``occurrences`` are the spans of study words on
     the line; ``spelled_hint`` False promises that no study word is spelled out.
     ``claims_after`` / ``claims_before`` False promise that no claim phrase of
-    rule 4a / 4b is on the line; ``strong()`` says whether the line has a
-    mechanism or vague phrase, as unmarked claims need (asked when needed;
-    None: as ``mechanism``).
+    rule 4a / 4b is on the line.
     """
     cue_before = previous_weak or previous_colon
     names, unfinished = (
         _spelled_names(line, study, weak, cue_before)
         if spelled_hint or weak or cue_before
-        else ([], [])
+        else ([], ())
     )
     if weak or cue_before:
         # (first: a study word a claim phrase points at needs no other check of rule 2)
         before = claims_before and _may_have_predicate(low)
         if claims_after or before:
-            claimed = _claimed_words(
-                line, low, strong or mechanism, names, study, weak, claims_after, before
-            )
+            claimed, unmarked = _claimed_words(line, low, names, study, weak, claims_after, before)
             names += claimed
+            if unmarked and (cues.mechanism() or cues.vague()):
+                names += unmarked
     for start, end in occurrences:
         if not _covered(start, names) and _study_word_counts(
-            line, low, start, end, weak, mechanism, previous_weak, previous_colon
+            line, low, start, end, weak, cues, previous_weak, previous_colon
         ):
             names.append((start, line[start:end].upper()))
     if (weak or cue_before) and _may_name_other_word(line, study):
@@ -282,22 +281,21 @@ def line_names(
 def _claimed_words(
     line: str,
     low: str,
-    strong: Callable[[], bool],
     named: list[tuple[int, str]],
     study: frozenset[str],
     weak: bool,
     after: bool = True,
     before: bool = True,
-) -> list[tuple[int, str]]:
-    """Words a claim phrase points at (package rule 4) and not ``named`` yet: (position, WORD).
+) -> tuple[Sequence[tuple[int, str]], Sequence[tuple[int, str]]]:
+    """Words a claim phrase points at (package rule 4) and not ``named`` yet.
 
-    A word marked (quoted, emphasised, in capitals on a line that is not) needs
-    the cue the caller checked; an unmarked one needs ``strong()``, a mechanism
-    or vague phrase on the line, except a study word after its phrase (rule 4a),
-    which needs a cue on the line (``weak``), as rule 2 would (a naming verb
-    before it). ``after`` / ``before`` False: no phrase of rule 4a / 4b is on
-    the line. Each phrase is tried where ``str.find`` finds its first word (much
-    faster than a regex search of the line).
+    Returns the ``(position, WORD)`` claimed on the cue the caller checked (a
+    marked word - quoted, emphasised, in capitals on a line that is not - or a
+    study word after its phrase, which a cue on the line (``weak``) names as
+    rule 2 would), and those claimed only if the line also has a mechanism or
+    vague phrase (unmarked words). ``after`` / ``before`` False: no phrase of
+    rule 4a / 4b is on the line. Each phrase is tried where ``str.find`` finds
+    its first word (much faster than a regex search of the line).
     """
     if line.isascii():
         text, frame, predicate, openings = low, CLAIM_AFTER_ASCII, CLAIM_PREDICATE_LOWER, 4
@@ -326,17 +324,22 @@ def _claimed_words(
                     first = CLAUSE_OPENING.search(line, 0, start) is not None
                     found.append((start, word.end(1), marks, first))
             at = low.find(opening, at + 1)
+    if not found:
+        return (), ()
     claimed: list[tuple[int, str]] = []
+    unmarked: list[tuple[int, str]] = []
     for start, end, has_mark, may_be_unmarked in found:
-        if _covered(start, named) or _covered(start, claimed):
+        if _covered(start, named) or _covered(start, claimed) or _covered(start, unmarked):
             continue
         word = line[start:end]
         upper = word.upper()
         if upper in NOT_CLAIMS or GREETING_REFERENCE.search(_clause(low, start, end)):
             continue
-        if has_mark or (word.isupper() and line != line.upper()) or (may_be_unmarked and strong()):
+        if has_mark or (word.isupper() and line != line.upper()):
             claimed.append((start, upper))
-    return claimed
+        elif may_be_unmarked:
+            unmarked.append((start, upper))
+    return claimed, unmarked
 
 
 def _may_have_predicate(low: str) -> bool:
