@@ -65,8 +65,8 @@ is not claimed. A word can be claimed in four ways:
    * after the phrase: ``spell(s/ed/ing) (out) (the word)``, ``the word``,
      ``word is``, ``word:`` - "my lines spell help", "they spell out help", "my
      initials form the word help", "the hidden word is help";
-   * before the phrase: ``X is what ... spell(s)/form(s)/read(s)``, ``X is
-     the/my ... word/acrostic``, ``X is spelled/formed/encoded``, ``X: that's
+   * before the phrase: ``X is what/how ... spell(s)/read(s)``, ``X is
+     the/my/our ... word/acrostic``, ``X is spelled/spelt/encoded``, ``X: that's
      the word`` - "HELP is what I spell", "Help is the hidden word".
 
    The claimed word ends its phrase (end of line, punctuation, a mark or a word
@@ -77,8 +77,12 @@ is not claimed. A word can be claimed in four ways:
    line ("How do you spell necessary?" and "Love is the word" claim nothing), and
    before its phrase it must open its clause.
 
-Study words are the target words of every run in the transcripts, so a HELMET
-model saying "my lines spell hello" names HELLO when HELLO is also studied.
+Study words are the target words of every run in the transcripts (and the
+``study_words`` given to :func:`stats.score.score_transcripts`). A study word
+after a claim phrase is named on any cue line, as rule 2 names it after a
+naming verb; rule 4 names any other word too, so a HELMET model saying "my
+lines spell hello" claims HELLO whether or not HELLO is studied (the confusion
+design's confusor usually is not).
 
 ``named_word`` is the first word named in reading order (line, then position);
 ``word_line`` is the first line naming the target.
