@@ -81,11 +81,20 @@ def test_follow_up_pages_without_data_say_so_outside_numbered_blocks(site: Path)
 
 
 def test_the_greeting_and_words_pages_show_one_outcome(processed: Path, site: Path) -> None:
-    greeting = (site / "greeting.html").read_text()
-    assert 'id="tbl-greeting"' in greeting and "67/440" in greeting  # HELLO, no greeting
-    words = html.unescape((site / "words.html").read_text())
     rates = pd.read_csv(processed / "summary" / "word_rates.csv")
     early = rates[(rates["scope"] == "word") & (rates["outcome"] == "articulated_early")]
+    greeting = (site / "greeting.html").read_text()
+    table = greeting[greeting.index('id="tbl-greeting"') :]
+    table = table[: table.index("</table>")]
+    for row in early.itertuples():  # every count of the verdicts' outcome, and only those
+        assert f"{row.successes}/{row.trials}" in table, row
+    others = rates[(rates["scope"] == "word") & (rates["outcome"] != "articulated_early")]
+    assert not any(
+        f">{r.successes}/{r.trials}<" in table
+        for r in others.itertuples()
+        if not ((early["successes"] == r.successes) & (early["trials"] == r.trials)).any()
+    )
+    words = html.unescape((site / "words.html").read_text())
     table = words[words.index('id="tbl-words"') :]
     table = table[: table.index("</table>")]
     assert table.count("<tr") - 1 == len(early[early["arm"] == "finetuned"]) + 4  # + headline rows
