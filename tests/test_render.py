@@ -169,6 +169,8 @@ def test_project_pages_follow_the_navbar() -> None:
     assert project.html_options["embed-resources"] is True
     nav = project.navbar({})
     assert nav[0] == render.NavItem("Verdict", "index.html")
+    hrefs = [item.href for item in nav]
+    assert len(hrefs) == len(set(hrefs)) == len(project.pages), "one navbar link per page"
 
 
 def test_every_page_has_a_parameters_cell_with_the_config_defaults() -> None:

@@ -87,7 +87,7 @@ def test_the_greeting_and_words_pages_show_one_outcome(processed: Path, site: Pa
     table = greeting[greeting.index('id="tbl-greeting"') :]
     table = table[: table.index("</table>")]
     for row in early.itertuples():  # every count of the verdicts' outcome, and only those
-        assert f"{row.successes}/{row.trials}" in table, row
+        assert f"{int(row.successes)}/{int(row.trials)}" in table, row
     others = rates[(rates["scope"] == "word") & (rates["outcome"] != "articulated_early")]
     assert not any(
         f">{r.successes}/{r.trials}<" in table
