@@ -38,6 +38,8 @@ from stats.model.frequentist import (
 from stats.model.spec import ModelSpec, m1_spec, m2_spec
 from stats.model.study import Study, load_study
 from stats.model.synthetic import draw_prior, prior_log_density
+from stats.summarize.gates import check_tables
+from stats.summarize.observed import observed_tables
 
 Progress = Callable[[str], None]
 #: Prior draws used for the prior overlay of Delta and the prior predictive check.
@@ -314,6 +316,10 @@ def summary_tables(
     tables["consistency"] = pd.concat(consistency, ignore_index=True)
     if trials is not None:
         tables["cross_terms"] = cross_terms(trials, ci)
+        cells = main.m1.data.cells
+        extra = study.extra_outcomes
+        tables |= observed_tables(trials, cells, study.outcome, extra, main.prior_scale)
+    tables |= check_tables(tables["diagnostics"], tables["sensitivity"], main.prior_scale)
     return tables
 
 
