@@ -147,7 +147,7 @@ def test_a_leaking_condition_is_real_only_when_the_clean_one_is():
     assert verdicts[("word", "SHINE", True)] == "real"
     assert verdicts[("new-word", None, True)] == "real"
     hello = out[(out["word"] == "HELLO") & out["greeting"]].iloc[0]
-    assert "leaks the word" in hello["reason"] and hello["runs_needed"] == 12
+    assert hello["reason"] == "leak_needs_clean_real" and hello["runs_needed"] == 12
     # with the clean condition real, the leaking one keeps its verdict
     frame.loc[0, "verdict"] = "real"
     again = guard_leaking_rows(frame, {("HELLO", True)})

@@ -190,8 +190,9 @@ def guard_leaking_rows(verdicts: pd.DataFrame, leaking: set[tuple[str, bool]]) -
     A ``real`` verdict of a word (or pooled) row whose condition leaks the word (for
     pooled rows: leaks any word) stands only when the row of the same scope and word at
     the other greeting level, which does not leak, is ``real`` too; otherwise it becomes
-    ``inconclusive`` with that reason, and ``runs_needed`` of the clean row. The model's ``b_leak`` term already keeps the leak
-    out of ``b_intro``; this rule keeps the nonlinearity of the probability scale (the
+    ``inconclusive`` with reason ``leak_needs_clean_real`` and ``runs_needed`` of the clean
+    row. The model's ``b_leak`` term already keeps the leak out of the introspection
+    term; this rule keeps the nonlinearity of the probability scale (the
     same introspective logit effect is a larger share when the leak raises the hazard)
     from making a leaking condition look stronger than the clean one.
     """
@@ -220,9 +221,7 @@ def guard_leaking_rows(verdicts: pd.DataFrame, leaking: set[tuple[str, bool]]) -
         if leaks and not (other_clean and clean.get(other) == "real"):
             out.loc[i, "verdict"] = "inconclusive"
             out.loc[i, "runs_needed"] = needed.get(other)  # what decides the clean row
-            out.loc[i, "reason"] = (
-                "the prompt leaks the word: real only when the non-leaking condition is real"
-            )
+            out.loc[i, "reason"] = "leak_needs_clean_real"
     return out
 
 
