@@ -12,10 +12,9 @@ table                     columns
 ``diagnostics``           ``fit, model, outcome, prior_scale, sampler, seconds, max_rhat,
                           min_ess_bulk, min_ess_tail, divergences, min_bfmi, pareto_k_max,
                           n_pareto_k_bad, converged`` + ``elpd_loo, failed, cached, n_cells,
-                          reweight_k`` (Pareto k of a PSIS prior-sensitivity reweighting;
-                          ``sampler = psis-reweight`` for such rows), ``draws,
-                          target_accept, attempts`` (of the reported attempt; ``attempts``
-                          > 1: the first missed a gate and the fit was sampled again)
+                          draws, target_accept, attempts`` (of the reported attempt;
+                          ``attempts`` > 1: the first missed a gate and the fit was
+                          sampled again)
 ``coefficients``          ``fit, model, term, mean, sd, hdi_low, hdi_high, r_hat, ess_bulk``
                           + ``input_center, input_scale`` (slopes are per ``input_scale`` raw
                           units: two standard deviations)
@@ -251,7 +250,6 @@ def diagnostics_table(fits: Sequence[Fit]) -> pd.DataFrame:
                 "failed": "; ".join(d.get("failed", [])),
                 "cached": f.cached,
                 "n_cells": len(f.data.y),
-                "reweight_k": d.get("reweight_k", np.nan),
                 "draws": d.get("draws", np.nan),
                 "target_accept": d.get("target_accept", np.nan),
                 "attempts": len(d.get("attempts", [])) or np.nan,
@@ -285,7 +283,7 @@ def coefficient_table(fit: Fit, ci_prob: float = config.CI_PROB) -> pd.DataFrame
                 for j, label in enumerate(fit.data.coords[term.input])
             ]
         )
-        resampled = fit.sampler == "psis-reweight"  # chains are mixed by resampling
+        resampled = False
         for label, draws in columns:
             chained = _by_chain(draws, fit.chains)
             low, high = hdi(draws, ci_prob)
