@@ -153,3 +153,11 @@ def test_a_leaking_condition_is_real_only_when_the_clean_one_is():
     again = guard_leaking_rows(frame, {("HELLO", True)})
     assert again.loc[1, "verdict"] == "real"
     assert guard_leaking_rows(frame, set()).equals(frame)
+
+
+def test_loo_warning_says_which_fits_have_unreliable_loo():
+    from stats.summarize import loo_warning
+
+    assert loo_warning({"n_pareto_k_bad": 0, "pareto_k_max": 0.4}, 50) == ""
+    text = loo_warning({"n_pareto_k_bad": 11, "pareto_k_max": 1.19}, 120)
+    assert "11 of 120 cells" in text and "1.19" in text and "not used" in text

@@ -14,7 +14,8 @@ table                     columns
                           n_pareto_k_bad, converged`` + ``elpd_loo, failed, cached, n_cells,
                           draws, target_accept, attempts`` (of the reported attempt;
                           ``attempts`` > 1: the first missed a gate and the fit was
-                          sampled again)
+                          sampled again), ``loo_warning`` (a plain sentence when PSIS-LOO
+                          is unreliable for the fit, else empty)
 ``coefficients``          ``fit, model, term, mean, sd, hdi_low, hdi_high, r_hat, ess_bulk``
                           + ``input_center, input_scale`` (slopes are per ``input_scale`` raw
                           units: two standard deviations)
@@ -253,9 +254,27 @@ def diagnostics_table(fits: Sequence[Fit]) -> pd.DataFrame:
                 "draws": d.get("draws", np.nan),
                 "target_accept": d.get("target_accept", np.nan),
                 "attempts": len(d.get("attempts", [])) or np.nan,
+                "loo_warning": loo_warning(d, len(f.data.y)),
             }
         )
     return pd.DataFrame(rows)
+
+
+def loo_warning(diagnostics: dict, n_cells: int) -> str:
+    """A plain sentence when PSIS-LOO is unreliable for a fit (Pareto k above the warning level).
+
+    LOO is reported, not used by any verdict or gate: a binomial cell of many trials is
+    influential by construction, so its leave-one-out density is poorly estimated by
+    importance sampling. The sentence says so, with the count.
+    """
+    bad = diagnostics.get("n_pareto_k_bad", 0)
+    if not bad or not np.isfinite(bad):
+        return ""
+    return (
+        f"LOO unreliable: Pareto k > {config.PARETO_K_WARN} for {int(bad)} of {n_cells} cells "
+        f"(max {diagnostics.get('pareto_k_max', float('nan')):.2f}); elpd_loo is not used "
+        "by any verdict"
+    )
 
 
 def _by_chain(values: np.ndarray, chains: int) -> np.ndarray:
