@@ -1,7 +1,9 @@
 """Paths and defaults shared by every stage (the one place for global settings).
 
-Paths are relative to the repository root, which is the working directory of
-every ``stats`` command and of ``make``. Numbers used by more than one stage
+Paths are relative to the study folder, the working directory of every ``stats``
+command: a folder made by ``stats init`` (:mod:`stats.study_folder`), or this
+repository's root, the bundled study's folder (``make`` runs there). They never point
+into the repository from elsewhere. Numbers used by more than one stage
 (credible-interval probability, ROPE, the "early" line cut-off k, seeds) live
 here so that no module scatters its own literal.
 """
@@ -99,6 +101,12 @@ ARTICULATION_THRESHOLD = "mechanism"  # level counted by articulation_line
 ARTICULATION_LEVELS = ("none", "vague", "mechanism", "word")
 ARMS = ("finetuned", "base", "control")
 N_EXAMPLES_REFERENCE = 10  # log2(n_examples / 10) in M1
+#: Guessability is clipped to [GUESS_CLIP, 1 - GUESS_CLIP] wherever its logit is taken (the
+#: person-period table of stats.tidy and M2's logit_g covariate), so that impossible (g = 0)
+#: and fully visible (g = 1) words stay finite. Below 1 in 1,000 the word-frequency prior
+#: cannot say how guessable a word is from one or two initials, and smaller values would give
+#: those lines the largest covariate values of all.
+GUESS_CLIP = 1e-3
 
 # --- convergence gates (analysis plan section 4) -------------------------------
 MAX_RHAT = 1.01
