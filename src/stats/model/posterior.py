@@ -1,0 +1,31 @@
+"""Posterior draws as arrays: which quantities a fit keeps, stacked over chains."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from stats.model.spec import ModelSpec
+
+
+def posterior_arrays(idata: Any, names: list[str]) -> tuple[dict[str, np.ndarray], int]:
+    """Draws stacked over chains from a sampler DataTree or a cached Dataset."""
+    posterior = idata["posterior"] if "posterior" in getattr(idata, "children", {}) else idata
+    out = {}
+    chains = 0
+    for name in names:
+        values = np.asarray(posterior[name].values)
+        chains = values.shape[0]
+        out[name] = values.reshape(values.shape[0] * values.shape[1], *values.shape[2:])
+    return out, chains
+
+
+def posterior_names(spec: ModelSpec) -> list[str]:
+    """Every named quantity kept from a posterior: free parameters and effects."""
+    from stats.model.build import free_parameter_names
+
+    names = free_parameter_names(spec)
+    names += [t.around for t in spec.terms if t.around]
+    names += [t.name for t in spec.terms if t.kind in ("group", "random_walk")]
+    return list(dict.fromkeys(names))
