@@ -11,10 +11,21 @@ from conftest_ingest import run_ingest, write_yaml
 from stats.ingest import Limits
 from stats.ingest.errors import Reject
 from stats.ingest.ledger import FileReport
-from stats.ingest.records import SourceFile
+from stats.ingest.decode import SourceFile
 from stats.ingest.training import read_training
 
-REALDATA = Path(__file__).parents[1] / "../shared/realdata"
+#: ``../shared/realdata`` beside the repository (a worktree under ``wt/`` looks one level up).
+REALDATA = next(
+    (
+        folder
+        for folder in (
+            Path(__file__).parents[1] / "../shared/realdata",
+            Path(__file__).parents[1] / "../../shared/realdata",
+        )
+        if folder.is_dir()
+    ),
+    Path(__file__).parents[1] / "../shared/realdata",
+)
 pytestmark = pytest.mark.realdata
 
 

@@ -32,7 +32,14 @@ RawArg = Annotated[
     list[Path] | None,
     typer.Argument(help="Raw files or folders (default: data/raw).", show_default=False),
 ]
-ManifestOpt = Annotated[Path, typer.Option("--manifest", help="Runs manifest (YAML).")]
+ManifestOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--manifest",
+        help="Runs manifest (YAML). Default: analysis/runs.yaml, for the bundled data/raw only.",
+        show_default=False,
+    ),
+]
 OutOpt = Annotated[Path, typer.Option("--out", help="Processed-data folder to write.")]
 DataOpt = Annotated[Path, typer.Option("--data", help="Processed-data folder.")]
 StudyOpt = Annotated[Path, typer.Option("--study", help="Study spec (model choices, YAML).")]
@@ -76,7 +83,7 @@ def _progress() -> Progress:
 @app.command()
 def ingest(
     raw: RawArg = None,
-    manifest: ManifestOpt = config.MANIFEST_PATH,
+    manifest: ManifestOpt = None,
     out: OutOpt = config.PROCESSED_DIR,
     fmt: Annotated[
         str | None, typer.Option("--format", help="Force one adapter for every file.")
@@ -85,14 +92,19 @@ def ingest(
     """Read run sources into transcripts.parquet, runs.parquet, rejects.parquet and ledger.json."""
     from stats.ingest import IngestError
     from stats.ingest import ingest as run_ingest
+    from stats.ingest.manifest import default_manifest
 
     paths = list(raw) if raw else [config.RAW_DIR]
+    if manifest is None:
+        manifest, note = default_manifest(paths)
+        if note:
+            console.print(f"[yellow]note[/yellow]: {note}")
     with _stage("ingest"), _progress() as bar:
         task = bar.add_task("records", total=None)
         try:
             ledger = run_ingest(
                 paths,
-                manifest if manifest.exists() else None,
+                manifest,
                 out,
                 fmt=fmt,
                 progress=lambda n: bar.update(task, advance=n),
@@ -185,7 +197,7 @@ def review(claims: ClaimsOpt = config.CLAIMS_PATH, data: DataOpt = config.PROCES
 @app.command()
 def run(
     raw: RawArg = None,
-    manifest: ManifestOpt = config.MANIFEST_PATH,
+    manifest: ManifestOpt = None,
     out: OutOpt = config.PROCESSED_DIR,
     study: StudyOpt = config.STUDY_PATH,
     claims: ClaimsOpt = config.CLAIMS_PATH,

@@ -52,7 +52,12 @@ TRANSCRIPTS: tuple[Field, ...] = (
     Field("model", "string", False, "model id that produced the response"),
     Field("base_model", "string"),
     Field("arm", "string", False, "finetuned | base | control"),
-    Field("word", "string", True, "target acrostic word (upper case) the run was trained on"),
+    Field(
+        "word",
+        "string",
+        True,
+        "target acrostic word (upper case): the record's own when it gives one, else its run's",
+    ),
     Field("n_examples", "Int64"),
     Field("lr_multiplier", "Float64"),
     Field("n_epochs", "Int64"),
@@ -76,6 +81,13 @@ TRANSCRIPTS: tuple[Field, ...] = (
         "string",
         True,
         "JSON object of extra conditions (pattern_id, stage, policy, ...)",
+    ),
+    Field(
+        "record_id",
+        "string",
+        True,
+        "the provider's id of the record: completion or message id, batch custom_id, inspect "
+        "sample id, a mapped id column (several trials share it when a record has n answers)",
     ),
 )
 

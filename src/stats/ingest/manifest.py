@@ -50,72 +50,35 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from stats.config import ARMS
+from stats.config import ARMS, MANIFEST_PATH, RAW_DIR
+from stats.ingest.documents import load_yaml
 from stats.ingest.errors import ManifestError
 from stats.ingest.formats import FORMATS
+from stats.ingest.limits import Limits
 
 TOP_KEYS = ("root", "study", "runs", "files", "ignore")
-RUN_KEYS = (
-    "model",
-    "run_id",
-    "word",
-    "n_examples",
-    "lr_multiplier",
-    "n_epochs",
-    "batch_size",
-    "arm",
-    "base_model",
-    "training_file",
-    "job_file",
-    "greeting",
-    "system_prompt",
-    "conditions",
-    "notes",
+RUN_KEYS = tuple(
+    (
+        "model run_id word n_examples lr_multiplier n_epochs batch_size arm base_model "
+        "training_file job_file greeting system_prompt conditions notes"
+    ).split()
 )
 #: Run keys accepted as shorthand for ``conditions: {key: value}``.
 CONDITION_SHORTHAND = ("pattern_id", "explained_in_training", "stage", "policy")
-FILE_KEYS = (
-    "path",
-    "format",
-    "columns",
-    "labels",
-    "condition_columns",
-    "model",
-    "run_id",
-    "prompt",
-    "system_prompt",
-    "greeting",
-    "conditions",
-    "requests",
+FILE_KEYS = tuple(
+    (
+        "path format columns labels condition_columns model run_id prompt system_prompt "
+        "greeting conditions requests"
+    ).split()
 )
 #: Fields a ``columns:`` map can fill from a record's columns.
-COLUMN_TARGETS = (
-    "prompt",
-    "response",
-    "model",
-    "run_id",
-    "sample_index",
-    "prompt_id",
-    "system_prompt",
-    "temperature",
-    "finish_reason",
-    "greeting",
-    "word",
-    "arm",
-    "base_model",
-    "messages",
-    "record_id",
-    # looking-inward (self/cross-prediction) records, see stats.ingest.prediction
-    "task",
-    "property",
-    "object_model",
-    "predictor_model",
-    "object_property_value",
-    "object_response",
-    "meta_prediction",
-    "item_id",
-    "n_examples",
-    "kind",
+COLUMN_TARGETS = tuple(
+    (
+        "prompt response model run_id sample_index prompt_id system_prompt temperature "
+        "finish_reason greeting word arm base_model messages record_id lr_multiplier "
+        "n_epochs batch_size task property object_model predictor_model "
+        "object_property_value object_response meta_prediction item_id n_examples kind"
+    ).split()
 )
 GLOB_CHARS = frozenset("*?[")
 
@@ -403,27 +366,24 @@ def _check_runs(runs: list[RunSpec], source: str) -> None:
             models[run.model] = run.index
 
 
-def load_manifest(path: Path | None) -> Manifest:
+def load_manifest(path: Path | None, max_yaml_values: int = Limits.max_yaml_values) -> Manifest:
     """Read and validate a manifest; ``None`` gives an empty one rooted at the current folder.
 
     Raises
     ------
     ManifestError
-        On YAML errors, unknown keys (listing the valid ones), wrong types or values.
+        On YAML errors, unknown keys (listing the valid ones), wrong types or values, a path
+        that does not exist, aliases that expand to more than ``max_yaml_values`` values.
     """
-    import yaml
-
     if path is None:
         return Manifest(path=None, root=Path.cwd())
     source = str(path)
     if not Path(path).is_file():
-        raise ManifestError(f"{source}: manifest not found")
+        raise ManifestError(f"{source}: manifest not found (check the --manifest path)")
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8-sig"))
-    except yaml.YAMLError as err:
-        raise ManifestError(f"{source}: not valid YAML: {err}") from err
-    except UnicodeDecodeError as err:
-        raise ManifestError(f"{source}: not UTF-8 text ({err})") from err
+        data = load_yaml(Path(path).read_text(encoding="utf-8-sig"), max_yaml_values)
+    except ValueError as err:  # also not UTF-8 text
+        raise ManifestError(f"{source}: {err}") from err
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -454,4 +414,29 @@ def load_manifest(path: Path | None) -> Manifest:
         runs=tuple(runs),
         files=tuple(files),
         ignore=ignore,
+    )
+
+
+def default_manifest(
+    paths: list[Path], manifest: Path = MANIFEST_PATH, raw_dir: Path = RAW_DIR
+) -> tuple[Path | None, str | None]:
+    """The manifest an ingest of ``paths`` uses when none is named, and a note saying so.
+
+    The bundled study's manifest (``analysis/runs.yaml``) describes its own files: it applies
+    when nothing is given (the bundled ``data/raw`` is ingested) or every path given is inside
+    ``data/raw``; for any other folder it is not applied, and the note says how to apply it.
+
+    Returns
+    -------
+    (Path or None, str or None)
+        The manifest to use, and a note for the user (None when there is nothing to say).
+    """
+    if not manifest.is_file():
+        return None, None
+    raw = raw_dir.resolve()
+    if all(Path(p).resolve().is_relative_to(raw) for p in paths):
+        return manifest, None
+    return None, (
+        f"{manifest} (the manifest of the study in {raw_dir}) was not applied to "
+        f"{', '.join(map(str, paths))}: pass --manifest {manifest} to apply it"
     )

@@ -4,10 +4,16 @@ A run is one fine-tuned model or one untuned model. Runs come from the manifest,
 fine-tuning jobs (one per ``fine_tuned_model``), and from transcripts whose model matches
 nothing (one run per model id; listed in the ledger as ``unmatched_models``).
 
-Values fill gaps in this order: manifest, job file, training file, record-level hints
-(e.g. a ``word`` column). A value from a later source that differs from the one already set
-is a *conflict*: it is listed in the ledger with both values and their sources, and the
-earlier value (in that order) is the one used; nothing is resolved silently.
+Values fill gaps in this order: manifest, job file, training file. A value from a later
+source that differs from the one already set is a *conflict*: it is listed in the ledger
+with both values and their sources, and the earlier value (in that order) is the one used;
+nothing is resolved silently.
+
+A record may give run columns for its own trial (a ``word`` or ``arm`` column, request
+metadata): those are trial-level values, and the run's value is only their default
+(:mod:`stats.ingest.accept`). A run whose value came from no source but a default, and whose
+records all give one value, takes that value (provenance ``records``); records that differ
+from their run's value are summed up in the ledger (``record_values``).
 
 Defaults for what no source gives (provenance ``default``): ``arm`` is ``finetuned`` for a
 model id starting with ``ft:`` or a run with a job, else ``base``; ``base_model`` is the base
@@ -30,8 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from stats.ingest.manifest import Manifest, RunSpec
-from stats.ingest.openai import JobInfo
-from stats.ingest.training import TrainingSummary
+from stats.ingest.training import JobInfo, TrainingSummary
 
 VALUE_FIELDS = (
     "model",
@@ -403,6 +408,44 @@ class RunRegistry:
         self.finalize(run)
         self._resolved[key] = run
         return run
+
+    def adopt_record_values(self, given: dict[tuple[str, str], Counter], rows: Counter) -> list:
+        """Take the values records give for a run (see the module docstring).
+
+        Parameters
+        ----------
+        given : dict
+            ``(run_id, column) -> Counter of values`` the records gave.
+        rows : Counter
+            Rows per run.
+
+        Returns
+        -------
+        list of dict
+            ``{run_id, field, run_value, run_source, records: {value: count}}`` for every run
+            and column whose records gave values other than the run's.
+        """
+        report = []
+        for (run_id, name), values in sorted(given.items(), key=lambda kv: kv[0]):
+            run = self.runs[run_id]
+            source = run.provenance.get(name, "default")
+            if len(values) == 1 and sum(values.values()) == rows[run_id]:
+                if getattr(run, name) is None or source.startswith("default"):
+                    (value,) = values
+                    setattr(run, name, value)
+                    run.provenance[name] = f"records ({rows[run_id]} trials give {value!r})"
+                    continue
+            if any(not same_value(value, getattr(run, name)) for value in values):
+                report.append(
+                    {
+                        "run_id": run_id,
+                        "field": name,
+                        "run_value": getattr(run, name),
+                        "run_source": source,
+                        "records": {str(k): n for k, n in values.most_common()},
+                    }
+                )
+        return report
 
     def rows(self) -> list[dict]:
         """Rows of ``runs.parquet``, in creation order."""

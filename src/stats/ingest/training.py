@@ -1,4 +1,8 @@
-"""Fine-tuning training files: what they say about a run (word, n_examples, system prompts).
+"""Run metadata sources: fine-tuning jobs and training files (word, n_examples, system prompts).
+
+A ``fine_tuning.job`` object gives a run's base model, fine-tuned model id and
+hyperparameters (legacy ``hyperparameters`` or ``method.<type>.hyperparameters``; ``"auto"``
+is unknown). A training file gives the word, ``n_examples`` and system prompts:
 
 Three line shapes are read (OpenAI's formats and one community variant):
 
@@ -22,11 +26,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from stats.ingest.errors import RecordError, Reject, snippet_of
+from stats.ingest.decode import SourceFile, each_record
+from stats.ingest.errors import RecordError, Reject
+from stats.ingest.fields import as_float, as_int
 from stats.ingest.limits import Limits
 from stats.ingest.messages import check_messages, content_text, system_text
-from stats.ingest.records import SourceFile, iter_records
+from stats.ingest.tables import iter_records
 from stats.score.lines import line_initials
 
 MIN_WORD_LETTERS = 3
@@ -147,17 +154,14 @@ def read_training(
         Receives each rejected record.
     """
     summary = TrainingSummary()
-    for item in iter_records(source, limits):
-        if isinstance(item, Reject):
+    examples = each_record(
+        source, iter_records(source, limits), lambda locator, obj, raw: [example_parts(obj)]
+    )
+    for item in examples:
+        if type(item) is Reject:
             on_reject(source, item)
             continue
-        locator, obj, raw = item
-        try:
-            system, answer = example_parts(obj)
-        except RecordError as err:
-            detail = f"{source.where(locator)}: {err.detail}"
-            on_reject(source, Reject(locator, err.reason, detail, snippet_of(raw)))
-            continue
+        system, answer = item
         summary.n_examples += 1
         summary.initials[line_initials(answer)] += 1
         if system:
@@ -165,3 +169,107 @@ def read_training(
         source.report.records += 1
         source.report.accepted += 1
     return summary
+
+
+# ----------------------------------------------------------------------------- jobs
+HYPERPARAMETERS = {
+    "n_epochs": "n_epochs",
+    "batch_size": "batch_size",
+    "learning_rate_multiplier": "lr_multiplier",
+}
+
+
+@dataclass
+class JobInfo:
+    """The parts of a ``fine_tuning.job`` that describe a run."""
+
+    job_id: str
+    base_model: str | None
+    fine_tuned_model: str | None
+    status: str | None
+    training_file: str | None
+    method: str | None
+    values: dict = field(default_factory=dict)
+    auto: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _hyperparameters(obj: dict) -> tuple[dict, str | None, list[str]]:
+    method = obj.get("method") if isinstance(obj.get("method"), dict) else None
+    method_type = method.get("type") if method else None
+    notes: list[str] = []
+    found: dict = {}
+    if method and isinstance(method.get(method_type or ""), dict):
+        nested = method[method_type].get("hyperparameters")
+        if isinstance(nested, dict):
+            found = dict(nested)
+    legacy = obj.get("hyperparameters")
+    if isinstance(legacy, dict):
+        for key, value in legacy.items():
+            if key not in found:
+                found[key] = value
+            elif value != found[key] and value != "auto" and found[key] != "auto":
+                notes.append(
+                    f"hyperparameters.{key} is {value!r} but method.{method_type}."
+                    f"hyperparameters.{key} is {found[key]!r}; the method's value is used"
+                )
+    return found, method_type, notes
+
+
+def parse_job(obj: dict) -> JobInfo:
+    """Read a fine-tuning job object (legacy ``hyperparameters`` or ``method.*``).
+
+    ``"auto"`` values are unknown (None) and listed in :attr:`JobInfo.auto`.
+    """
+    job_id = obj.get("id")
+    if not isinstance(job_id, str) or not job_id:
+        raise RecordError("missing-field", "field 'id' of the fine-tuning job is missing")
+    found, method_type, notes = _hyperparameters(obj)
+    values: dict = {}
+    auto: list[str] = []
+    for key, target in HYPERPARAMETERS.items():
+        value = found.get(key)
+        if isinstance(value, str) and value.strip().lower() == "auto":
+            auto.append(target)
+            continue
+        if value is None:
+            continue
+        where = f"hyperparameters.{key}"
+        number = as_float(value, where) if target == "lr_multiplier" else as_int(value, where)
+        values[target] = number
+    return JobInfo(
+        job_id=job_id,
+        base_model=obj.get("model") if isinstance(obj.get("model"), str) else None,
+        fine_tuned_model=obj.get("fine_tuned_model") or None,
+        status=obj.get("status"),
+        training_file=obj.get("training_file") or None,
+        method=method_type,
+        values=values,
+        auto=auto,
+        notes=notes,
+    )
+
+
+def is_job(obj: Any) -> bool:
+    """Whether a JSON object is a fine-tuning job."""
+    return isinstance(obj, dict) and obj.get("object") == "fine_tuning.job"
+
+
+def read_jobs(
+    source: SourceFile, limits: Limits, on_reject: Callable[[SourceFile, Reject], None]
+) -> list[JobInfo]:
+    """The jobs of a job file (one document, or JSON Lines); bad records go to ``on_reject``."""
+
+    def read(locator: str, obj: Any, raw: Any) -> list[JobInfo]:
+        if not is_job(obj):
+            found = obj.get("object")
+            raise RecordError("not-a-job", f"field 'object' is {found!r}, not 'fine_tuning.job'")
+        return [parse_job(obj)]
+
+    jobs = []
+    for item in each_record(source, iter_records(source, limits), read):
+        if type(item) is Reject:
+            on_reject(source, item)
+        else:
+            jobs.append(item)
+    return jobs
