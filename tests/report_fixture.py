@@ -639,7 +639,7 @@ def write_fixture_study(root: Path, *, seed: int = 7) -> FixtureStudy:
     art.summary.mkdir(parents=True, exist_ok=True)
     art.fits.mkdir(parents=True, exist_ok=True)
     runs = _runs()
-    trials = _trials(runs, rng)
+    trials = _trials(runs, rng).assign(record_id=None)
     trials["word_source"] = np.where(trials["arm"] == "base", "prompt", "run")
     schemas.validate(runs, "runs").to_parquet(art.runs, index=False)
     transcripts = schemas.validate(trials[schemas.columns("transcripts")], "transcripts")

@@ -27,12 +27,16 @@ class Field:
         Whether missing values are allowed.
     doc : str
         What the column holds.
+    added : bool
+        A column added after tables were first written: a table written before lacks it,
+        and :func:`validate` adds it (all null) instead of refusing the table.
     """
 
     name: str
     dtype: str
     nullable: bool = True
     doc: str = ""
+    added: bool = False
 
 
 # ----------------------------------------------------------------------------- ingest
@@ -88,6 +92,7 @@ TRANSCRIPTS: tuple[Field, ...] = (
         True,
         "the provider's id of the record: completion or message id, batch custom_id, inspect "
         "sample id, a mapped id column (several trials share it when a record has n answers)",
+        added=True,
     ),
 )
 
@@ -257,6 +262,9 @@ def validate(df: pd.DataFrame, table: str) -> pd.DataFrame:
 
     if table not in TABLES:
         raise SchemaError(f"unknown table {table!r}; known: {sorted(TABLES)}")
+    added = [f for f in TABLES[table] if f.added and f.name not in df.columns]
+    if added:
+        df = df.assign(**{f.name: pd.Series(pd.NA, index=df.index, dtype=f.dtype) for f in added})
     missing = [c for c in columns(table) if c not in df.columns]
     if missing:
         raise SchemaError(f"table {table!r} lacks columns {missing}")
