@@ -9,9 +9,9 @@ import pytest
 
 from conftest_ingest import run_ingest, write_yaml
 from stats.ingest import Limits
+from stats.ingest.decode import SourceFile
 from stats.ingest.errors import Reject
 from stats.ingest.ledger import FileReport
-from stats.ingest.decode import SourceFile
 from stats.ingest.training import read_training
 
 #: ``../shared/realdata`` beside the repository (a worktree under ``wt/`` looks one level up).

@@ -179,7 +179,9 @@ def test_a_named_manifest_that_does_not_exist_is_an_error(tmp_path):
 def test_files_named_as_training_or_job_files_are_not_copied_into_rejects(tmp_path):
     secret = tmp_path / "etc" / "passwd"
     secret.parent.mkdir()
-    secret.write_text("s3cr3t:x:0:0:s3cr3t:/home:/bin/bash\nother-s3cr3t:x:1000:1000::/home/s:/bin/sh\n")
+    secret.write_text(
+        "s3cr3t:x:0:0:s3cr3t:/home:/bin/bash\nother-s3cr3t:x:1000:1000::/home/s:/bin/sh\n"
+    )
     other = tmp_path / "etc" / "notes.json"
     other.write_text('{"object": "s3cr3t-thing", "password": "hunter2"}')
     notes = tmp_path / "etc" / "train-notes.jsonl"

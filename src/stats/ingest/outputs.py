@@ -171,8 +171,10 @@ class Outputs:
                 shutil.rmtree(final, ignore_errors=True)
                 if isinstance(err, OSError):
                     raise IngestError(describe(err, self.out_dir), kind="output") from err
+            if not isinstance(err, OSError):
                 raise
-            # published: the outputs are complete; a leftover is removed by the next ingest
+            # an OSError once published: the outputs are complete, and a leftover link or
+            # folder is removed by the next ingest
 
     def _point_current(self, target: str) -> None:
         link = self.hidden / f"{CURRENT}.{self.folder}.tmp"
