@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-import stats.ingest.batch as batch_module
+import stats.ingest.requests as batch_module
 from conftest_ingest import (
     BASE,
     FT_HELLO,

@@ -60,15 +60,15 @@ class Acceptor:
         self._owner_index: dict[tuple, int] = {}
         self._owner_list: list[tuple[SourceFile, Run, str]] = []
         self._seen = np.empty(0, dtype=np.int64)
-        self._prompts: dict[tuple, tuple] = {}
         self._conditions: dict[tuple, str | None] = {}
-        self._columns: dict[str, tuple] = {}
-        self._version = -1
+        self._contexts: dict[tuple, tuple] = {}
 
     def start(self, source: SourceFile, fmt: str) -> None:
         """Begin a file: sample numbers restart; a repeated record keeps its first number."""
         self.source = source
         self.fmt = fmt
+        self._run_id = source.spec.run_id if source.spec is not None else None
+        self._contexts.clear()
         self._samples: dict[tuple, int] = {}
         self._repeats: dict[tuple, int] = {}
 
@@ -81,35 +81,33 @@ class Acceptor:
             A field whose value cannot go into its column (``invalid-field``, naming it),
             no model (``missing-model``), no prompt, text that is not text (``invalid-text``).
         """
-        source, registry = self.source, self.registry
-        spec = source.spec
-        run_id = as_text(cand.get("run_id") or (spec.run_id if spec else None), "run_id")
-        model = cand.get("model")
-        if not model:
-            known = registry.runs.get(run_id) if run_id else None
-            if known is None or not known.model:
-                raise RecordError(
-                    "missing-model",
-                    "no model id (map a model column, or set model:/run_id: in the manifest "
-                    "files: entry)",
-                )
-            model = known.model
-        model = as_text(model, "model")
-        given = run_values(cand["values"]) if cand.get("values") else None
-        run = registry.resolve(model, cand.get("model_alt"), run_id)
-        prompt = as_text(cand["prompt"], "prompt")
-        if prompt is None:
-            raise RecordError("missing-prompt", "field 'prompt' is null")
-        system = as_text(cand.get("system_prompt") or run.system_prompt, "system_prompt")
-        prompt_id, detected, prefix = self._prompt(model, system, prompt)
-        greeting = as_bool(cand.get("greeting"), "greeting")
-        if greeting is None:
-            greeting = spec.greeting if spec is not None else None
-        if greeting is None:
-            greeting = run.greeting if run.greeting is not None else detected
-        response = as_text(cand["response"], "response")
-        record_key = cand.get("record_key")
-        sample = cand.get("sample_index")
+        get = cand.get
+        run_id = get("run_id") or self._run_id
+        if run_id is not None and type(run_id) is not str:
+            run_id = as_text(run_id, "run_id")
+        model = get("model")
+        if type(model) is not str or not model:
+            model = self._model_of(model, run_id)
+        given = get("values")
+        if given:  # checked before the run is resolved: a bad value adds no run
+            given = run_values(given)
+        key = (model, get("model_alt"), run_id, get("system_prompt"), cand["prompt"])
+        context = self._contexts.get(key)
+        if context is None or context[0] != self.registry.version:
+            context = self._context(key)
+        _, run, system, prompt, prompt_id, greeting, prefix, columns, conditions, owner = context
+        if given:
+            columns = list(columns)
+            for name, value in given.items():
+                columns[RUN_COLUMNS.index(name)] = value
+                self.record_values[(run.run_id, name)][value] += 1
+        if (value := get("greeting")) is not None:
+            greeting = as_bool(value, "greeting")
+        response = cand["response"]
+        if type(response) is not str:
+            response = as_text(response, "response")
+        record_key = get("record_key")
+        sample = get("sample_index")
         if sample is None:
             sample = self._number((model, system, prompt), cand, record_key)
         elif type(sample) is not int or not 0 <= sample <= INT64_MAX:
@@ -117,79 +115,86 @@ class Acceptor:
         try:
             trial_id = finish(prefix, sample, response, record_key)
         except UnicodeEncodeError as err:
-            raise RecordError(
-                "invalid-text", f"a lone UTF-16 surrogate in the text ({err})"
-            ) from None
-        values = self._run_columns(run)
-        self.run_rows[run.run_id] += 1
-        if given:
-            values = list(values)
-            for name, value in given.items():
-                values[RUN_COLUMNS.index(name)] = value
-                self.record_values[(run.run_id, name)][value] += 1
-        temperature = cand.get("temperature")
+            raise RecordError("invalid-text", f"a lone UTF-16 surrogate ({err})") from None
+        temperature = get("temperature")
         if temperature is not None and type(temperature) is not float:
             temperature = as_float(temperature, "temperature")
-        labels = cand.get("judge_labels")
-        given_id = cand.get("prompt_id")
-        row = (
-            trial_id,
-            self.fmt,
-            source.name,
-            cand["locator"],
-            run.run_id,
-            model,
-            *values,
-            system,
-            prompt,
-            bool(greeting),
-            prompt_id if given_id is None else str(as_text(given_id, "prompt_id")),
-            sample,
-            temperature,
-            response,
-            as_text(cand.get("finish_reason"), "finish_reason"),
-            _json(labels) if labels else None,
-            self._merged_conditions(run, cand.get("conditions")),
-            as_text(cand.get("record_id"), "record_id"),
+        if (value := get("prompt_id")) is not None:
+            prompt_id = str(as_text(value, "prompt_id"))
+        labels = get("judge_labels")
+        extra = get("conditions")
+        self._rows.append(
+            (
+                trial_id,
+                self.fmt,
+                self.source.name,
+                cand["locator"],
+                run.run_id,
+                model,
+                *columns,
+                system,
+                prompt,
+                bool(greeting),
+                prompt_id,
+                sample,
+                temperature,
+                response,
+                as_text(get("finish_reason"), "finish_reason"),
+                _json(labels) if labels else None,
+                self._merged_conditions(run, extra) if extra else conditions,
+                as_text(get("record_id"), "record_id"),
+            )
         )
-        owner = (source.name, run.run_id, model)
-        number = self._owner_index.get(owner)
-        if number is None:
-            number = self._owner_index[owner] = len(self._owner_list)
-            self._owner_list.append((source, run, model))
-        source.report.records += 1
-        self._rows.append(row)
-        self._owners.append(number)
+        self._owners.append(owner)
+        self.run_rows[run.run_id] += 1
+        self.source.report.records += 1
         if len(self._rows) >= self.batch_rows:
             self.flush()
 
-    def _run_columns(self, run: Run) -> tuple:
-        """The run's values of :data:`RUN_COLUMNS` (cached while no run value changes)."""
-        if self._version != self.registry.version:
-            self._version = self.registry.version
-            self._columns.clear()
-        values = self._columns.get(run.run_id)
-        if values is None:
-            values = self._columns[run.run_id] = tuple(getattr(run, n) for n in RUN_COLUMNS)
-        return values
-
-    def _prompt(self, model: str, system: str | None, prompt: str) -> tuple:
-        """``(prompt_id, greeting detected, trial_id prefix)`` of a prompt, cached."""
-        key = (model, system, prompt)
-        cached = self._prompts.get(key)
-        if cached is None:
-            if len(self._prompts) > CACHE_LIMIT:
-                self._prompts.clear()
-            try:
-                cached = (
-                    stable_hash(system, prompt),
-                    detect_greeting(prompt) is not None,
-                    prefix_state(model, system, prompt),
+    def _model_of(self, model: Any, run_id: str | None) -> str:
+        """A record's model id as text, or its run's when it names none."""
+        if not model:
+            known = self.registry.runs.get(run_id) if run_id else None
+            if known is None or not known.model:
+                raise RecordError(
+                    "missing-model",
+                    "no model id (map a model column, or set model:/run_id: in the manifest "
+                    "files: entry)",
                 )
-            except UnicodeEncodeError as err:
-                raise RecordError("invalid-text", f"a lone UTF-16 surrogate ({err})") from None
-            self._prompts[key] = cached
-        return cached
+            return known.model
+        return str(as_text(model, "model"))
+
+    def _context(self, key: tuple) -> tuple:
+        """What the rows of one model, run and prompt share (cached while no run changes)."""
+        model, model_alt, run_id, system, prompt = key
+        run = self.registry.resolve(model, model_alt, run_id)
+        prompt = as_text(prompt, "prompt")
+        if prompt is None:
+            raise RecordError("missing-prompt", "field 'prompt' is null")
+        system = as_text(system or run.system_prompt, "system_prompt")
+        try:
+            prompt_id = stable_hash(system, prompt)
+            prefix = prefix_state(model, system, prompt)
+        except UnicodeEncodeError as err:
+            raise RecordError("invalid-text", f"a lone UTF-16 surrogate ({err})") from None
+        spec = self.source.spec
+        greeting = spec.greeting if spec is not None else None
+        if greeting is None:
+            greeting = run.greeting
+        if greeting is None:
+            greeting = detect_greeting(prompt) is not None
+        columns = tuple(getattr(run, name) for name in RUN_COLUMNS)
+        owner = (self.source.name, run.run_id, model)
+        number = self._owner_index.get(owner)
+        if number is None:
+            number = self._owner_index[owner] = len(self._owner_list)
+            self._owner_list.append((self.source, run, model))
+        context = (self.registry.version, run, system, prompt, prompt_id, greeting, prefix)
+        context += (columns, self._merged_conditions(run, None), number)
+        if len(self._contexts) > CACHE_LIMIT:
+            self._contexts.clear()
+        self._contexts[key] = context
+        return context
 
     def _number(self, key: tuple, cand: dict, record_key: str | None) -> int:
         """The next sample index of a prompt, or the one a repeat of this record got."""

@@ -263,7 +263,9 @@ def each_record(
             continue
         locator, obj, raw = item
         try:
-            out = list(read(locator, obj, raw))
+            out = read(locator, obj, raw)
+            if type(out) is not list:
+                out = list(out)
         except RecordError as err:
             yield source.reject(locator, err, raw)
             continue

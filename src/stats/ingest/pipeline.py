@@ -32,7 +32,7 @@ from stats import __version__, schemas
 from stats.config import PROCESSED_DIR, Artifacts
 from stats.ingest import worker
 from stats.ingest.accept import Acceptor
-from stats.ingest.batch import RequestIndex, join_outputs, parse_outputs, parse_requests
+from stats.ingest.batch import join_outputs, parse_outputs, parse_requests
 from stats.ingest.collect import NOT_A_FILE, UNREADABLE, UNUSABLE, Collector
 from stats.ingest.decode import SourceFile
 from stats.ingest.detect import DAMAGED, EMPTY
@@ -46,6 +46,7 @@ from stats.ingest.outputs import Outputs, describe
 from stats.ingest.prediction import KIND as PREDICTIONS
 from stats.ingest.prediction import PredictionTable
 from stats.ingest.readers import JOINED, READERS
+from stats.ingest.requests import RequestIndex
 from stats.ingest.runs import RunRegistry
 from stats.ingest.training import read_jobs, read_training
 from stats.ingest.writer import INGEST_ID_KEY, BatchWriter
@@ -339,7 +340,7 @@ class _Session:
                     if type(item) is Reject:
                         self.on_reject(source, item)
                     else:
-                        self.index.add(index, item)
+                        self.index.add(index, item)  # a block of requests
         self.index.build()
 
     # ================================================================== readers

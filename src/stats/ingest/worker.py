@@ -4,8 +4,9 @@ Any reader ``func(source, limits, *args)`` of :mod:`stats.ingest` is a plain gen
 picklable items: :func:`read` runs it here for a small file, or in a child process for a big
 one (:attr:`~stats.ingest.limits.Limits.parallel_bytes`), with the same items either way.
 The child is a plain ``python -c`` subprocess (not :mod:`multiprocessing`: it never
-re-imports the caller's ``__main__``). It writes its items, pickled a chunk at a time, to an
-unnamed temporary file in the output folder (it never waits for the parent, and memory
+re-imports the caller's ``__main__``). It writes its items, pickled a chunk at a time (at most
+:data:`CHUNK` items or :data:`CHUNK_SECONDS` of work), to an unnamed temporary file in the
+output folder (it never waits for the parent, and memory
 stays flat: the chunks wait on disk) and says on its stdout how long each chunk is. Warnings
 the reader notes on the child's copy of the file's report are passed on to the real one.
 
@@ -24,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,6 +37,8 @@ from stats.ingest.ledger import FileReport
 from stats.ingest.limits import Limits
 
 CHUNK = 1000
+#: A chunk is sent after this many seconds at most (items may be blocks of many records).
+CHUNK_SECONDS = 0.1
 _BOOT = "from stats.ingest.worker import serve; serve()"
 _LENGTH = 8  # bytes of a chunk's length on the pipe
 _DONE = "done"
@@ -92,6 +96,7 @@ def serve() -> None:
     try:
         func = getattr(importlib.import_module(module), name)
         buffer: list = []
+        due = time.monotonic() + CHUNK_SECONDS
         for item in func(source, limits, *args):
             if len(report.warnings) > noted or report.suppressed_warnings > suppressed:
                 buffer.append(
@@ -99,9 +104,10 @@ def serve() -> None:
                 )
                 noted, suppressed = len(report.warnings), report.suppressed_warnings
             buffer.append(item)
-            if len(buffer) >= CHUNK:
+            if len(buffer) >= CHUNK or time.monotonic() > due:
                 send(buffer)
                 buffer = []
+                due = time.monotonic() + CHUNK_SECONDS
         buffer.append(_Warnings((report.warnings[noted:], report.suppressed_warnings - suppressed)))
         send(buffer)
         send(_DONE)
