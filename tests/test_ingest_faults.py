@@ -171,8 +171,20 @@ def _study(tmp_path: Path, n: int) -> Path:
     return write_jsonl(tmp_path / f"in{n}" / "g.jsonl", rows)
 
 
-@pytest.mark.parametrize("delay", [0.3, 0.8, 1.3, 1.8])
+def _wait_for_lock(out: Path, pid: int, timeout: float = 60) -> bool:
+    """Wait until process ``pid`` holds the folder (it is writing its outputs)."""
+    lock = out / ".ingest" / "lock"
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if lock.exists() and lock.read_text().strip() == str(pid):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.2, 0.5, 1.0])
 def test_a_killed_ingest_leaves_the_previous_outputs(tmp_path, delay):
+    """SIGKILL ``delay`` seconds after the ingest took the folder (while it writes)."""
     out = tmp_path / "out"
     first = _cli("ingest", str(_study(tmp_path, 5)), "--out", str(out))
     assert first.returncode == 0, first.stderr
@@ -182,9 +194,10 @@ def test_a_killed_ingest_leaves_the_previous_outputs(tmp_path, delay):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    assert _wait_for_lock(out, proc.pid)
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    assert proc.wait(timeout=30) in (-signal.SIGKILL, 0)
     after = _outputs_consistent(out)  # the old set, or the new one if it was published
     assert (
         after == before
@@ -211,11 +224,11 @@ def test_sigterm_unwinds_and_leaves_nothing_behind(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.0)
+    assert _wait_for_lock(out, proc.pid)
     proc.send_signal(signal.SIGTERM)
     code = proc.wait(timeout=60)
-    if code != 0:  # stopped before publishing (else it had finished: also fine)
-        assert code == 128 + signal.SIGTERM
+    if code != 0:  # stopped before publishing (else it had just finished: also fine)
+        assert code == 128 + signal.SIGTERM, proc.stderr.read()
         assert _outputs_consistent(out) == before
     _no_leftovers(out)
 
