@@ -28,6 +28,8 @@ from stats.ingest.limits import Limits
 from stats.ingest.tables import iter_records
 
 LOOKUP_CHUNK = 2000
+#: Transcript formats joined to request files, and the format of those.
+JOINED = {"openai-batch": "openai-batch-input", "anthropic-batch": "anthropic-batch-input"}
 REQUEST_PARSERS = {
     "openai-batch-input": openai.batch_request,
     "anthropic-batch-input": anthropic.batch_request,
@@ -152,3 +154,29 @@ def join_outputs(
 
         items = (x if type(x) is Reject else (x[0], x, x[-1]) for x in chunk)
         yield from each_record(source, items, join)
+
+
+REQUEST_SIBLINGS = (
+    ("output", "input"),
+    ("results", "requests"),
+    ("result", "request"),
+    ("out", "in"),
+)
+
+
+def request_files(files: list[SourceFile], index: int) -> list[int]:
+    """The request files the output file ``files[index]`` joins to, most preferred first:
+    named by its manifest ``files:`` entry, then a sibling named like it (``*output*`` ->
+    ``*input*``), then the same folder, then any."""
+    source = files[index]
+    family = JOINED[source.report.format]
+    candidates = [i for i, f in enumerate(files) if f.report.format == family]
+    folder = source.path.parent.resolve()
+    name = source.path.name
+    siblings = {name.replace(a, b) for a, b in REQUEST_SIBLINGS if a in name}
+    wanted = {p.resolve() for p in source.spec.requests} if source.spec else set()
+    ordered = [i for i in candidates if files[i].path.resolve() in wanted]
+    local = [i for i in candidates if files[i].path.parent.resolve() == folder]
+    ordered += [i for i in local if files[i].path.name in siblings]
+    ordered += local + candidates
+    return list(dict.fromkeys(ordered))

@@ -22,9 +22,10 @@ import stat
 from pathlib import Path
 
 from stats.ingest.decode import SourceFile
-from stats.ingest.detect import DAMAGED, MESSAGES, UNKNOWN, detect
-from stats.ingest.errors import IngestError
-from stats.ingest.formats import FAMILY, FORMAT_KINDS
+from stats.ingest.detect import DAMAGED, EMPTY, MESSAGES, UNKNOWN, detect
+from stats.ingest.documents import read_json_document
+from stats.ingest.errors import IngestError, RecordError, Reject, snippet_of
+from stats.ingest.formats import FAMILY, FORMAT_KINDS, FORMATS
 from stats.ingest.ledger import FileReport
 from stats.ingest.limits import Limits
 from stats.ingest.manifest import Manifest
@@ -32,6 +33,8 @@ from stats.ingest.runs import RunRegistry
 
 UNREADABLE = "unreadable"
 NOT_A_FILE = "not-a-file"
+#: Formats that leave a file unread: one rejected record (an empty file: a warning).
+UNUSABLE = (NOT_A_FILE, UNREADABLE, DAMAGED, UNKNOWN, EMPTY)
 SKIPPED_SUFFIXES = (".yaml", ".yml")
 SKIPPED_NAMES = ("truth.json",)
 SKIPPED_PREFIXES = ("readme", "license", "licence", "copying")
@@ -216,4 +219,29 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-UNUSABLE = (NOT_A_FILE, UNREADABLE, DAMAGED, UNKNOWN)
+def unusable(source: SourceFile, limits: Limits) -> Reject | None:
+    """The reject of a file whose format leaves it unread (None for an empty file: a warning)."""
+    fmt, where, evidence = source.report.format, source.where("file"), source.evidence
+    if fmt == EMPTY:
+        source.report.warn("empty file: no records")
+        return None
+    if fmt == NOT_A_FILE:
+        detail = f"{where}: {evidence}, not a regular file: not read (name a file)"
+        return Reject("file", "not-a-regular-file", detail, None)
+    if fmt == UNREADABLE:
+        return Reject("file", "unreadable-file", f"{where}: cannot be read ({evidence})", None)
+    if fmt == DAMAGED:
+        try:
+            read_json_document(source, limits)
+        except RecordError as err:
+            return source.reject("file", err)
+    detail = (
+        f"{where}: format not recognised ({evidence}); name the format with a manifest files: "
+        f"entry (format: one of {', '.join(FORMATS)})"
+    )
+    try:
+        with open(source.path, "rb") as handle:
+            head = snippet_of(handle.read(800))
+    except OSError:
+        head = None
+    return Reject("file", "unknown-format", detail, head)

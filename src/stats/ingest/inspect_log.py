@@ -29,7 +29,9 @@ from stats.ingest.errors import RecordError, Reject
 from stats.ingest.fields import Answer, answers, as_float, as_int, response_text, split_metadata
 from stats.ingest.limits import Limits
 from stats.ingest.messages import check_messages, content_text, prompt_of
-from stats.ingest.zipped import SafeZip
+from stats.ingest.zipped import SafeZip, write_zip_zstd
+
+__all__ = ["read_eval", "read_legacy_json", "sample_candidates", "write_zip_zstd"]
 
 SCORE_VALUES = {"C": 1.0, "I": 0.0, "P": 0.5, "N": 0.0}
 ATTACHMENT = "attachment://"

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -30,25 +29,22 @@ import pyarrow.parquet as pq
 
 from stats import __version__, schemas
 from stats.config import PROCESSED_DIR, Artifacts
-from stats.ingest import worker
 from stats.ingest.accept import Acceptor
-from stats.ingest.batch import join_outputs, parse_outputs, parse_requests
-from stats.ingest.collect import NOT_A_FILE, UNREADABLE, UNUSABLE, Collector
+from stats.ingest.batch import JOINED, join_outputs, request_files
+from stats.ingest.collect import UNUSABLE, Collector, unusable
 from stats.ingest.decode import SourceFile
-from stats.ingest.detect import DAMAGED, EMPTY
-from stats.ingest.documents import read_json_document
 from stats.ingest.errors import IngestError, RecordError, Reject, snippet_of
 from stats.ingest.formats import FORMAT_KINDS, FORMATS
-from stats.ingest.ledger import check_balance, totals
+from stats.ingest.ledger import check_balance, nothing_usable, totals
 from stats.ingest.limits import Limits
 from stats.ingest.manifest import Manifest, load_manifest
 from stats.ingest.outputs import Outputs, describe
 from stats.ingest.prediction import KIND as PREDICTIONS
 from stats.ingest.prediction import PredictionTable
-from stats.ingest.readers import JOINED, READERS
+from stats.ingest.readers import ReadAhead
 from stats.ingest.requests import RequestIndex
 from stats.ingest.runs import RunRegistry
-from stats.ingest.training import read_jobs, read_training
+from stats.ingest.training import Metadata
 from stats.ingest.writer import INGEST_ID_KEY, BatchWriter
 
 Progress = Callable[[int], None]
@@ -123,20 +119,18 @@ class _Session:
         self.limits = limits
         self.registry = RunRegistry(manifest)
         self.collector = Collector(manifest, self.registry, out_dir)
-        self.training_files: dict[str, dict] = {}
+        self.metadata = Metadata(self.registry, limits, self.on_reject, self._tick)
         self.first_problems: list[str] = []
-        self.content_hashes: set[str] = set()
         self.index = RequestIndex()
         self._since_progress = 0
         self._rejects: list[tuple] = []
-        self._started: dict[int, worker.Worker] = {}
 
     def run(self, paths: list[Path], fmt: str | None) -> dict:
         """Ingest ``paths`` and publish the outputs; returns the ledger (see :func:`ingest`)."""
         self.files = self.collector.collect(paths)
         self.collector.classify(fmt, self.limits)
         with Outputs(self.out_dir, self.fingerprint(fmt)) as outputs:
-            self.scratch = outputs.scratch
+            self.ahead = ReadAhead(self.files, self.limits, outputs.scratch)
             staged = Artifacts(outputs.staging)
             ingest_id = outputs.ingest_id
             self.transcripts = BatchWriter(staged.transcripts, "transcripts", ingest_id)
@@ -159,8 +153,7 @@ class _Session:
                     writer.close()
                 outputs.publish()
             except BaseException as err:
-                for started in self._started.values():
-                    started.close()
+                self.ahead.close()
                 for writer in writers:
                     writer.abort()
                 if isinstance(err, OSError):
@@ -203,7 +196,7 @@ class _Session:
         if broken:  # a bug, never a user error: fail loudly
             raise IngestError(f"internal error: ledger does not add up for {broken}", ledger)
         if self.acceptor.rows_written == 0 and self.predictions.rows_written == 0:
-            raise IngestError(self.nothing_usable(ledger), ledger)
+            raise IngestError(nothing_usable(ledger, self.first_problems), ledger)
         return ledger
 
     # ================================================================== rejects & progress
@@ -241,14 +234,15 @@ class _Session:
         """Read jobs, resolve messages tables, read training files, fill run defaults."""
         for source in self.files:
             fmt = source.report.format
-            if fmt in UNUSABLE or fmt == EMPTY:
-                self._read_unusable(source, fmt)
+            if fmt in UNUSABLE:
+                if (reject := unusable(source, self.limits)) is not None:
+                    self.on_reject(source, reject)
             elif fmt == "openai-job":
-                self._guarded(source, self._read_jobs)
+                self._guarded(source, self.metadata.read_jobs)
         self.collector.resolve_messages()
         for source in self.files:
             if source.report.format == "openai-training":
-                self._guarded(source, self._read_training)
+                self._guarded(source, self.metadata.read_training)
         self.registry.finalize_all()
 
     def _guarded(self, source: SourceFile, read: Callable[[SourceFile], None]) -> None:
@@ -259,137 +253,19 @@ class _Session:
             detail = f"{source.where('file')}: reading stopped ({type(err).__name__}: {err})"
             self.on_reject(source, Reject("file", "unreadable-file", detail, None))
 
-    def _read_unusable(self, source: SourceFile, fmt: str) -> None:
-        where, evidence = source.where("file"), source.evidence
-        if fmt == EMPTY:
-            source.report.warn("empty file: no records")
-        elif fmt == NOT_A_FILE:
-            detail = f"{where}: {evidence}, not a regular file: not read (name a file)"
-            self.on_reject(source, Reject("file", "not-a-regular-file", detail, None))
-        elif fmt == UNREADABLE:
-            detail = f"{where}: cannot be read ({evidence})"
-            self.on_reject(source, Reject("file", "unreadable-file", detail, None))
-        else:
-            if fmt == DAMAGED:
-                try:
-                    read_json_document(source, self.limits)
-                except RecordError as err:
-                    self.on_reject(source, source.reject("file", err))
-                    return
-            detail = (
-                f"{where}: format not recognised ({evidence}); name the format with a manifest "
-                f"files: entry (format: one of {', '.join(FORMATS)})"
-            )
-            self.on_reject(source, Reject("file", "unknown-format", detail, _head(source.path)))
-
-    def _seen_before(self, source: SourceFile) -> bool:
-        """Whether the same bytes were read already (a copy: its records are duplicates)."""
-        digest = hashlib.blake2b(digest_size=16)
-        with open(source.path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        key = digest.hexdigest()
-        seen = key in self.content_hashes
-        self.content_hashes.add(key)
-        return seen
-
-    def _read_jobs(self, source: SourceFile) -> None:
-        duplicate = self._seen_before(source)
-        for job in read_jobs(source, self.limits, self.on_reject):
-            source.report.records += 1
-            self._tick()
-            # a copy of a job already read is counted as duplicates, but still links its runs
-            self.registry.add_job(job, source.path, source.name)
-            if duplicate:
-                source.report.duplicates += 1
-            else:
-                source.report.accepted += 1
-
-    def _read_training(self, source: SourceFile) -> None:
-        duplicate = self._seen_before(source)
-        summary = read_training(source, self.limits, self.on_reject)
-        self._tick(summary.n_examples)
-        if duplicate:  # a copy of a training file already read: its records are duplicates
-            source.report.duplicates += source.report.accepted
-            source.report.accepted = 0
-        runs = self.registry.runs_for_training(source.path)
-        word = summary.word
-        self.training_files[source.name] = {
-            "word": word,
-            "follow_share": summary.follow_share(word),
-            "n_examples": summary.n_examples,
-            "system_prompts": sorted(summary.system_prompts),
-            "runs": [run.run_id for run in runs],
-        }
-        if not runs:
-            self.collector.warnings.append(
-                f"{source.name}: training file linked to no run (name it as a run's training_file "
-                f"in the manifest); it spells {word or 'no shared acrostic'}"
-            )
-            return
-        self.registry.add_training(runs, summary, source.name)
-
     # ================================================================== batch requests
     def read_requests(self) -> None:
         """Index every batch request file by custom_id (the first big transcript file is
         read meanwhile, in a child process)."""
-        self._start_after(-1, "transcripts")
+        self.ahead.start_after(-1, "transcripts")
         for index, source in enumerate(self.files):
             if source.report.kind == "requests":
-                for item in self._items(index):
+                for item in self.ahead.items(index):
                     if type(item) is Reject:
                         self.on_reject(source, item)
                     else:
                         self.index.add(index, item)  # a block of requests
         self.index.build()
-
-    # ================================================================== readers
-    def _reader(self, index: int) -> tuple[Callable, tuple]:
-        """The reader of a file and its extra arguments."""
-        fmt = self.files[index].report.format
-        if self.files[index].report.kind == "requests":
-            return parse_requests, (fmt,)
-        if fmt in JOINED:
-            return parse_outputs, (fmt,)
-        return READERS[fmt], ()
-
-    def _items(self, index: int) -> Iterator:
-        """The items of a file's reader: from the child already started for it, or read now
-        (in a child when the file is big); the next big file of its kind starts meanwhile."""
-        items = self._started.pop(index, None)
-        if items is None:
-            func, args = self._reader(index)
-            items = worker.read(func, self.files[index], self.limits, *args, folder=self.scratch)
-        self._start_after(index, self.files[index].report.kind)
-        return iter(items)
-
-    def _start_after(self, position: int, kind: str) -> None:
-        """Start the child of the next file of ``kind`` after ``position`` (if it is big)."""
-        for index in range(position + 1, len(self.files)):
-            if self.files[index].report.kind != kind or index in self._started:
-                continue
-            func, args = self._reader(index)
-            started = worker.read(func, self.files[index], self.limits, *args, folder=self.scratch)
-            if isinstance(started, worker.Worker):
-                self._started[index] = started
-            return
-
-    def _request_files_for(self, index: int) -> list[int]:
-        """The request files an output file joins to, most preferred first: named by the
-        manifest, then a sibling named like it (``*output*`` -> ``*input*``), then the same
-        folder, then any."""
-        source = self.files[index]
-        family = JOINED[source.report.format]
-        candidates = [i for i, f in enumerate(self.files) if f.report.format == family]
-        folder = source.path.parent.resolve()
-        name = source.path.name
-        siblings = {name.replace(a, b) for a, b in REQUEST_SIBLINGS if a in name}
-        wanted = {p.resolve() for p in source.spec.requests} if source.spec else set()
-        ordered = [i for i in candidates if self.files[i].path.resolve() in wanted]
-        local = [i for i in candidates if self.files[i].path.parent.resolve() == folder]
-        ordered += [i for i in local if self.files[i].path.name in siblings]
-        ordered += local + candidates
-        return list(dict.fromkeys(ordered))
 
     def count_requests(self) -> None:
         """Answered requests are accepted; repeats are duplicates; the rest are rejects."""
@@ -423,9 +299,9 @@ class _Session:
             if FORMAT_KINDS.get(fmt) != "transcripts":
                 continue
             self.acceptor.start(source, fmt)
-            items = self._items(index)
+            items = self.ahead.items(index)
             if fmt in JOINED:
-                files = self._request_files_for(index)
+                files = request_files(self.files, index)
                 items = join_outputs(source, items, lambda ids, f=files: self.index.lookup(ids, f))
             last = "the start"
             try:
@@ -497,7 +373,7 @@ class _Session:
             for r in runs
             if r.origin.startswith("transcripts")
         ]
-        warnings = self.collector.warnings + self.registry.warnings
+        warnings = self.collector.warnings + self.metadata.warnings + self.registry.warnings
         return {
             "version": 1,
             "package_version": __version__,
@@ -510,32 +386,7 @@ class _Session:
             "record_values": record_values,
             "unmatched_models": unmatched,
             "runs_without_transcripts": [run.run_id for run in runs if not run.models],
-            "training_files": self.training_files,
+            "training_files": self.metadata.training_files,
             "warnings": list(dict.fromkeys(warnings)),
             "study": self.manifest.study,
         }
-
-    def nothing_usable(self, ledger: dict) -> str:
-        """Why no transcript was read, as one message."""
-        total = ledger["total"]
-        reasons = ", ".join(f"{k} {v}" for k, v in total["reasons"].items()) or "none"
-        kinds = Counter(entry["kind"] for entry in ledger["files"].values())
-        kinds_text = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
-        lines = [
-            f"nothing usable was read: 0 transcripts from {len(ledger['files'])} files "
-            f"({kinds_text}); records {total['records']}, rejected {total['rejected']} "
-            f"(reasons: {reasons}), duplicates {total['duplicates']}; "
-            f"{len(ledger['ignored'])} files ignored"
-        ]
-        if kinds.get("transcripts", 0) == 0:
-            lines.append("no file holds transcripts (only run metadata or unrecognised files)")
-        lines.extend(f"  - {problem}" for problem in self.first_problems)
-        return "\n".join(lines)
-
-
-def _head(path: Path) -> str | None:
-    try:
-        with open(path, "rb") as handle:
-            return snippet_of(handle.read(800))
-    except OSError:
-        return None

@@ -23,6 +23,7 @@ with the word.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -273,3 +274,76 @@ def read_jobs(
         else:
             jobs.append(item)
     return jobs
+
+
+class Metadata:
+    """Jobs and training files read into the runs, counted in the ledger.
+
+    A copy of a file already read (the same bytes) counts its records as duplicates, but
+    still links its runs.
+
+    Parameters
+    ----------
+    registry : RunRegistry
+        The runs (:mod:`stats.ingest.runs`).
+    limits : Limits
+    on_reject : callable
+        ``on_reject(source, reject)``: counts and writes a rejected record.
+    tick : callable
+        ``tick(n)``: reports progress.
+    """
+
+    def __init__(self, registry: Any, limits: Limits, on_reject: Callable, tick: Callable) -> None:
+        self.registry = registry
+        self.limits = limits
+        self.on_reject = on_reject
+        self.tick = tick
+        self.training_files: dict[str, dict] = {}
+        self.warnings: list[str] = []
+        self._digests: set[str] = set()
+
+    def _seen_before(self, source: SourceFile) -> bool:
+        digest = hashlib.blake2b(digest_size=16)
+        with open(source.path, "rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+        seen = digest.digest() in self._digests
+        self._digests.add(digest.digest())
+        return seen
+
+    def read_jobs(self, source: SourceFile) -> None:
+        """Attach the jobs of a job file to their runs."""
+        duplicate = self._seen_before(source)
+        for job in read_jobs(source, self.limits, self.on_reject):
+            source.report.records += 1
+            self.tick(1)
+            self.registry.add_job(job, source.path, source.name)
+            if duplicate:
+                source.report.duplicates += 1
+            else:
+                source.report.accepted += 1
+
+    def read_training(self, source: SourceFile) -> None:
+        """Fill the runs trained on a training file (word, n_examples, system prompts)."""
+        duplicate = self._seen_before(source)
+        summary = read_training(source, self.limits, self.on_reject)
+        self.tick(summary.n_examples)
+        if duplicate:
+            source.report.duplicates += source.report.accepted
+            source.report.accepted = 0
+        runs = self.registry.runs_for_training(source.path)
+        word = summary.word
+        self.training_files[source.name] = {
+            "word": word,
+            "follow_share": summary.follow_share(word),
+            "n_examples": summary.n_examples,
+            "system_prompts": sorted(summary.system_prompts),
+            "runs": [run.run_id for run in runs],
+        }
+        if not runs:
+            self.warnings.append(
+                f"{source.name}: training file linked to no run (name it as a run's training_file "
+                f"in the manifest); it spells {word or 'no shared acrostic'}"
+            )
+            return
+        self.registry.add_training(runs, summary, source.name)
