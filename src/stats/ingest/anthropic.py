@@ -14,13 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from stats.ingest.decode import Record, SourceFile, each_record
+from stats.ingest.decode import Record, SourceFile
 from stats.ingest.errors import RecordError, Reject
-from stats.ingest.fields import Answer, answers, as_float, as_text, split_metadata
+from stats.ingest.fields import Answer, Parts, as_float, as_text, split_metadata
 from stats.ingest.limits import Limits
 from stats.ingest.messages import content_text, prompt_of
-from stats.ingest.openai import custom_id_of, embedded_context
-from stats.ingest.tables import iter_records
+from stats.ingest.openai import custom_id_of, embedded_context, read_objects
 
 
 def is_message(obj: Any) -> bool:
@@ -142,33 +141,23 @@ def batch_result(obj: dict) -> tuple[str, Any, str, list[Answer] | RecordError]:
         return custom_id, None, f"{custom_id}|{message_id}", err
 
 
+def message_parts(obj: dict, spec: Any) -> Parts:
+    """A Message object (or one wrapped as ``response``/``message``): its prompt and answer."""
+    message = obj
+    if isinstance(obj.get("response"), dict):
+        message = obj["response"]
+    elif isinstance(obj.get("message"), dict):
+        message = obj["message"]
+    if not is_message(message):
+        raise RecordError("invalid-field", "not an Anthropic Message (type != 'message')")
+    ctx = embedded_context(obj, spec, "the message")
+    if "system" in obj and ctx.get("system_prompt") is None:
+        ctx["system_prompt"] = content_text(obj["system"], "system") or None
+    model = as_text(message.get("model"), "model") or (spec.model if spec else None)
+    choice = message_choice(message, "content" if message is obj else "response")
+    return Parts(ctx, [choice], model, str(message.get("id")), as_text(message.get("id"), "id"))
+
+
 def read_messages(source: SourceFile, limits: Limits) -> Iterator[dict | Reject]:
     """Candidates of Message objects (JSON or JSONL), with their prompt found beside them."""
-    spec = source.spec
-
-    def read(locator: str, obj: dict, raw: Any) -> list:
-        message = obj
-        if isinstance(obj.get("response"), dict):
-            message = obj["response"]
-        elif isinstance(obj.get("message"), dict):
-            message = obj["message"]
-        if not is_message(message):
-            raise RecordError("invalid-field", "not an Anthropic Message (type != 'message')")
-        ctx = embedded_context(obj, spec, "the message")
-        if "system" in obj and ctx.get("system_prompt") is None:
-            ctx["system_prompt"] = content_text(obj["system"], "system") or None
-        model = as_text(message.get("model"), "model") or (spec.model if spec else None)
-        choice = message_choice(message, "content" if message is obj else "response")
-        message_id = as_text(message.get("id"), "id")
-        return answers(
-            source,
-            ctx,
-            [choice],
-            locator=locator,
-            model=model,
-            record_key=str(message.get("id")),
-            record_id=message_id,
-            raw=raw,
-        )
-
-    return each_record(source, iter_records(source, limits), read)
+    return read_objects(source, limits, message_parts)

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 from stats.ingest import anthropic, openai
 from stats.ingest.decode import SourceFile, each_record, iter_jsonl
 from stats.ingest.errors import RecordError, Reject, snippet_of
-from stats.ingest.fields import answers
+from stats.ingest.fields import Parts, answers
 from stats.ingest.limits import Limits
 from stats.ingest.tables import iter_records
 
@@ -141,15 +141,7 @@ def join_outputs(
                 )
             ctx, base = request
             return answers(
-                source,
-                ctx,
-                choices,
-                locator=locator,
-                model=model,
-                record_key=record_key,
-                record_id=custom_id,
-                raw=raw,
-                base_sample=base,
+                source, locator, raw, Parts(ctx, choices, model, record_key, custom_id, base)
             )
 
         items = (x if type(x) is Reject else (x[0], x, x[-1]) for x in chunk)

@@ -20,7 +20,7 @@ arm, base_model, n_examples, ...: trial-level values that beat the run's); ``con
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from stats.config import ARMS
 from stats.ingest.errors import RecordError, Reject, snippet_of
@@ -208,46 +208,46 @@ def run_values(values: dict) -> dict:
     return out
 
 
-def answers(
-    source: SourceFile,
-    ctx: dict,
-    choices: list[Answer],
-    *,
-    locator: str,
-    model: Any,
-    record_key: str | None,
-    record_id: str | None,
-    raw: Any,
-    base_sample: int | None = None,
-) -> list[dict | Reject]:
-    """The candidates of one record's answers (an answer that is an error is its reject).
+class Parts(NamedTuple):
+    """What one record gives for the candidates of its answers.
 
-    Parameters
+    Attributes
     ----------
-    source : SourceFile
-        The file (for the rejects' details).
     ctx : dict
         What the request fixes: ``model`` (the requested id), ``system_prompt``, ``prompt``,
         ``temperature``, ``trial`` (``sample_index``, ``prompt_id``, ``run_id``,
         ``greeting``), ``values`` and ``conditions``.
     choices : list of Answer
         The record's answers.
-    locator : str
-        Where the record is (``"line 3"``; an answer of several is ``"line 3 choice 1"``).
     model : object
         The id of the model that answered, if the response names it (else the requested one).
     record_key, record_id : str or None
         The source's key and the provider's id of the record (see the module docstring).
-    raw : object
-        The raw record (snippets; the identity of a record without ``record_key``).
     base_sample : int, optional
         Sample index of the first answer (a batch request's); None: numbered in file order.
+    """
+
+    ctx: dict
+    choices: list
+    model: Any
+    record_key: str | None
+    record_id: str | None
+    base_sample: int | None = None
+
+
+def answers(source: SourceFile, locator: str, raw: Any, parts: Parts) -> list[dict | Reject]:
+    """The candidates of one record's answers (an answer that is an error is its reject).
+
+    ``locator`` is where the record is (``"line 3"``; an answer of several is ``"line 3
+    choice 1"``); ``raw`` the raw record (snippets; the identity of a record without
+    ``record_key``).
 
     Raises
     ------
     RecordError
         For the whole record: no model id, a ``sample_index`` that is not a whole number.
     """
+    ctx, choices, model, record_key, record_id, base_sample = parts
     requested = as_text(ctx.get("model"), "model")
     model = as_text(model, "model") or requested
     if not model:

@@ -24,9 +24,17 @@ from collections.abc import Iterator
 from typing import Any
 
 from stats.ingest.decode import SourceFile, each_record, loads
-from stats.ingest.documents import read_json_document
+from stats.ingest.documents import iter_document_items
 from stats.ingest.errors import RecordError, Reject
-from stats.ingest.fields import Answer, answers, as_float, as_int, response_text, split_metadata
+from stats.ingest.fields import (
+    Answer,
+    Parts,
+    answers,
+    as_float,
+    as_int,
+    response_text,
+    split_metadata,
+)
 from stats.ingest.limits import Limits
 from stats.ingest.messages import check_messages, content_text, prompt_of
 from stats.ingest.zipped import SafeZip, write_zip_zstd
@@ -157,17 +165,12 @@ def sample_candidates(sample: Any, spec: dict, locator: str, source: SourceFile)
         "values": values,
         "conditions": conditions,
     }
-    out = answers(
-        source,
-        ctx,
-        choices,
-        locator=locator,
-        model=strip_provider(full_model),
-        record_key=f"{spec.get('eval_id') or spec.get('run_id')}|{sample_id}|{epoch}",
-        record_id=None if sample_id is None else str(sample_id),
-        raw=sample,
-        base_sample=(epoch - 1) * len(choices),
+    key = f"{spec.get('eval_id') or spec.get('run_id')}|{sample_id}|{epoch}"
+    record_id = None if sample_id is None else str(sample_id)
+    parts = Parts(
+        ctx, choices, strip_provider(full_model), key, record_id, (epoch - 1) * len(choices)
     )
+    out = answers(source, locator, sample, parts)
     labels = {}
     for name, score in (sample.get("scores") or {}).items():
         value = score.get("value") if isinstance(score, dict) else score
@@ -235,20 +238,20 @@ def is_legacy_log(obj: Any) -> bool:
 
 def read_legacy_json(source: SourceFile, limits: Limits) -> Iterator[dict | Reject]:
     """Candidates of a legacy inspect ``.json`` log (samples inline)."""
-    try:
-        doc = read_json_document(source, limits)
-    except RecordError as err:
-        yield source.reject("file", err, None)
-        return
-    if not is_legacy_log(doc):
-        yield Reject("file", "not-an-eval-log", f"{source.where('file')}: no 'eval' object", None)
-        return
-    _warn_status(source, doc)
-    samples = doc.get("samples") or []
-    if not samples:
-        source.report.warn("the log holds no samples")
-    spec = doc["eval"]
-    items = ((f"samples[{i}]", sample, sample) for i, sample in enumerate(samples))
-    yield from each_record(
-        source, items, lambda locator, sample, raw: sample_candidates(sample, spec, locator, source)
-    )
+
+    def read(locator: str, log: Any, raw: Any) -> list:
+        if not is_legacy_log(log):
+            raise RecordError("not-an-eval-log", "no 'eval' object: not an inspect log")
+        _warn_status(source, log)
+        samples = log.get("samples") or []
+        if not samples:
+            source.report.warn("the log holds no samples")
+        items = ((f"samples[{i}]", sample, sample) for i, sample in enumerate(samples))
+        spec = log["eval"]
+        return list(
+            each_record(
+                source, items, lambda at, sample, _: sample_candidates(sample, spec, at, source)
+            )
+        )
+
+    return each_record(source, iter_document_items(source, limits), read)

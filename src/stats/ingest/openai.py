@@ -14,7 +14,7 @@ Chat completion objects do not carry their prompt. It is taken from, in order: a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from stats.ingest.decode import SourceFile, each_record
@@ -22,6 +22,7 @@ from stats.ingest.errors import RecordError, Reject
 from stats.ingest.fields import (
     MAX_CHOICES,
     Answer,
+    Parts,
     answers,
     as_float,
     as_int,
@@ -289,31 +290,36 @@ def _prompt_text(value: Any, where: str) -> str:
     return value
 
 
-def read_chat_completions(source: SourceFile, limits: Limits) -> Iterator[dict | Reject]:
-    """Candidates of chat completion objects (JSON or JSONL; ``n`` choices are ``n`` trials)."""
+def read_objects(
+    source: SourceFile, limits: Limits, parts_of: Callable[[dict, Any], Parts]
+) -> Iterator[dict | Reject]:
+    """Candidates of response objects that carry their prompt beside them (JSON or JSONL):
+    ``parts_of(obj, files: entry)`` reads one object."""
     spec = source.spec
+    return each_record(
+        source,
+        iter_records(source, limits),
+        lambda locator, obj, raw: answers(source, locator, raw, parts_of(obj, spec)),
+    )
 
-    def read(locator: str, obj: dict, raw: Any) -> list:
-        body = obj
-        if isinstance(obj.get("response"), dict):
-            response = obj["response"]
-            body = response.get("body") if isinstance(response.get("body"), dict) else response
-        if body.get("object") not in ("chat.completion", "text_completion", "response", None):
-            raise RecordError(
-                "invalid-field", f"field 'object' is {body.get('object')!r}, not a chat completion"
-            )
-        ctx = embedded_context(obj, spec, "the chat completion")
-        choices = body_choices(body, "" if body is obj else "response")
-        model = as_text(body.get("model"), "model") or (spec.model if spec else None)
-        return answers(
-            source,
-            ctx,
-            choices,
-            locator=locator,
-            model=model,
-            record_key=f"{body.get('id')}|{body.get('created')}",
-            record_id=as_text(body.get("id"), "id"),
-            raw=raw,
+
+def chat_parts(obj: dict, spec: Any) -> Parts:
+    """A chat completion object (or ``{request, response}``): its prompt and answers."""
+    body = obj
+    if isinstance(obj.get("response"), dict):
+        response = obj["response"]
+        body = response.get("body") if isinstance(response.get("body"), dict) else response
+    if body.get("object") not in ("chat.completion", "text_completion", "response", None):
+        raise RecordError(
+            "invalid-field", f"field 'object' is {body.get('object')!r}, not a chat completion"
         )
+    ctx = embedded_context(obj, spec, "the chat completion")
+    choices = body_choices(body, "" if body is obj else "response")
+    model = as_text(body.get("model"), "model") or (spec.model if spec else None)
+    key = f"{body.get('id')}|{body.get('created')}"
+    return Parts(ctx, choices, model, key, as_text(body.get("id"), "id"))
 
-    return each_record(source, iter_records(source, limits), read)
+
+def read_chat_completions(source: SourceFile, limits: Limits) -> Iterator[dict | Reject]:
+    """Candidates of chat completion objects (``n`` choices are ``n`` trials)."""
+    return read_objects(source, limits, chat_parts)

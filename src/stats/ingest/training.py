@@ -27,6 +27,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from stats.ingest.decode import SourceFile, each_record
@@ -331,7 +332,7 @@ class Metadata:
         if duplicate:
             source.report.duplicates += source.report.accepted
             source.report.accepted = 0
-        runs = self.registry.runs_for_training(source.path)
+        runs = self._runs_trained_on(source.path)
         word = summary.word
         self.training_files[source.name] = {
             "word": word,
@@ -346,4 +347,40 @@ class Metadata:
                 f"in the manifest); it spells {word or 'no shared acrostic'}"
             )
             return
-        self.registry.add_training(runs, summary, source.name)
+        for run in runs:
+            self._fill(run, summary, source.name)
+
+    def _runs_trained_on(self, path: Path) -> list:
+        """Runs trained on this file: named by the manifest or by a job's ``training_file``."""
+        resolved = path.resolve()
+        names = {path.name, path.stem}
+        return [
+            run
+            for run in self.registry.runs.values()
+            if (run.training_path is not None and run.training_path.resolve() == resolved)
+            or (
+                run.job_training_file in names
+                or Path(run.job_training_file or "").name == path.name
+            )
+        ]
+
+    def _fill(self, run: Any, summary: TrainingSummary, name: str) -> None:
+        """Fill word, n_examples, follow_share and system prompts of a run trained on a file."""
+        registry, inferred = self.registry, summary.word
+        if run.training_file is None:
+            run.training_file = name
+            run.provenance["training_file"] = name
+        registry.set_value(run, "n_examples", summary.n_examples, name)
+        if inferred is not None:
+            registry.set_value(run, "word", inferred, f"{name} (acrostic of the answers)")
+        if run.word is not None:
+            share = summary.follow_share(run.word)
+            registry.set_value(
+                run, "follow_share", share, f"{name} (share of answers spelling {run.word})"
+            )
+            if inferred is None:
+                registry.warnings.append(
+                    f"run {run.run_id!r}: no acrostic is shared by the answers of {name}; "
+                    f"{share:.0%} spell {run.word}"
+                )
+        run.training_system_prompts = sorted(summary.system_prompts)
