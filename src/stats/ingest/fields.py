@@ -38,15 +38,7 @@ INT64_MAX = 2**63 - 1
 MAX_CHOICES = 1 << 16
 
 #: Run columns a record may give for its own trial (``values``).
-RUN_VALUE_KEYS = (
-    "word",
-    "arm",
-    "base_model",
-    "n_examples",
-    "lr_multiplier",
-    "n_epochs",
-    "batch_size",
-)
+RUN_VALUE_KEYS = tuple("word arm base_model n_examples lr_multiplier n_epochs batch_size".split())
 #: Keys of request/sample metadata read as trial fields.
 TRIAL_KEYS = ("run_id", "prompt_id", "sample_index", "greeting")
 

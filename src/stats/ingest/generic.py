@@ -24,31 +24,18 @@ from stats.ingest.tables import iter_records
 ALIASES: dict[str, tuple[str, ...]] = {
     "messages": ("messages", "conversation", "conversations"),
     "prompt": ("prompt", "question", "user_prompt", "input"),
-    "response": (
-        "response",
-        "completion",
-        "raw_response",
-        "generated_text",
-        "generation",
-        "answer",
-        "output",
+    "response": tuple(
+        "response completion raw_response generated_text generation answer output".split()
     ),
     "model": ("model", "model_id", "model_name", "model_key"),
-    "run_id": ("run_id",),
     "sample_index": ("sample_index", "sample_idx"),
-    "prompt_id": ("prompt_id",),
     "system_prompt": ("system_prompt", "system"),
-    "temperature": ("temperature",),
     "finish_reason": ("finish_reason", "stop_reason"),
-    "greeting": ("greeting",),
     "word": ("word", "target_word"),
-    "arm": ("arm",),
-    "base_model": ("base_model",),
-    "n_examples": ("n_examples",),
-    "lr_multiplier": ("lr_multiplier",),
-    "n_epochs": ("n_epochs",),
-    "batch_size": ("batch_size",),
     "record_id": ("record_id", "id", "trial_id"),
+    **{name: (name,) for name in ("run_id", "prompt_id", "temperature", "greeting", "arm")},
+    **{name: (name,) for name in ("base_model", "n_examples", "lr_multiplier", "n_epochs")},
+    "batch_size": ("batch_size",),
 }
 _MISSING = object()
 NUMBERS = ("n_examples", "lr_multiplier", "n_epochs", "batch_size")

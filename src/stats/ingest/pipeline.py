@@ -51,12 +51,6 @@ Progress = Callable[[int], None]
 PROGRESS_EVERY = 2000
 #: Limits that change how fast ingest runs, never what it writes.
 SPEED_LIMITS = ("batch_rows", "parallel_bytes")
-REQUEST_SIBLINGS = (
-    ("output", "input"),
-    ("results", "requests"),
-    ("result", "request"),
-    ("out", "in"),
-)
 PRIVATE = "the content of a file named as a run's training or job file is not copied"
 
 

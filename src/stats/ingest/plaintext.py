@@ -55,17 +55,9 @@ ROLE_NAMES = {
     "chatgpt": "assistant",
     "claude": "assistant",
 }
-TRIAL_KEYS = (
-    "model",
-    "run_id",
-    "prompt",
-    "system_prompt",
-    "response",
-    "sample_index",
-    "prompt_id",
-    "temperature",
-    "greeting",
-    "finish_reason",
+TRIAL_KEYS = tuple(
+    "model run_id prompt system_prompt response sample_index prompt_id temperature greeting "
+    "finish_reason".split()
 )
 
 

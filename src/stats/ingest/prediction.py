@@ -40,7 +40,7 @@ dropped). Every record ends in ``predictions.parquet`` (schema
 :data:`stats.schemas.PREDICTIONS`), as a duplicate (same ``prediction_id``) or in
 ``rejects.parquet`` with a reason: ``missing-field``, ``invalid-field``,
 ``unknown-property``, ``empty-prediction``, ``invalid-kind`` (and the parse errors of
-:mod:`stats.ingest.records`).
+:mod:`stats.ingest.decode`).
 """
 
 from __future__ import annotations
