@@ -246,6 +246,22 @@ def answers(source: SourceFile, locator: str, raw: Any, parts: Parts) -> list[di
         raise RecordError("missing-model", "no model id in the response or its request")
     trial = ctx.get("trial") or {}
     given = as_int(trial.get("sample_index"), "metadata.sample_index")
+    shared = {
+        "model": model,
+        "model_alt": requested,
+        "prompt": ctx["prompt"],
+        "system_prompt": ctx.get("system_prompt"),
+        "temperature": ctx.get("temperature"),
+        "record_key": record_key,
+        "record_id": record_id,
+        "raw": raw,
+    }
+    if trial:
+        shared.update(prompt_id=trial.get("prompt_id"), run_id=trial.get("run_id"))
+        shared["greeting"] = trial.get("greeting")
+    for key in ("values", "conditions"):
+        if ctx.get(key):
+            shared[key] = ctx[key]
     several = len(choices) > 1
     out: list[dict | Reject] = []
     for index, text, finish in choices:
@@ -266,26 +282,8 @@ def answers(source: SourceFile, locator: str, raw: Any, parts: Parts) -> list[di
             sample = base_sample + index
         else:
             sample = None
-        out.append(
-            {
-                "locator": place,
-                "model": model,
-                "model_alt": requested,
-                "prompt": ctx["prompt"],
-                "system_prompt": ctx.get("system_prompt"),
-                "response": text,
-                "sample_index": sample,
-                "choice": index,
-                "temperature": ctx.get("temperature"),
-                "finish_reason": finish,
-                "prompt_id": trial.get("prompt_id"),
-                "record_key": record_key,
-                "record_id": record_id,
-                "run_id": trial.get("run_id"),
-                "greeting": trial.get("greeting"),
-                "values": ctx.get("values"),
-                "conditions": ctx.get("conditions"),
-                "raw": raw,
-            }
-        )
+        candidate = dict(shared) if several else shared
+        candidate.update(locator=place, response=text, sample_index=sample, choice=index)
+        candidate["finish_reason"] = finish
+        out.append(candidate)
     return out
