@@ -348,9 +348,9 @@ class _Session:
         files = {}
         for source in self.files:
             entry = source.report.as_dict()
-            entry["detected_by"] = (
-                f"named by the manifest ({PRIVATE})" if source.private else source.evidence
-            )
+            entry["detected_by"] = source.evidence
+            if source.private and source.report.format in UNUSABLE:  # may quote the content
+                entry["detected_by"] = f"format not recognised ({PRIVATE})"
             files[source.name] = entry
         total = totals([source.report for source in self.files])
         total["transcripts"] = self.acceptor.rows_written

@@ -45,7 +45,9 @@ def arrow_schema(table: str) -> pa.Schema:
 def file_schema(table: str, ingest_id: str) -> pa.Schema:
     """The schema a file of ``table`` is written with: pandas metadata (the declared dtypes
     read back: Int64, boolean, string) and the ingest's id."""
-    empty = schemas.empty(table)  # its dtypes are the declared ones
+    # the pandas metadata of an empty *validated* frame: the files read back with the dtypes
+    # every stage has read so far (string with NaN for missing, Int64, boolean)
+    empty = schemas.validate(schemas.empty(table), table)
     schema = pa.Table.from_pandas(empty, schema=arrow_schema(table), preserve_index=False).schema
     return schema.with_metadata({**schema.metadata, INGEST_ID_KEY: ingest_id.encode()})
 
