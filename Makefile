@@ -34,6 +34,7 @@ $(STAMP): pyproject.toml uv.lock | python-check
 	@touch $(STAMP)
 
 env: $(STAMP)  ## create/update the environment from uv.lock
+	@echo "environment ready: .venv/bin/stats (or 'source .venv/bin/activate'); your own study: stats init DIR"
 
 report: $(STAMP)  ## run the pipeline on data/raw and render reports/ to reports/_site/
 	$(RUN)/stats run

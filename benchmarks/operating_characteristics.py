@@ -16,183 +16,78 @@ Expected early-articulation rates (no greeting, 3,000 simulated trials per word 
 the ROPE; genuine world fine-tuned 0.34 / 0.27 / 0.18-0.21, i.e. an introspective share of
 0.11-0.19.
 
+The simulation and the verdicts are the planner's (:mod:`stats.plan`: the same code as
+``stats plan``, with the study's rule and sampler settings from ``analysis/study.yaml``); this
+script only names the benchmark's design (:func:`oc_design`), runs it and writes its files.
+Studies are cached per setting (``--cache``): a stopped run resumes where it stopped, and
+``--workers`` processes share the work.
+
 Outputs ``benchmarks/results/oc.csv`` (columns of CONTRACTS.md plus ``scope``, ``n_verdicts``,
-``mc_se_real``, ``p_real_m1_only``) and ``oc.md``. Run::
+``mc_se_*``, ``p_real_if_converged``, ``p_real_m1_only``, retry shares), ``oc_verdicts.csv``,
+``oc_run.json`` and ``oc.md``. Run::
 
-    PYTENSOR_FLAGS=blas__ldflags= .venv/bin/python benchmarks/operating_characteristics.py
+    PYTENSOR_FLAGS=blas__ldflags= nice -n 10 .venv/bin/python benchmarks/operating_characteristics.py
 
-(``--sims`` per setting). With nutpie (``uv run --with nutpie python
-benchmarks/operating_characteristics.py``) each model is compiled once per setting and
-refitted with ``with_data``; the defaults then take about 15 minutes on 2 busy cores.
-With PyMC's NUTS (the locked environment) each study takes about a minute: use fewer
-``--sims``.
+(``--sims`` per setting; ``--draws``/``--tune``/``--backend``/``--retries`` change the
+study's sampler settings). With PyMC's NUTS each study takes about half a minute on 2 cores.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
-import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from stats import config
 from stats import summarize as S
-from stats.model import design, fit, spec, synthetic
-from stats.model.decision import decide, decide_draws
-from stats.model.pipeline import judge
-from stats.model.study import parse_study
+from stats.model import fit
+from stats.model.decision import decide
+from stats.plan.design import parse_plan
+from stats.plan.runner import StudyDone, run_plan
+from stats.plan.simulation import plan_study
+from stats.plan.summary import OC_BY, markdown_table, summarise
 
 RESULTS = config.BENCHMARK_RESULTS_DIR
 WORDS = ["HELLO", "SHINE", "PULSE", "WATER"]
-NULL = synthetic.World(
-    a_line=(-1.0, -1.0, -0.8, -0.6, -0.5, -0.4, -0.4),
-    c=0.5,
-    b_greet=0.8,
-    g_word={"HELLO": 1.5, "SHINE": -0.5, "PULSE": -0.5, "WATER": -0.5},
-    b_arm={"base": -2.5},
-    b_intro=0.0,
-    u_word={"HELLO": 0.3, "SHINE": -0.1, "PULSE": -0.2, "WATER": 0.0},
-    b_leak=1.5,
-    leak_words=("HELLO",),
-    sd_run=0.3,
-)
-GENUINE = dataclasses.replace(NULL, b_intro=1.0)
-SETTINGS = [
-    ("null", NULL, 4),
-    ("null", NULL, 16),
-    ("genuine", GENUINE, 4),
-    ("genuine", GENUINE, 8),
-    ("genuine", GENUINE, 16),
-    ("genuine", GENUINE, 32),
-]
+#: The null world: leakage + guessability, no introspection (the genuine world adds b_intro).
+NULL = {
+    "a_line": [-1.0, -1.0, -0.8, -0.6, -0.5, -0.4, -0.4],
+    "c": 0.5,
+    "b_greet": 0.8,
+    "g_word": {"HELLO": 1.5, "SHINE": -0.5, "PULSE": -0.5, "WATER": -0.5},
+    "b_arm": {"base": -2.5},
+    "b_intro": 0.0,
+    "u_word": {"HELLO": 0.3, "SHINE": -0.1, "PULSE": -0.2, "WATER": 0.0},
+    "b_leak": 1.5,
+    "leak_words": ["HELLO"],
+    "sd_run": 0.3,
+}
+GENUINE_B_INTRO = 1.0
+NULL_RUNS = [4, 16]
+GENUINE_RUNS = [4, 8, 16, 32]
 SAMPLES_PER_PROMPT = 8
 
 
-def study_design(runs_per_word: int) -> pd.DataFrame:
-    """Runs x prompts of one simulated study (one prompt per greeting level, one base model)."""
-    return synthetic.design_grid(
-        WORDS,
-        runs_per_cell=runs_per_word,
-        prompts_per_greeting=1,
-        samples_per_prompt=SAMPLES_PER_PROMPT,
-        base_runs=1,
+def oc_design(sims: int, null_sims: int, seed_offset: int = 0, sampler: dict | None = None):
+    """The benchmark's planning design: four words, one prompt per greeting level x 8 samples."""
+    return parse_plan(
+        {
+            "name": "operating-characteristics",
+            "seed": config.SEED + seed_offset,
+            "word_types": {w: {"word": w, "follow_rate": 0.75} for w in WORDS},
+            "world": NULL,
+            "worlds": {
+                "null": {"runs_per_word": NULL_RUNS, "sims": null_sims},
+                "genuine": {"b_intro": GENUINE_B_INTRO, "runs_per_word": GENUINE_RUNS},
+            },
+            "samples_per_run": [2 * SAMPLES_PER_PROMPT],
+            "sims": sims,
+            "sampler": sampler or {},
+        },
+        "benchmarks/operating_characteristics.py",
     )
-
-
-class Setting:
-    """One world x design: both models built (and compiled) once, refitted per study."""
-
-    def __init__(self, world: synthetic.World, runs_per_word: int, study, seed: int) -> None:
-        self.world, self.study = world, study
-        self.groups = study_design(runs_per_word)
-        m1_cells, m2_cells = self.simulate(seed)
-        self.d1 = design.m1_data(m1_cells)
-        self.d2 = design.m2_data(m2_cells.assign(at_risk=m2_cells["at_risk"].clip(lower=1)))
-        self.m1 = fit.Refitter(spec.m1_spec(self.d1.layout), self.d1, study.sampler)
-        self.m2 = fit.Refitter(spec.m2_spec(self.d2.layout), self.d2, study.sampler)
-        self.guess = {w: synthetic.DEFAULT_GUESSABILITY[w][study.k - 1] for w in WORDS}
-
-    def simulate(self, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Cells of one simulated study (fixed shapes: empty person-period cells kept)."""
-        rng = np.random.default_rng(seed)
-        return synthetic.simulate_world(self.world, self.groups, rng, keep_empty=True)
-
-    def one_study(self, seed: int) -> pd.DataFrame:
-        """Verdicts (both greeting levels) of one simulated study, with the M1-only verdict."""
-        m1_cells, m2_cells = self.simulate(seed)
-        m1 = self.m1.fit(m1_cells["successes"], m1_cells["trials"], seed, "M1")
-        m2 = self.m2.fit(m2_cells["events"], m2_cells["at_risk"], seed, "M2")
-        result = judge(self.study, 1.0, m1, m2, self.guess, seed)
-        verdicts = result.verdicts.copy()
-        verdicts["greeting"] = verdicts["greeting"].astype(bool)
-        m1_only = {
-            (c.scope, c.word, bool(c.greeting)): decide_draws(
-                c.delta, self.study.rope, converged=m1.converged, prob=self.study.ci_prob
-            ).verdict
-            for c in result.contrasts
-        }
-        verdicts["verdict_m1_only"] = [
-            m1_only[(s, None if pd.isna(w) else w, g)]
-            for s, w, g in zip(
-                verdicts["scope"], verdicts["word"], verdicts["greeting"], strict=True
-            )
-        ]
-        verdicts["seed"] = seed
-        verdicts["seconds"] = m1.diagnostics["seconds"] + m2.diagnostics["seconds"]
-        verdicts["m1_attempts"] = len(m1.diagnostics["attempts"])
-        verdicts["m2_attempts"] = len(m2.diagnostics["attempts"])
-        verdicts["m1_converged"] = m1.converged
-        verdicts["m2_converged"] = m2.converged
-        return verdicts
-
-
-def summarise(raw: pd.DataFrame) -> pd.DataFrame:
-    """Verdict shares per world x runs x scope, with Monte Carlo standard errors."""
-    rows = []
-    keys = ["world", "runs_per_word", "samples_per_run", "greeting", "scope"]
-    for key, group in raw.groupby(keys, sort=False):
-        n = len(group)
-        shares = group["verdict"].value_counts(normalize=True)
-        p_real = float(shares.get("real", 0.0))
-        rows.append(
-            dict(zip(keys, key, strict=True))
-            | {
-                "n_sims": group["seed"].nunique(),
-                "n_verdicts": n,
-                "p_real": p_real,
-                "p_fluke": float(shares.get("fluke", 0.0)),
-                "p_inconclusive": float(shares.get("inconclusive", 0.0)),
-                "p_not_converged": float(shares.get("not-converged", 0.0)),
-                "mc_se_real": _clustered_se(group),
-                "p_real_if_converged": float(
-                    (group.loc[group["converged"].astype(bool), "verdict"] == "real").mean()
-                ),
-                "p_real_m1_only": float((group["verdict_m1_only"] == "real").mean()),
-                **_retry_shares(group),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _retry_shares(group: pd.DataFrame) -> dict[str, float]:
-    """Share of studies whose M1 / M2 fit needed a second attempt (runs before retries: NaN)."""
-    if "m2_attempts" not in group:
-        return {"p_m1_retried": float("nan"), "p_m2_retried": float("nan")}
-    studies = group.drop_duplicates("seed")
-    return {
-        "p_m1_retried": float((studies["m1_attempts"] > 1).mean()),
-        "p_m2_retried": float((studies["m2_attempts"] > 1).mean()),
-    }
-
-
-def _clustered_se(group: pd.DataFrame) -> float:
-    """MC standard error of the real share, clustered by simulated study."""
-    per_study = group.assign(real=group["verdict"] == "real").groupby("seed")["real"]
-    totals, sizes = per_study.sum().to_numpy(float), per_study.size().to_numpy(float)
-    p = totals.sum() / sizes.sum()
-    k = len(sizes)
-    if k < 2:
-        return float("nan")
-    var = k / (k - 1) * np.sum((totals - p * sizes) ** 2) / sizes.sum() ** 2
-    return float(np.sqrt(var))
-
-
-def markdown_table(table: pd.DataFrame) -> str:
-    """A pipe table (no tabulate dependency)."""
-
-    def cell(value: object) -> str:
-        if isinstance(value, float):
-            return f"{value:.3f}"
-        return str(value)
-
-    header = "| " + " | ".join(table.columns) + " |"
-    rule = "|" + "|".join("---" for _ in table.columns) + "|"
-    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
-    return "\n".join([header, rule, *body])
 
 
 def write_markdown(table: pd.DataFrame, seconds: float, settings, path: Path) -> None:
@@ -248,14 +143,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sims", type=int, default=10, help="simulated studies per setting")
     parser.add_argument("--null-sims", type=int, default=25, help="studies per null setting")
-    parser.add_argument("--draws", type=int, default=config.DRAWS)
-    parser.add_argument("--tune", type=int, default=config.TUNE)
-    parser.add_argument("--backend", default="auto", choices=fit.BACKENDS)
+    parser.add_argument("--draws", type=int, help="sampler draws (default: the study's)")
+    parser.add_argument("--tune", type=int, help="sampler tuning draws (default: the study's)")
+    parser.add_argument("--backend", choices=fit.BACKENDS, help="default: the study's")
     parser.add_argument(
-        "--retries",
-        type=int,
-        default=config.RETRIES,
-        help="refits after a missed gate (as in analysis/study.yaml)",
+        "--retries", type=int, help="refits after a missed gate (default: the study's)"
     )
     parser.add_argument(
         "--seed-offset",
@@ -272,6 +164,13 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
+        "--cache",
+        type=Path,
+        default=config.PROCESSED_DIR / "plan" / "oc-cache",
+        help="per-study cache (a rerun resumes from it)",
+    )
+    parser.add_argument("--workers", type=int, help="worker processes (default: CPU count)")
+    parser.add_argument(
         "--rejudge",
         action="store_true",
         help="re-apply the current decision rule to the intervals stored in "
@@ -281,55 +180,33 @@ def main() -> None:
     if args.rejudge:
         rejudge(args.out)
         return
-    study = parse_study(
-        {
-            "sensitivity": [],
-            "extra_outcomes": [],
-            "sampler": {
-                "draws": args.draws,
-                "tune": args.tune,
-                "backend": args.backend,
-                "retries": args.retries,
-            },
-        }
+    changes = {"draws": args.draws, "tune": args.tune, "backend": args.backend}
+    changes["retries"] = args.retries
+    design = oc_design(
+        args.sims,
+        args.null_sims,
+        args.seed_offset,
+        {k: v for k, v in changes.items() if v is not None},
     )
-    start = time.perf_counter()
-    frames = []
-    settings = [
-        (name, world, runs)
-        for name, world, runs in SETTINGS
-        if not args.only or f"{name}:{runs}" in args.only
-    ]
+    run = run_plan(design, args.cache, workers=args.workers, only=args.only, progress=_print_study)
+    raw = run.verdicts
+    table = summarise(raw, OC_BY)
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, world, runs in settings:
-        sims = args.null_sims if name == "null" else args.sims
-        base_seed = config.SEED + 1000 * runs + (0 if name == "null" else 500) + args.seed_offset
-        setting = Setting(world, runs, study, base_seed)
-        for i in range(sims):
-            t0 = time.perf_counter()
-            verdicts = setting.one_study(base_seed + i).assign(
-                world=name, runs_per_word=runs, samples_per_run=2 * SAMPLES_PER_PROMPT
-            )
-            frames.append(verdicts)
-            # written as it goes, so that a stopped run keeps its studies
-            pd.concat(frames, ignore_index=True).to_csv(args.out / "oc_verdicts.csv", index=False)
-            print(
-                f"{name:8s} runs={runs} sim={i:3d} {time.perf_counter() - t0:5.1f}s "
-                f"{dict(verdicts['verdict'].value_counts())}",
-                flush=True,
-            )
-    raw = pd.concat(frames, ignore_index=True)
-    seconds = time.perf_counter() - start
-    table = summarise(raw)
     table.to_csv(args.out / "oc.csv", index=False)
     raw.to_csv(args.out / "oc_verdicts.csv", index=False)
-    run = {"seconds": seconds, "seed_offset": args.seed_offset} | {
-        k: getattr(study.sampler, k)
-        for k in ("draws", "tune", "chains", "target_accept", "retries")
+    sampler = plan_study(design).sampler
+    facts = {"seconds": run.seconds, "seed_offset": args.seed_offset} | {
+        k: getattr(sampler, k) for k in ("draws", "tune", "chains", "target_accept", "retries")
     }
-    (args.out / "oc_run.json").write_text(json.dumps(run, indent=1))
-    write_markdown(table, seconds, study.sampler, args.out / "oc.md")
+    facts |= {"computed": run.computed, "cached": run.cached}
+    (args.out / "oc_run.json").write_text(json.dumps(facts, indent=1))
+    write_markdown(table, run.seconds, sampler, args.out / "oc.md")
     print(table.to_string())
+
+
+def _print_study(event: StudyDone) -> None:
+    source = "cached" if event.cached else f"{event.seconds:5.1f}s"
+    print(f"{event.setting.label:14s} seed={event.seed} {source} {event.verdicts}", flush=True)
 
 
 def rejudge(out: Path) -> None:
@@ -346,14 +223,14 @@ def rejudge(out: Path) -> None:
         )
     raw["verdict"] = [d.verdict for d in verdicts]
     raw["reason"] = [d.reason for d in verdicts]
-    leaking = {(w, True) for w in NULL.leak_words}
+    leaking = {(w, True) for w in NULL["leak_words"]}
     parts = [
         S.guard_leaking_rows(group, leaking)
         for _, group in raw.groupby(["world", "runs_per_word", "seed"], sort=False)
     ]
     raw = pd.concat(parts).sort_index()
     raw.to_csv(out / "oc_verdicts.csv", index=False)
-    table = summarise(raw)
+    table = summarise(raw, OC_BY)
     table.to_csv(out / "oc.csv", index=False)
     run = json.loads((out / "oc_run.json").read_text())
     sampler = argparse.Namespace(**{k: v for k, v in run.items() if k != "seconds"})

@@ -1,66 +1,95 @@
 """The ``stats`` command line: one command per pipeline stage, wiring paths to stage functions.
 
-Every command works from the repository root with no arguments on the bundled data;
-defaults are the folders of :mod:`stats.config`. Stage modules are imported inside the
-commands so that ``stats --help`` stays fast.
+Every default path is relative to the current directory, a study folder (``stats init``
+makes one; this repository is the bundled study's): ``analysis/*.yaml``, ``data/raw``,
+``data/processed``, ``reports/`` (:mod:`stats.config`). A named file that does not exist
+is an error; a default file that does not exist means "none" and each stage says so.
+What is shown (stage lines, one-line errors, progress, tables) is :mod:`stats.terminal`.
+Stage modules are imported inside the commands so that ``stats --help`` stays fast.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from stats import config
+from stats.cli_args import add_examples, fail, named_file, out_folder, raw_paths, report_project
+from stats.terminal import (
+    UserError,
+    console,
+    next_step,
+    progress_bar,
+    say,
+    say_spec,
+    show,
+    stage,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.progress import Progress
 
 app = typer.Typer(
     help="Is a fine-tuned model's self-report real, or a fluke? ingest -> score -> fit -> review -> report.",
+    epilog="Start: stats init my-study, copy your run files into my-study/data/raw/, then "
+    "cd my-study && stats run && stats report. Each command's --help has an example.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
+
+#: The stage bodies raise this for a user mistake (one line, exit code 1).
+StageError = UserError
+_stage = stage
+
 
 RawArg = Annotated[
     list[Path] | None,
-    typer.Argument(help="Raw files or folders (default: data/raw).", show_default=False),
+    typer.Argument(
+        help="Raw files or folders (default: data/raw).", show_default=False, callback=raw_paths
+    ),
 ]
 ManifestOpt = Annotated[
     Path | None,
     typer.Option(
         "--manifest",
-        help="Runs manifest (YAML). Default: analysis/runs.yaml, for the bundled data/raw only.",
+        help=f"Runs manifest (YAML). Default: {config.MANIFEST_PATH} when the files are the "
+        f"study's own ({config.RAW_DIR}, or inside it).",
         show_default=False,
+        callback=named_file(None),
     ),
 ]
-OutOpt = Annotated[Path, typer.Option("--out", help="Processed-data folder to write.")]
+
+
+OutOpt = Annotated[
+    Path, typer.Option("--out", help="Processed-data folder to write.", callback=out_folder)
+]
 DataOpt = Annotated[Path, typer.Option("--data", help="Processed-data folder.")]
-StudyOpt = Annotated[Path, typer.Option("--study", help="Study spec (model choices, YAML).")]
-ClaimsOpt = Annotated[Path, typer.Option("--claims", help="Claims to review (YAML).")]
-
-
-class StageError(RuntimeError):
-    """A stage could not run; the message says why and which command fixes it."""
-
-
-@contextmanager
-def _stage(name: str) -> Iterator[None]:
-    """Time a stage and turn known failures into a one-line error and exit code 1."""
-    start = time.perf_counter()
-    console.print(f"[bold]{name}[/bold] ...")
-    try:
-        yield
-    except (StageError, FileNotFoundError, ValueError) as err:
-        console.print(f"[red]error[/red] in {name}: {err}")
-        raise typer.Exit(1) from err
-    console.print(f"[green]{name} done[/green] in {time.perf_counter() - start:.1f} s")
+StudyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--study",
+        help=f"Study spec (model choices, YAML). Default: {config.STUDY_PATH} when it exists, "
+        "else the built-in defaults.",
+        show_default=False,
+        callback=named_file(config.STUDY_PATH),
+    ),
+]
+ClaimsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--claims",
+        help=f"Claims to review (YAML). Default: {config.CLAIMS_PATH} when it exists.",
+        show_default=False,
+        callback=named_file(config.CLAIMS_PATH),
+    ),
+]
 
 
 def _require(path: Path, made_by: str) -> None:
@@ -69,14 +98,40 @@ def _require(path: Path, made_by: str) -> None:
 
 
 def _progress() -> Progress:
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
+    return progress_bar(counter=True)
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="The study folder to make (created if missing).")],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Write into a non-empty folder: existing files are kept, the report pages "
+            "in reports/ are refreshed from the installed package.",
+        ),
+    ] = False,
+) -> None:
+    """Make a study folder: analysis/ templates, data/raw/ and the report pages in reports/."""
+    from stats.study_folder import init_study
+
+    with stage("init", outputs=[folder]):
+        made = init_study(folder, force=force)
+        for rel in made.written:
+            say(f"  wrote {folder / rel}")
+        for rel in made.kept:
+            say(f"  kept  {folder / rel} (exists)")
+        for rel in made.folders:
+            say(f"  made  {folder / rel}/")
+        say(f"  wrote {folder / config.REPORTS_DIR}/ ({len(made.pages)} files: the report's pages)")
+    next_step(
+        f"copy your run files (batch outputs, chat completions, inspect logs, fine-tuning job "
+        f"and training files) into {folder / config.RAW_DIR}/",
+        f"list the runs in {folder / config.MANIFEST_PATH}: each fine-tuning job file with "
+        "its training file, and the base model (its comments show how)",
+        ("" if folder.resolve() == Path.cwd().resolve() else f"cd {folder} && ")
+        + "stats run && stats report",
     )
 
 
@@ -98,7 +153,7 @@ def ingest(
     if manifest is None:
         manifest, note = default_manifest(paths)
         if note:
-            console.print(f"[yellow]note[/yellow]: {note}")
+            say(f"note: {note}", "yellow")
     with _stage("ingest"), _progress() as bar:
         task = bar.add_task("records", total=None)
         try:
@@ -118,13 +173,36 @@ def ingest(
     )
 
 
+def _score(data: Path, *, labels: Path | None = None, **options: object) -> None:
+    artifacts = config.Artifacts(data)
+    with stage("score"):
+        _require(artifacts.transcripts, "stats ingest")
+        threshold = options.get("threshold", config.ARTICULATION_THRESHOLD)
+        if threshold not in config.ARTICULATION_LEVELS[1:]:
+            raise StageError(
+                f"--threshold {threshold!r}: choose one of {config.ARTICULATION_LEVELS[1:]}"
+            )
+        if labels is not None:
+            say(f"labels: {labels}")
+        from stats.score import score_file
+
+        trials = score_file(data, labels=labels, **options)  # type: ignore[arg-type]
+    say(f"{len(trials)} trials -> {artifacts.trials}")
+
+
 @app.command()
 def score(
     data: DataOpt = config.PROCESSED_DIR,
     k: Annotated[int, typer.Option(help="'Early' means letters_visible <= k.")] = config.EARLY_K,
     labels: Annotated[
-        Path, typer.Option(help="Judge/human labels CSV for scorer agreement.")
-    ] = config.LABELS_PATH,
+        Path | None,
+        typer.Option(
+            help=f"Judge/human labels CSV for scorer agreement. Default: {config.LABELS_PATH} "
+            "when it exists.",
+            show_default=False,
+            callback=named_file(config.LABELS_PATH),
+        ),
+    ] = None,
     threshold: Annotated[
         str, typer.Option(help="Level counted by articulation_line: vague, mechanism or word.")
     ] = config.ARTICULATION_THRESHOLD,
@@ -133,65 +211,102 @@ def score(
     ] = False,
     guessability_table: Annotated[
         Path | None,
-        typer.Option(help="CSV (word, letters_visible, probability) overriding the lexicon prior."),
+        typer.Option(
+            help="CSV (word, letters_visible, probability) overriding the lexicon prior.",
+            callback=named_file(None),
+        ),
     ] = None,
 ) -> None:
     """Score every transcript into trials.parquet (acrostic, articulation, leakage, guessability)."""
+    _score(
+        data,
+        labels=labels,
+        k=k,
+        threshold=threshold,
+        sentences_as_lines=sentences_as_lines,
+        guessability_table=guessability_table,
+    )
+    next_step("stats fit")
+
+
+def _fit(data: Path, study: Path | None) -> pd.DataFrame | None:
+    """Fit the study; the verdicts, or None when the study has only follow-up designs."""
+    from stats.terminal import FitProgress
+
     artifacts = config.Artifacts(data)
-    with _stage("score"):
-        _require(artifacts.transcripts, "stats ingest")
-        if threshold not in config.ARTICULATION_LEVELS[1:]:
-            raise StageError(
-                f"--threshold {threshold!r}: choose one of {config.ARTICULATION_LEVELS[1:]}"
-            )
-        from stats.score import score_file
-
-        trials = score_file(
-            data,
-            k=k,
-            labels=labels if labels.exists() else None,
-            threshold=threshold,
-            sentences_as_lines=sentences_as_lines,
-            guessability_table=guessability_table,
-        )
-    console.print(f"{len(trials)} trials -> {artifacts.trials}")
-
-
-@app.command()
-def fit(data: DataOpt = config.PROCESSED_DIR, study: StudyOpt = config.STUDY_PATH) -> None:
-    """Fit the models (M1, M2), check the gates, write verdicts.csv and fits/; then any follow-up designs."""
-    artifacts = config.Artifacts(data)
-    study_path = study if study.exists() else None
-    with _stage("fit"):
+    with stage("fit", outputs=[artifacts.fits, artifacts.summary]):
         _require(artifacts.trials, "stats score")
+        say_spec("study", study, config.STUDY_PATH, "the built-in defaults")
         from stats.followups import run_followups
         from stats.model import fit_study
 
-        followups = run_followups(data, study_path)
-        if followups:
-            console.print(f"follow-up designs fitted: {', '.join(sorted(followups))}")
-        try:
-            verdicts = fit_study(data, study_path)
-        except ValueError as err:
-            if not followups:
-                raise
-            # a study made only of follow-up designs has no main verdict to give
-            console.print(f"main verdicts not fitted: {err}")
-            return
-    _print_verdicts(verdicts)
+        with FitProgress() as progress:
+            followups = run_followups(data, study, progress=progress)
+            if followups:
+                say(f"follow-up designs fitted: {', '.join(sorted(followups))}")
+            try:
+                verdicts = fit_study(data, study, progress=progress)
+            except ValueError as err:
+                if not followups:
+                    raise StageError(f"{err}{_without_words_hint(artifacts.trials)}") from err
+                # a study made only of follow-up designs has no main verdict to give
+                say(f"main verdicts not fitted: {err}")
+                verdicts = None
+        total = progress.summary()
+        if total:
+            say(total)
+    if verdicts is not None:
+        from stats.terminal import verdict_table
+
+        show(verdict_table(verdicts))
+        say(f"verdicts -> {artifacts.verdicts}")
+    return verdicts
+
+
+def _without_words_hint(trials: Path) -> str:
+    """The fix when no trial has a target word (the runs' words are unknown), else ''."""
+    import pyarrow.parquet as pq
+
+    words = pq.read_table(trials, columns=["word"]).column("word")
+    if len(words) == 0 or words.null_count < len(words):
+        return ""
+    return (
+        f": no run has a known word; name each fine-tuning run's training file (or its word) "
+        f"in {config.MANIFEST_PATH} (docs/manifest.md), then `stats run`"
+    )
 
 
 @app.command()
-def review(claims: ClaimsOpt = config.CLAIMS_PATH, data: DataOpt = config.PROCESSED_DIR) -> None:
-    """Review every claim of claims.yaml against the data and the pooled model: claims.csv."""
+def fit(data: DataOpt = config.PROCESSED_DIR, study: StudyOpt = None) -> None:
+    """Fit the models (M1, M2), check the gates, write verdicts.csv and fits/; then any follow-up designs."""
+    _fit(data, study)
+    next_step("stats review (checks analysis/claims.yaml), then stats report")
+
+
+def _review(claims: Path, data: Path) -> None:
     artifacts = config.Artifacts(data)
-    with _stage("review"):
+    with stage("review"):
         _require(artifacts.trials, "stats score")
-        _require(claims, "writing analysis/claims.yaml")
+        say(f"claims: {claims}")
         from stats.review import review as run_review
 
         table = run_review(claims, data)
-    console.print(f"{len(table)} claims -> {artifacts.claims}")
+    from stats.terminal import claims_table
+
+    show(claims_table(table))
+    say(f"{len(table)} claims -> {artifacts.claims}")
+
+
+@app.command()
+def review(claims: ClaimsOpt = None, data: DataOpt = config.PROCESSED_DIR) -> None:
+    """Review every claim of claims.yaml against the data and the pooled model: claims.csv."""
+    if claims is None:
+        raise fail(
+            f"no claims to review: {config.CLAIMS_PATH} does not exist here; write one "
+            "(`stats init` makes a template) or name a file with --claims FILE"
+        )
+    _review(claims, data)
+    next_step("stats report")
 
 
 @app.command()
@@ -199,28 +314,51 @@ def run(
     raw: RawArg = None,
     manifest: ManifestOpt = None,
     out: OutOpt = config.PROCESSED_DIR,
-    study: StudyOpt = config.STUDY_PATH,
-    claims: ClaimsOpt = config.CLAIMS_PATH,
+    study: StudyOpt = None,
+    claims: ClaimsOpt = None,
 ) -> None:
-    """ingest + score + fit + review."""
-    ingest(raw=raw, manifest=manifest, out=out, fmt=None)
-    score(
-        data=out,
-        k=config.EARLY_K,
-        labels=config.LABELS_PATH,
-        threshold=config.ARTICULATION_THRESHOLD,
-        sentences_as_lines=False,
-        guessability_table=None,
-    )
-    fit(data=out, study=study)
-    if claims.exists():
-        review(claims=claims, data=out)
+    """ingest + score + fit + review, with the defaults of a study folder."""
+    with stage("run", outputs=[out]):
+        ingest(raw=raw, manifest=manifest, out=out, fmt=None)
+        labels = config.LABELS_PATH if config.LABELS_PATH.is_file() else None
+        _score(out, labels=labels)
+        _fit(out, study)
+        if claims is not None:
+            _review(claims, out)
+        else:
+            say(
+                f"review skipped: no {config.CLAIMS_PATH} here (write claims there, or --claims FILE)"
+            )
+    report_hint = "" if out == config.PROCESSED_DIR else f" --data {out}"
+    next_step(f"stats report{report_hint} (the site with every table and figure)")
+
+
+def _cache(project: Path, tmp: str) -> Path | None:
+    """The offline cache: the project's own (reports/_freeze), or a temporary one."""
+    return None if Path(tmp) not in project.parents else Path(tmp) / "cache"
 
 
 @app.command()
 def report(
-    reports: Annotated[Path, typer.Option(help="Quarto project folder.")] = config.REPORTS_DIR,
+    reports: Annotated[
+        Path | None,
+        typer.Option(
+            help="Quarto project folder. Default: reports/ when it holds _quarto.yml, else "
+            "the package's pages (then --out is needed).",
+            show_default=False,
+        ),
+    ] = None,
     data: DataOpt = config.PROCESSED_DIR,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for the rendered site. Default: the project's output folder "
+            "(reports/_site).",
+            show_default=False,
+            callback=out_folder,
+        ),
+    ] = None,
     word: Annotated[str | None, typer.Option(help="Word the pages focus on.")] = None,
     rope: Annotated[float | None, typer.Option(help="ROPE half-width shown.")] = None,
     k: Annotated[int | None, typer.Option(help="'Early' cut-off shown.")] = None,
@@ -230,20 +368,34 @@ def report(
     ] = None,
 ) -> None:
     """Render the report site (Quarto if on PATH, else Jupyter's libraries) to reports/_site/."""
-    with _stage("report"):
-        _require(config.Artifacts(data).verdicts, "stats run")
-        from stats.render import render_site
+    project = report_project(reports, out)
+    from stats.render import RenderError, load_project, quarto_path, render_site
+    from stats.study_folder import page_data_dir, temporary_study
 
-        params: dict[str, object] = {"data_dir": str(data.resolve())}
-        params.update(
-            {
-                key: value
-                for key, value in (("word", word), ("rope", rope), ("k", k))
-                if value is not None
-            }
-        )
-        index = render_site(reports, params=params, use_quarto=quarto)
-    console.print(f"site: {index}")
+    use_quarto = quarto if quarto is not None else quarto_path() is not None
+    site = out if out is not None else load_project(project).output_dir  # type: ignore[arg-type]
+    with stage("report", discard=[site]), tempfile.TemporaryDirectory(prefix="stats-") as tmp:
+        _require(config.Artifacts(data).verdicts, "stats run")
+        say(f"pages: {project}/" if project else "pages: the package's (no reports/ here)")
+        say(f"data: {data}; engine: {'Quarto' if use_quarto else 'offline (no quarto on PATH)'}")
+        if project is None:
+            project = temporary_study(data, Path(tmp))
+        values = {"data_dir": page_data_dir(data, project), "word": word, "rope": rope, "k": k}
+        params = {name: value for name, value in values.items() if value is not None}
+        if params and use_quarto and importlib.util.find_spec("papermill") is None:
+            raise StageError(
+                f"Quarto needs the papermill package to set page parameters ({', '.join(params)}):"
+                " install it, or render with --no-quarto"
+            )
+        try:
+            index = render_site(
+                project, out, params=params, use_quarto=use_quarto, cache_dir=_cache(project, tmp)
+            )
+        except RenderError as err:
+            raise StageError(str(err)) from err
+    pages = sorted(index.parent.glob("*.html"))
+    say(f"site: {index} ({len(pages)} pages)")
+    next_step(f"open {index} in a browser")
 
 
 @app.command()
@@ -251,7 +403,9 @@ def simulate(
     design: Annotated[
         Path, typer.Argument(help="Design file (YAML), e.g. analysis/designs/real.yaml.")
     ],
-    out: Annotated[Path, typer.Option("--out", help="Folder for the raw files.")] = config.RAW_DIR,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the raw files.", callback=out_folder)
+    ] = config.RAW_DIR,
     seed: Annotated[int | None, typer.Option(help="Override the design's seed.")] = None,
     manifest_out: Annotated[
         Path | None,
@@ -259,32 +413,21 @@ def simulate(
     ] = None,
 ) -> None:
     """Write a simulated study in real source formats, its manifest and truth.json."""
-    with _stage("simulate"):
+    with stage("simulate", outputs=[out]):
         _require(design, "choosing a design in analysis/designs/")
         from stats.simulate import simulate as run_simulate
 
         truth = run_simulate(design, out, seed=seed, manifest_out=manifest_out)
-    console.print(f"truth: {json.dumps(truth.get('delta', {}), default=str)[:300]} -> {out}")
+    say(f"truth: {json.dumps(truth.get('delta', {}), default=str)[:300]} -> {out}")
+    next_step(f"stats run {out} --manifest {manifest_out or out / 'runs.yaml'}")
 
 
-def _print_verdicts(verdicts) -> None:
-    from rich.table import Table
+from stats.evals.cli import register as _register_evals  # noqa: E402
+from stats.plan.cli import register as _register_plan  # noqa: E402
 
-    table = Table(title="verdicts")
-    for column in ("scope", "word", "greeting", "mean", "hdi_low", "hdi_high", "verdict"):
-        table.add_column(column)
-    for row in verdicts.itertuples():
-        table.add_row(
-            str(row.scope),
-            str(row.word),
-            str(row.greeting),
-            f"{row.mean:.3f}",
-            f"{row.hdi_low:.3f}",
-            f"{row.hdi_high:.3f}",
-            str(row.verdict),
-        )
-    Console().print(table)
-
+_register_evals(app)
+_register_plan(app)
+add_examples(app)
 
 if __name__ == "__main__":
     app()

@@ -1,7 +1,9 @@
 """Paths and defaults shared by every stage (the one place for global settings).
 
-Paths are relative to the repository root, which is the working directory of
-every ``stats`` command and of ``make``. Numbers used by more than one stage
+Paths are relative to the study folder, the working directory of every ``stats``
+command: a folder made by ``stats init`` (:mod:`stats.study_folder`), or this
+repository's root, the bundled study's folder (``make`` runs there). They never point
+into the repository from elsewhere. Numbers used by more than one stage
 (credible-interval probability, ROPE, the "early" line cut-off k, seeds) live
 here so that no module scatters its own literal.
 """
