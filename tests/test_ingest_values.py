@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from conftest_ingest import (
     BASE,
@@ -167,10 +168,14 @@ def test_the_bundled_manifest_does_not_leak_into_a_users_folder(tmp_path):
 
 
 def test_a_named_manifest_that_does_not_exist_is_an_error(tmp_path):
-    good_generic(tmp_path / "mine" / "g.jsonl")
+    from stats.ingest import ManifestError, ingest
+
+    good = good_generic(tmp_path / "mine" / "g.jsonl")
+    with pytest.raises(ManifestError, match=r"does-not-exist\.yaml: manifest not found"):
+        ingest([good], tmp_path / "does-not-exist.yaml", tmp_path / "out")
     done = _cli(tmp_path, "ingest", "mine", "--manifest", "does-not-exist.yaml", "--out", "out")
     assert done.returncode == 1
-    assert "does-not-exist.yaml: manifest not found" in done.stderr
+    assert "--manifest does-not-exist.yaml: no such file" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
 
