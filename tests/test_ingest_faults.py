@@ -529,3 +529,19 @@ def test_a_repeated_batch_request_is_a_duplicate_and_record_ids_are_kept(tmp_pat
     assert (files[str(inputs)]["accepted"], files[str(inputs)]["duplicates"]) == (2, 1)
     assert (files[str(outputs)]["accepted"], files[str(outputs)]["duplicates"]) == (2, 1)
     assert sorted(result.transcripts["record_id"]) == ["r1", "r2"]
+
+
+def test_a_copy_of_the_folder_that_followed_its_links_ingests_again(tmp_path):
+    import shutil
+
+    out = tmp_path / "out"
+    run_ingest([good_generic(tmp_path / "a" / "g.jsonl", n=2)], out)
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)  # follows the links: plain files, and a real .ingest/current
+    assert len(pd.read_parquet(Artifacts(copy).transcripts)) == 2
+    run_ingest([good_generic(tmp_path / "b" / "g.jsonl", n=3)], copy)
+    _outputs_consistent(copy)
+    _no_leftovers(copy)
+    assert (copy / ".ingest" / "current").is_symlink()
+    assert len(pd.read_parquet(Artifacts(copy).transcripts)) == 3
+    assert len(pd.read_parquet(Artifacts(out).transcripts)) == 2  # the original is untouched

@@ -198,11 +198,15 @@ class Outputs:
             os.replace(link, top)
 
     def _adopt_plain_files(self) -> None:
-        """Move outputs written as plain files (older versions) into the layout.
+        """Move outputs written as plain files (older versions, or a copy of the folder that
+        followed its links) into the layout.
 
         Each file is first hard-linked into a generation of its own, then its name is
         replaced by a link to it: the name shows the same content throughout.
         """
+        current = self.hidden / CURRENT
+        if current.is_dir() and not current.is_symlink():  # a copy that followed the links
+            os.rename(current, self.hidden / f"copied-{self.folder}")  # removed as stale
         plain = [
             name
             for name in output_names(self.out_dir)
@@ -213,7 +217,6 @@ class Outputs:
         legacy = f"legacy-{self.folder}"
         folder = self.hidden / legacy
         folder.mkdir()
-        current = self.hidden / CURRENT
         sources = {name: self.out_dir / name for name in plain}
         if current.is_dir():  # links to a current set beside plain files: keep those too
             for path in current.iterdir():
