@@ -104,7 +104,7 @@ def read_training_file(path: Path):
     """
     from stats.ingest.ledger import FileReport
     from stats.ingest.limits import Limits
-    from stats.ingest.records import SourceFile
+    from stats.ingest.decode import SourceFile
     from stats.ingest.training import read_training
 
     rejected: Counter = Counter()
