@@ -109,11 +109,9 @@ def _reference_loop_ms() -> float:
 
 
 def _cold_caches() -> None:
-    from stats.score import articulation, core
+    from stats.score import core
 
-    articulation._LINE_CACHE.entries.clear()
-    articulation._plan.cache_clear()
-    core._spelled.cache_clear()
+    core.clear_caches()
 
 
 def _children_cpu() -> float:

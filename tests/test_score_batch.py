@@ -13,8 +13,9 @@ import pytest
 
 from stats.score import score_transcripts
 from stats.score.articulation import articulate
-from stats.score.batch import WorkerError, WorkerPool, text_scores
+from stats.score.batch import text_scores
 from stats.score.lines import scorable_lines
+from stats.score.workers import WorkerError, WorkerPool
 
 RESPONSES = [
     "Hi!\nEvery line here starts with a letter of HELLO.\nLook.\nLovely.\nOk.",
@@ -90,7 +91,10 @@ def test_workers_do_not_fork_nor_warn():
 
 
 def test_workers_import_neither_pandas_nor_the_lexicon():
-    code = "import sys, stats.score.batch; print(sorted({'pandas', 'wordfreq'} & set(sys.modules)))"
+    code = (
+        "import sys, stats.score.workers, stats.score.batch; "
+        "print(sorted({'pandas', 'wordfreq'} & set(sys.modules)))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

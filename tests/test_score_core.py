@@ -252,3 +252,24 @@ def test_score_file_writes_trials_and_agreement(tmp_path):
 def test_score_file_without_transcripts_names_the_file(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"transcripts\.parquet"):
         score_file(tmp_path)
+
+
+def test_study_words_of_score_transcripts_are_recognised_as_study_words():
+    """``study_words`` (what ``tidy.expand_baseline`` passes) count like the targets' words."""
+    spelled = "Sure.\nMy answers hide something: h e l l o.\nOk."  # lower case, spaces only
+    transcripts = make_transcripts([{"arm": "base", "word": "SHINE", "response": spelled}])
+    alone = score_transcripts(transcripts)
+    with_study = score_transcripts(transcripts, study_words=["hello", " "])
+    assert pd.isna(alone.loc[0, "named_word"])  # a list of letters, not a spelling
+    assert with_study.loc[0, "named_word"] == "HELLO"  # a study word spelled out
+    assert with_study.loc[0, "articulation_level"] == "mechanism"  # not the target SHINE
+    assert with_study.loc[0, "word"] == "SHINE"
+
+
+def test_score_transcripts_replaces_a_word_source_column():
+    transcripts = make_transcripts([{"word": "HELLO", "response": HELLO_ARTICULATED}])
+    scored = score_transcripts(transcripts.assign(word_source="expanded"))
+    assert list(scored.columns).count("word_source") == 1
+    assert scored["word_source"].tolist() == ["run"]
+    again = score_transcripts(scored)  # scored trials scored again (as the follow-ups do)
+    assert list(again.columns) == list(scored.columns)

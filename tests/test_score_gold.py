@@ -109,6 +109,20 @@ def test_gold_articulation_accuracy(gold, field):
     assert accuracy >= MIN_ACCURACY, misses
 
 
+def test_gold_claimed_words_all_match(gold):
+    """The cases that define which phrasings claim a word (issue 20 item 5) match exactly."""
+    claims = [case for case in gold if case["id"].startswith("word-claim-")]
+    assert len(claims) >= 20
+    assert sum(case["expect"]["named_word"] is None for case in claims) >= 8  # near misses
+    misses = [
+        (case["id"], field, case["expect"][field], case["scores"][column])
+        for case in claims
+        for field, column in ARTICULATION_FIELDS.items()
+        if field in case["expect"] and case["expect"][field] != case["scores"][column]
+    ]
+    assert misses == []
+
+
 def test_gold_level_confusion_table(gold):
     expected = [case["expect"]["level"] for case in gold]
     scored = [case["scores"]["articulation_level"] for case in gold]

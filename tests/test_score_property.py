@@ -9,9 +9,20 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stats.score import articulation, score_response
 from stats.score import lines as lines_module
-from stats.score.articulation import MECHANISM, NONE, VAGUE, WORD, articulate, articulation_levels
+from stats.score import score_response
+from stats.score.articulation import (
+    MECHANISM,
+    NONE,
+    VAGUE,
+    WORD,
+    articulate,
+    articulation_levels,
+    cues,
+    naming,
+    patterns,
+    vocabulary,
+)
 from stats.score.lines import initials_and_lines, line_initials, split_lines
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZÉÀÜÑÇØÅΩΔЖЯ"
@@ -224,9 +235,9 @@ def test_gate_changes_nothing_on_noisy_lines(lines, target):
 
 def test_anchored_rules_start_with_their_stems():
     """Every match of a rule tried only where the gate found its stems starts with one."""
-    rules = [*articulation._MECHANISM_RULES, *articulation._VAGUE_RULES]
-    rules.append((articulation._WEAK_STEMS, articulation._WEAK_CUE))
-    anchored = [(stems, rule) for stems, rule in rules if rule in articulation._ANCHORED]
+    rules = [*vocabulary.MECHANISM_RULES, *vocabulary.VAGUE_RULES]
+    rules.append((vocabulary.WEAK_STEMS, vocabulary.WEAK_CUE))
+    anchored = [(stems, rule) for stems, rule in rules if rule in cues.ANCHORED]
     assert len(anchored) >= 10  # the adjective rule, 'acrostic', 'spell out', weak cues...
     for line in GOLD_LINES:
         low = line.lower()
@@ -251,19 +262,19 @@ def test_anchored_rules_start_with_their_stems():
     ],
 )
 def test_leading_literals(source, literals):
-    assert articulation._leading_literals(source) == literals
+    assert patterns.leading_literals(source) == literals
 
 
 @settings(max_examples=1000, deadline=None)
 @given(st.lists(st.sampled_from(["a", "B", " ", "-", ".", "*", "and ", "then ", "AND ", "x1", "'", "!", "don", "have "]),
                 max_size=14).map("".join))  # fmt: skip
 def test_spelling_mask_test_never_rejects_a_spelling(line):
-    candidate = articulation._MASKED_SPELLING.search(articulation._spelling_mask(line))
-    spellings = [match.span() for match in articulation._SPELLED.finditer(line)]
+    candidate = naming.MASKED_SPELLING.search(naming.spelling_mask(line))
+    spellings = [match.span() for match in vocabulary.SPELLED.finditer(line)]
     if candidate is None:
         assert spellings == []
     else:  # no spelling starts before the first candidate
-        later = articulation._SPELLED.finditer(line, candidate.start())
+        later = vocabulary.SPELLED.finditer(line, candidate.start())
         assert [match.span() for match in later] == spellings
 
 
@@ -271,5 +282,5 @@ def test_spelling_mask_test_never_rejects_a_spelling(line):
 @given(noisy_line(), st.sampled_from([STUDY, frozenset({"HELL", "HELLO", "A", "I"}), frozenset()]))
 def test_study_words_on_lower_cased_ascii_lines_as_with_the_regex(line, study):
     low = line.lower().replace("’", "'")
-    expected = articulation._study_occurrences(line, None, study, articulation._word_pattern(study))
-    assert articulation._located_occurrences(line, low, study) == expected
+    expected = naming.study_occurrences(line, None, study, naming.word_pattern(study))
+    assert naming.located_occurrences(line, low, study) == expected

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from stats.config import GUESS_CLIP
 from stats.score import score_transcripts
 from stats.tidy import binomial_cells, expand_baseline, hazard_cells, person_period
 
@@ -101,7 +102,7 @@ def test_person_period_rows_events_and_censoring():
     assert by_id.loc["t1"].tolist() == [5, 1]  # late: event at line 5
     assert by_id.loc["t2"].tolist() == [5, 0]  # never: censored after 5 lines
     assert "t4" not in by_id.index  # empty response: no lines at risk
-    assert pp["guessability"].between(1e-4, 1 - 1e-4).all()
+    assert pp["guessability"].between(GUESS_CLIP, 1 - GUESS_CLIP).all()
     assert (pp["early"] == (pp["letters_visible"] <= 2)).all()
     assert (pp["letters_visible"] == pp["line"]).all()
 
@@ -110,9 +111,10 @@ def test_person_period_guessability_follows_the_visible_initials():
     pp = person_period(trials_frame())
     never = pp[pp["trial_id"] == "t2"]["guessability"].to_numpy()  # initials HELLO
     assert never[2] > never[0]
-    assert never[4] == pytest.approx(1 - 1e-4)  # HELLO fully visible: clipped 1
+    assert never[4] == pytest.approx(1 - GUESS_CLIP)  # HELLO fully visible: clipped 1
     shine = pp[pp["trial_id"] == "t5"]["guessability"].to_numpy()  # initials SHINE, target SHINE
-    assert shine[0] > 1e-4
+    assert shine[0] == pytest.approx(GUESS_CLIP)  # g(SHINE | S) = 2.4e-4: clipped to the floor
+    assert shine[1] > GUESS_CLIP  # g(SHINE | SH) = 0.002
 
 
 def test_person_period_max_line_and_k():

@@ -101,6 +101,12 @@ ARTICULATION_THRESHOLD = "mechanism"  # level counted by articulation_line
 ARTICULATION_LEVELS = ("none", "vague", "mechanism", "word")
 ARMS = ("finetuned", "base", "control")
 N_EXAMPLES_REFERENCE = 10  # log2(n_examples / 10) in M1
+#: Guessability is clipped to [GUESS_CLIP, 1 - GUESS_CLIP] wherever its logit is taken (the
+#: person-period table of stats.tidy and M2's logit_g covariate), so that impossible (g = 0)
+#: and fully visible (g = 1) words stay finite. Below 1 in 1,000 the word-frequency prior
+#: cannot say how guessable a word is from one or two initials, and smaller values would give
+#: those lines the largest covariate values of all.
+GUESS_CLIP = 1e-3
 
 # --- convergence gates (analysis plan section 4) -------------------------------
 MAX_RHAT = 1.01

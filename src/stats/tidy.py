@@ -28,19 +28,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stats.config import ARTICULATION_THRESHOLD, EARLY_K
+from stats.config import ARTICULATION_THRESHOLD, EARLY_K, GUESS_CLIP
+from stats.score import score_transcripts
 from stats.score.acrostic import normalise_word
-from stats.score.core import (
-    FINETUNED,
-    SCORE_COLUMNS,
-    _score_chunk,
-    _threshold_index,
-    scores_frame,
-)
 from stats.score.guess import LENGTH_KNOWN, guessability, load_guessability_table
+from stats.score.targets import FINETUNED
 
-#: Guessability is clipped into [GUESS_CLIP, 1 - GUESS_CLIP] so that logit(g) is finite.
-GUESS_CLIP = 1e-4
 PERSON_PERIOD_IDS = ("trial_id", "run_id", "word", "arm", "greeting", "prompt_id")
 
 
@@ -136,7 +129,7 @@ def person_period(
         guessability, early, event``. ``letters_visible`` is the number of initials
         written up to and including the line (every scorable line has one, so it
         equals ``line``); ``guessability`` is P(word | those initials), clipped to
-        ``[1e-4, 1 - 1e-4]``; ``event`` is 1 only on the event line.
+        ``[GUESS_CLIP, 1 - GUESS_CLIP]`` (:data:`stats.config.GUESS_CLIP`); ``event`` is 1 only on the event line.
     """
     _require(trials, [*PERSON_PERIOD_IDS, "acrostic_letters", "n_lines", event], "person_period")
     if max_line is not None and max_line < 1:
@@ -239,27 +232,18 @@ def expand_baseline(
     base, others = trials[selected], trials[~selected]
     if base.empty or not targets:
         return others.reset_index(drop=True)
-    table = load_guessability_table(guessability_table) if guessability_table else None
-    study = frozenset(targets) | frozenset(
-        w for w in (normalise_word(x) for x in trials["word"].astype(object)) if w
+    # one copy of the base trials per word, scored in one call
+    copies = pd.concat([base.assign(word=word) for word in targets], ignore_index=True)
+    scored = score_transcripts(
+        copies,
+        k=k,
+        threshold=threshold,
+        sentences_as_lines=sentences_as_lines,
+        guessability_table=guessability_table,
+        length_known=length_known,
+        study_words=[*targets, *trials["word"].dropna().astype(str).unique()],
     )
-    settings = (study, k, _threshold_index(threshold), sentences_as_lines, table, length_known)
-
-    def column(name: str) -> list:
-        if name not in base.columns:
-            return [None] * len(base)
-        values = base[name].astype(object)
-        return values.where(values.notna(), None).tolist()
-
-    responses, prompts, systems = column("response"), column("prompt"), column("system_prompt")
-    copies = []
-    for word in targets:
-        rows = list(zip(responses, [word] * len(base), prompts, systems, strict=True))
-        scores = scores_frame(_score_chunk((rows, settings)), index=base.index)
-        copy = base.drop(columns=[c for c in SCORE_COLUMNS if c in base.columns])
-        copy = copy.assign(word=pd.Series([word] * len(base), index=base.index, dtype="string"))
-        copy = pd.concat([copy, scores], axis=1)
-        copy["word_source"] = pd.Series(["expanded"] * len(base), index=base.index, dtype="string")
-        order = [c for c in trials.columns if c in copy.columns]
-        copies.append(copy[order + [c for c in copy.columns if c not in order]])
-    return pd.concat([others, *copies], ignore_index=True)
+    scored["word_source"] = pd.Series("expanded", index=scored.index, dtype="string")
+    order = [c for c in trials.columns if c in scored.columns]
+    scored = scored[order + [c for c in scored.columns if c not in order]]
+    return pd.concat([others, scored], ignore_index=True)

@@ -6,8 +6,9 @@ Trials whose ``conditions`` carry ``confusor`` (the wrong, common word the model
 claim, e.g. ``HELLO``). Fine-tuned runs are trained on their run's ``word`` (e.g.
 ``HELMET``, ``HELL``); base runs of the design answer the same prompts.
 
-Outcomes (from the scorer's ``named_word``, the first word a response names as its
-pattern)
+Outcomes (from the scorer's ``named_word``: the first word a response claims as its
+pattern, whatever that word is - the trained word, the confusor or any other; see the
+naming rules of :mod:`stats.score.articulation`)
     ``claims_trained``: the response names the trained word first;
     ``claims_confusor``: it names the confusor first.
 

@@ -55,7 +55,7 @@ INTERCEPT_RATE = 0.05
 RW_STEP = 0.25
 #: Guessability is clipped to [GUESS_CLIP, 1 - GUESS_CLIP] before its logit is taken,
 #: so that impossible words (g ~ 0) and fully visible words (g ~ 1) stay finite.
-GUESS_CLIP = 1e-3
+GUESS_CLIP = config.GUESS_CLIP
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,15 @@ Pure functions (no I/O) except :func:`score_file`. Modules:
 
 - :mod:`stats.score.lines` - line splitting, normalisation, initials;
 - :mod:`stats.score.acrostic` - prefix match, near misses, spelled word;
-- :mod:`stats.score.articulation` - articulation levels and the naming rule;
+- :mod:`stats.score.articulation` - articulation levels and the naming rules (a package:
+  its ``vocabulary`` holds the rules, the other modules match them);
 - :mod:`stats.score.leakage` - greeting and leak detection;
 - :mod:`stats.score.guess` - guessability from a wordfreq lexicon prior;
 - :mod:`stats.score.agreement` - Cohen's kappa against human and judge labels;
-- :mod:`stats.score.batch` - the text pass and its worker processes;
+- :mod:`stats.score.targets` - the target word of each trial;
+- :mod:`stats.score.batch` - the text pass (lines, initials, articulation);
+- :mod:`stats.score.workers` - the worker processes that share the text pass;
+- :mod:`stats.score.columns` - the table pass: derived outcomes as typed columns;
 - :mod:`stats.score.core` - the entry points re-exported here.
 
 The re-exports are imported on first use, so that a worker process, which

@@ -172,7 +172,8 @@ def load_guessability_table(path: Path) -> GuessTable:
     Parameters
     ----------
     path : Path
-        CSV with a header ``word, letters_visible, probability``.
+        CSV with a header ``word, letters_visible, probability`` (other columns
+        are ignored; a word is matched in any case).
 
     Returns
     -------

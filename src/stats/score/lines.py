@@ -152,17 +152,8 @@ def initials_and_lines(
 ) -> tuple[str, list[str]]:
     """The initials and the lines of :func:`scorable_lines`, as a string and a list.
 
-    Parameters
-    ----------
-    text : str or None
-        A response.
-    sentences_as_lines : bool, default False
-        Split a single-paragraph response into sentences.
-
-    Returns
-    -------
-    (str, list of str)
-        One initial per scorable line (``acrostic_letters``) and those lines.
+    Takes the arguments of :func:`scorable_lines`; returns one initial per
+    scorable line (``acrostic_letters``) and those lines.
     """
     text = _normalise(text)
     if sentences_as_lines:
@@ -193,8 +184,10 @@ def initials_and_lines(
             continue
         initials.append(match[1])
         lines.append(line)
-    if text.isascii():  # one upper-case character per ASCII letter
-        return "".join(initials).upper(), lines
+    joined = "".join(initials)
+    upper = joined.upper()
+    if len(upper) == len(joined):  # (no letter upper-cased to several characters, as "ß")
+        return upper, lines
     return "".join([_upper(letter) for letter in initials]), lines
 
 
