@@ -123,6 +123,11 @@ class Acceptor:
             prompt_id = str(as_text(value, "prompt_id"))
         labels = get("judge_labels")
         extra = get("conditions")
+        finish_reason, record_id = get("finish_reason"), get("record_id")
+        if finish_reason is not None and type(finish_reason) is not str:
+            finish_reason = as_text(finish_reason, "finish_reason")
+        if record_id is not None and type(record_id) is not str:
+            record_id = as_text(record_id, "record_id")
         self._rows.append(
             (
                 trial_id,
@@ -139,15 +144,13 @@ class Acceptor:
                 sample,
                 temperature,
                 response,
-                as_text(get("finish_reason"), "finish_reason"),
+                finish_reason,
                 _json(labels) if labels else None,
                 self._merged_conditions(run, extra) if extra else conditions,
-                as_text(get("record_id"), "record_id"),
+                record_id,
             )
         )
         self._owners.append(owner)
-        self.run_rows[run.run_id] += 1
-        self.source.report.records += 1
         if len(self._rows) >= self.batch_rows:
             self.flush()
 
@@ -240,8 +243,10 @@ class Acceptor:
         for (source, run, model), n_kept, n_repeated in zip(
             self._owner_list, kept, repeated, strict=True
         ):
+            source.report.records += n_kept + n_repeated
             source.report.accepted += n_kept
             source.report.duplicates += n_repeated
+            self.run_rows[run.run_id] += n_kept + n_repeated
             if n_kept:
                 run.models[model] += n_kept
         if not fresh.all():

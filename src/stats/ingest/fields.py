@@ -240,12 +240,16 @@ def answers(source: SourceFile, locator: str, raw: Any, parts: Parts) -> list[di
         For the whole record: no model id, a ``sample_index`` that is not a whole number.
     """
     ctx, choices, model, record_key, record_id, base_sample = parts
-    requested = as_text(ctx.get("model"), "model")
-    model = as_text(model, "model") or requested
+    requested = ctx.get("model")
+    if requested is not None and type(requested) is not str:
+        requested = as_text(requested, "model")
+    if model is not None and type(model) is not str:
+        model = as_text(model, "model")
+    model = model or requested
     if not model:
         raise RecordError("missing-model", "no model id in the response or its request")
-    trial = ctx.get("trial") or {}
-    given = as_int(trial.get("sample_index"), "metadata.sample_index")
+    trial = ctx.get("trial")
+    given = as_int(trial.get("sample_index"), "metadata.sample_index") if trial else None
     shared = {
         "model": model,
         "model_alt": requested,
