@@ -40,8 +40,9 @@ report: $(STAMP)  ## run the pipeline on data/raw and render reports/ to reports
 	$(RUN)/stats run
 	$(RUN)/stats report
 
+# STATS_REPORT_STRICT: a report helper's exception fails the render instead of leaving a box
 test: $(STAMP)  ## run the full test suite
-	$(RUN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
+	STATS_REPORT_STRICT=1 $(RUN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 lint: $(STAMP)  ## ruff lint and format check

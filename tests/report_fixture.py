@@ -67,12 +67,9 @@ class FixtureStudy:
     ----------
     data_dir : Path
         The processed-data folder (``Artifacts(data_dir)``).
-    benchmarks_dir : Path
-        Folder with ``oc.csv`` and ``sbc_ranks.csv``.
     """
 
     data_dir: Path
-    benchmarks_dir: Path
 
 
 def _hash(*parts: object) -> str:
@@ -339,12 +336,15 @@ def _delta_draws(rates: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _decision(low: float, high: float, rope: float):
+    """The package's decision rule on an interval (M1 only: no Delta_intro)."""
+    from stats.model.decision import decide
+
+    return decide((low, high), rope)
+
+
 def _verdict(low: float, high: float, rope: float) -> str:
-    if low > rope:
-        return "real"
-    if -rope < low and high < rope:
-        return "fluke"
-    return "inconclusive"
+    return _decision(low, high, rope).verdict
 
 
 def _verdicts(draws: pd.DataFrame, trials: pd.DataFrame, rope: float = 0.05) -> pd.DataFrame:
@@ -353,7 +353,8 @@ def _verdicts(draws: pd.DataFrame, trials: pd.DataFrame, rope: float = 0.05) -> 
     for (scope, word), g in post.groupby(["scope", "word"], dropna=False, sort=False):
         low, high = np.quantile(g["delta"], [0.025, 0.975])
         sub = trials if pd.isna(word) else trials[trials["word"] == word]
-        verdict = _verdict(low, high, rope)
+        decision = _decision(low, high, rope)
+        verdict = decision.verdict
         rows.append(
             {
                 "scope": scope,
@@ -373,6 +374,7 @@ def _verdicts(draws: pd.DataFrame, trials: pd.DataFrame, rope: float = 0.05) -> 
                 "max_rhat": 1.004,
                 "min_ess": 812.0,
                 "divergences": 0,
+                "reason": decision.reason,
             }
         )
     return pd.DataFrame(rows)
@@ -477,6 +479,9 @@ def _summaries(trials: pd.DataFrame, rng: np.random.Generator) -> dict[str, pd.D
             "pareto_k_max": [0.41, 0.52],
             "n_pareto_k_bad": [0, 0],
             "converged": [True, True],
+            "draws": [1000, 2000],
+            "target_accept": [0.95, 0.99],
+            "attempts": [1, 2],
         }
     )
     terms = ["b_greet", "b_n", "b_lr", "b_arm[base]", "b_intro", "c", "sd_word", "sd_run"]
@@ -557,7 +562,9 @@ def _summaries(trials: pd.DataFrame, rng: np.random.Generator) -> dict[str, pd.D
     consistency = (
         trials.groupby(["word", "arm", "greeting"], as_index=False)
         .agg(n_prompts=("prompt_id", "nunique"))
-        .assign(samples_per_prompt=SAMPLES_PER_PROMPT, self_consistency=0.8)
+        .assign(
+            samples_per_prompt=SAMPLES_PER_PROMPT, self_consistency=0.8, outcome="articulated_early"
+        )
     )
     agreement = pd.DataFrame(
         {
@@ -568,7 +575,15 @@ def _summaries(trials: pd.DataFrame, rng: np.random.Generator) -> dict[str, pd.D
             "cohen_kappa": [0.88, 0.85],
         }
     )
+    from stats.summarize.gates import check_tables
+    from stats.summarize.observed import observed_tables
+    from stats.tidy import binomial_cells
+
+    cells = binomial_cells(trials, "articulated_early", ["run_id", "word", "arm", "greeting"])
+    derived = observed_tables(trials, cells, "articulated_early", ["follows_pattern"])
+    derived |= check_tables(diagnostics, sensitivity, 1.0)
     return {
+        **{f"{name}.csv": table for name, table in derived.items()},
         "word_rates.csv": rates,
         "delta_draws.parquet": draws,
         "verdicts": verdicts,
@@ -585,54 +600,20 @@ def _summaries(trials: pd.DataFrame, rng: np.random.Generator) -> dict[str, pd.D
     }
 
 
-def _benchmarks(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
-    rows = []
-    for world, real_at_max in (("null: guessability + leakage", 0.03), ("introspection", 0.85)):
-        for runs in (2, 4, 8, 16):
-            for samples in (5, 20):
-                p_real = (
-                    real_at_max * (1 - np.exp(-runs * samples / 60))
-                    if world.startswith("intro")
-                    else real_at_max * runs / 16
-                )
-                p_fluke = (1 - p_real) * (0.6 if world.startswith("null") else 0.1)
-                rows.append(
-                    {
-                        "world": world,
-                        "runs_per_word": runs,
-                        "samples_per_run": samples,
-                        "n_sims": 200,
-                        "p_real": p_real,
-                        "p_fluke": p_fluke,
-                        "p_inconclusive": 1 - p_real - p_fluke - 0.005,
-                        "p_not_converged": 0.005,
-                    }
-                )
-    sbc = pd.DataFrame(
-        [
-            {"parameter": p, "sim": i, "rank": int(rng.integers(0, 100)), "max_rank": 99}
-            for p in ("a", "b_greet", "b_intro", "sd_word")
-            for i in range(200)
-        ]
-    )
-    return {"oc.csv": pd.DataFrame(rows), "sbc_ranks.csv": sbc}
-
-
 def write_fixture_study(root: Path, *, seed: int = 7) -> FixtureStudy:
     """Write a complete fixture study under ``root``.
 
     Parameters
     ----------
     root : Path
-        Folder to write into; ``root/processed`` gets the processed artifacts and
-        ``root/benchmarks`` the benchmark outputs.
+        Folder to write into; ``root/processed`` gets the processed artifacts.
     seed : int
         Seed of the generator; the same seed writes the same files.
 
     Returns
     -------
     FixtureStudy
-        The processed-data and benchmarks folders.
+        The processed-data folder.
     """
     rng = np.random.default_rng(seed)
     art = Artifacts(Path(root) / "processed")
@@ -641,7 +622,11 @@ def write_fixture_study(root: Path, *, seed: int = 7) -> FixtureStudy:
     runs = _runs()
     trials = _trials(runs, rng).assign(record_id=None)
     trials["word_source"] = np.where(trials["arm"] == "base", "prompt", "run")
-    schemas.validate(runs, "runs").to_parquet(art.runs, index=False)
+    runs = schemas.validate(runs, "runs")
+    runs["n_transcripts"] = (
+        runs["run_id"].map(trials.groupby("run_id").size()).fillna(0).astype(int)
+    )
+    runs.to_parquet(art.runs, index=False)
     transcripts = schemas.validate(trials[schemas.columns("transcripts")], "transcripts")
     transcripts.to_parquet(art.transcripts, index=False)
     schemas.validate(trials, "trials").to_parquet(art.trials, index=False)
@@ -690,11 +675,7 @@ def write_fixture_study(root: Path, *, seed: int = 7) -> FixtureStudy:
         table.to_parquet(path, index=False) if name.endswith(".parquet") else table.to_csv(
             path, index=False
         )
-    bench = Path(root) / "benchmarks"
-    bench.mkdir(parents=True, exist_ok=True)
-    for name, table in _benchmarks(rng).items():
-        table.to_csv(bench / name, index=False)
-    return FixtureStudy(data_dir=art.root, benchmarks_dir=bench)
+    return FixtureStudy(data_dir=art.root)
 
 
 @dataclass(frozen=True)
@@ -736,20 +717,21 @@ def render_fixture_site(factory: Any) -> RenderedSite:
     import time
 
     from stats.config import CLAIMS_PATH, REPORTS_DIR
-    from stats.render import render_offline
+    from stats.render import STRICT_ENV, render_offline
     from stats.review import review
 
     repo = Path(__file__).resolve().parent.parent
     root = factory.mktemp("fixture-study")
     study = write_fixture_study(root)
     review(repo / CLAIMS_PATH, study.data_dir)
-    params = {"data_dir": str(study.data_dir), "benchmarks_dir": str(study.benchmarks_dir)}
+    params = {"data_dir": str(study.data_dir)}
     site, cache = root / "_site", root / "_cache"
     start = time.perf_counter()
-    render_offline(repo / REPORTS_DIR, site, params, cache_dir=cache)
+    strict = {STRICT_ENV: "1"}  # a report helper's exception fails the render
+    render_offline(repo / REPORTS_DIR, site, params, cache_dir=cache, env=strict)
     cold = time.perf_counter() - start
     start = time.perf_counter()
-    _, timings = render_offline(repo / REPORTS_DIR, site, params, cache_dir=cache)
+    _, timings = render_offline(repo / REPORTS_DIR, site, params, cache_dir=cache, env=strict)
     warm = time.perf_counter() - start
     _RENDERED["site"] = RenderedSite(study, site, cold, warm, [t.cached for t in timings])
     return _RENDERED["site"]

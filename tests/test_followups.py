@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from stats.followups import TABLES, run_followups
+from stats.followups import DESIGNS as FOLLOW_UPS
+from stats.followups import run_followups
 from stats.followups.common import (
     as_bool,
     conditions_frame,
@@ -142,7 +143,7 @@ def test_true_claims_match_monte_carlo():
 
 
 def test_presets_are_valid_and_name_their_design():
-    for name in TABLES:
+    for name in FOLLOW_UPS:
         preset = load_preset(DESIGNS / f"{name}.yaml")
         assert preset["followup"] == name and preset["name"] == name
 
@@ -279,22 +280,6 @@ def test_simulated_trials_carry_pattern_conditions(tmp_path):
 PAGES = ("heldout", "confusion", "sequential")
 
 
-def test_page_requirements_are_read_from_front_matter(tmp_path):
-    from stats.render import missing_requirements, page_requirements
-
-    assert page_requirements({"requires": "summary/heldout.csv"}) == ["summary/heldout.csv"]
-    assert page_requirements({"requires": ["a.csv", "b.csv"]}) == ["a.csv", "b.csv"]
-    assert page_requirements({"title": "x"}) == []
-    data = tmp_path / "data"
-    (data / "summary").mkdir(parents=True)
-    (data / "summary" / "a.csv").write_text("x\n")
-    front = {"requires": ["summary/a.csv", "summary/b.csv"]}
-    params = {"data_dir": str(data)}
-    assert missing_requirements(front, None, params, tmp_path) == ["summary/b.csv"]
-    # relative data_dir resolves against the reports folder, as the page's cells do
-    assert missing_requirements(front, None, {"data_dir": "data"}, tmp_path) == ["summary/b.csv"]
-
-
 def _site_project(folder: Path) -> Path:
     """A reports project with a static index and the three follow-up pages."""
     import shutil
@@ -304,6 +289,7 @@ def _site_project(folder: Path) -> Path:
     for page in PAGES:
         shutil.copy(ROOT / "reports" / f"{page}.qmd", reports / f"{page}.qmd")
     shutil.copy(ROOT / "reports" / "styles.css", reports / "styles.css")
+    shutil.copy(ROOT / "reports" / "unavailable.lua", reports / "unavailable.lua")
     (reports / "index.qmd").write_text('---\ntitle: "Index"\n---\n\nStatic page.\n')
     config = yaml.safe_load((ROOT / "reports" / "_quarto.yml").read_text())
     config["project"]["render"] = ["index.qmd", *(f"{p}.qmd" for p in PAGES)]
@@ -315,8 +301,18 @@ def _site_project(folder: Path) -> Path:
     return reports
 
 
+def _absent_note(text: str) -> bool:
+    """One plain "not available" note and no numbered figure or table (same in Quarto)."""
+    flat = " ".join(text.split())
+    return flat.count("Not available: this study has no trials of this design") == 1 and (
+        "Figure\u00a0" not in flat and "Table\u00a0" not in flat
+    )
+
+
 @pytest.mark.slow
-def test_followup_pages_render_only_when_their_data_exist(confusion, heldout, sequential, tmp_path):
+def test_followup_pages_always_render_and_say_when_their_data_are_absent(
+    confusion, heldout, sequential, tmp_path
+):
     import shutil
 
     from stats.render import render_site
@@ -325,17 +321,18 @@ def test_followup_pages_render_only_when_their_data_exist(confusion, heldout, se
     data = tmp_path / "data"
     (data / "summary").mkdir(parents=True)
     shutil.copy(heldout[2] / "ledger.json", data / "ledger.json")
-    # without follow-up tables: only the index, and no navbar link to the pages
+    # without follow-up tables: every page, linked from every page, each saying why it is empty
     site = tmp_path / "site-empty"
-    render_site(reports, site, {"data_dir": str(data)}, use_quarto=False)
-    assert sorted(p.name for p in site.glob("*.html")) == ["index.html"]
-    index = (site / "index.html").read_text()
-    assert not any(f'href="{p}.html"' in index for p in PAGES)
-    # with the tables of the three simulated studies: every page, linked from every page
+    render_site(reports, site, {"data_dir": str(data)}, use_quarto=False, strict=True)
+    assert sorted(p.stem for p in site.glob("*.html")) == sorted(["index", *PAGES])
+    assert all(f'href="{p}.html"' in (site / "index.html").read_text() for p in PAGES)
+    for page in PAGES:
+        assert _absent_note((site / f"{page}.html").read_text()), page
+    # with the tables of the three simulated studies: the figures and tables
     for design, (_, _, processed) in zip(PAGES, (heldout, confusion, sequential), strict=True):
         shutil.copy(processed / "summary" / f"{design}.csv", data / "summary")
     site = tmp_path / "site-full"
-    render_site(reports, site, {"data_dir": str(data)}, use_quarto=False)
+    render_site(reports, site, {"data_dir": str(data)}, use_quarto=False, strict=True)
     for page in ("index", *PAGES):
         text = (site / f"{page}.html").read_text()
         assert all(f'href="{p}.html"' in text for p in PAGES), page
@@ -343,16 +340,18 @@ def test_followup_pages_render_only_when_their_data_exist(confusion, heldout, se
     assert "Simulated data" in held and "<strong>real</strong>" in held
     assert "data:image/png;base64" in held  # the figure is embedded
     assert "All 1 fit(s) of this design pass every convergence gate" in held
+    assert "Not available" not in held
     conf = " ".join((site / "confusion.html").read_text().split())
     assert "<strong>claims confusor</strong>" in conf
     assert "<strong>claims trained word</strong>" in conf
     seq = " ".join((site / "sequential.html").read_text().split())
     assert "<strong>reports latest policy</strong>" in seq
-    # the data disappear again: the stale pages are removed on the next render
+    # the data disappear again: no stale results, the pages say why they are empty
     for design in PAGES:
         (data / "summary" / f"{design}.csv").unlink()
-    render_site(reports, site, {"data_dir": str(data)}, use_quarto=False)
-    assert sorted(p.name for p in site.glob("*.html")) == ["index.html"]
+    render_site(reports, site, {"data_dir": str(data)}, use_quarto=False, strict=True)
+    for page in PAGES:
+        assert _absent_note((site / f"{page}.html").read_text()), page
 
 
 # ----------------------------------------------------------------------------- design 5: curves
@@ -386,15 +385,14 @@ def _curves_study(folder: Path):
         ]
     )  # fmt: skip
     rates.to_csv(summary / "word_rates.csv", index=False)
-    return report.load_study(folder)
+    return report.open_data(folder)
 
 
 def test_curves_figure_shows_every_arm_with_intervals(tmp_path):
     from stats import report
 
     study = _curves_study(tmp_path)
-    figure = report.curves_figure(study)
-    plot = figure.plot
+    plot = report.curves_figure.__wrapped__(study)  # the ggplot, before the block draws it
     names = [type(layer.geom).__name__ for layer in plot.layers]
     # model interval at every grid value (a ribbon over one value is invisible), observed
     # exact intervals, and the untrained base arm as reference bands
@@ -409,5 +407,5 @@ def test_curves_figure_shows_every_arm_with_intervals(tmp_path):
     assert set(reference["arm"]) == {"base"}  # the arm without a grid, not the tuned ones
     assert len(reference) == 2 * 2 * 2  # outcomes x greeting conditions x factor panels
     assert (reference["xmin"] < reference["xmax"]).all()
-    figure.save(tmp_path / "curves.png")  # draws without error
+    report.curves_figure(study).save(tmp_path / "curves.png")  # draws without error
     assert (tmp_path / "curves.png").stat().st_size > 10_000

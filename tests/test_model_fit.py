@@ -116,20 +116,20 @@ def test_diagnostics_of_iid_draws_pass_the_gates(tiny):
     assert np.isfinite(d["pareto_k_max"])
 
 
-def test_psis_reweighting_turns_one_prior_into_another(tiny):
-    """Draws from prior x1, reweighted to prior x1.3, have the x1.3 prior's spread."""
-    from stats.model.pipeline import reweight
+@pytest.mark.parametrize(("n", "prior_flagged"), [(2000, False), (1, True)])
+def test_power_scaling_flags_a_posterior_that_the_prior_decides(n, prior_flagged):
+    """Normal mean, Normal(0, 1) prior, n observations of sd 1 at 0.5: exact posterior draws."""
+    from stats.model.sensitivity import power_scaling
 
-    s, data = tiny
-    draws = synthetic.draw_prior(s, data, np.random.default_rng(0), 20_000)
-    base = fit.Fit("M1-t-x1", s, data, draws, 4, {"converged": True}, "key")
-    wider, k = reweight(base, s.scaled(1.3), seed=1)
-    assert wider is not None and k <= 0.7
-    assert wider.name == "M1-t-x1.3" and wider.diagnostics["sampler"] == "psis-reweight"
-    assert np.std(wider.posterior["b_greet"]) == pytest.approx(1.3, rel=0.06)
-    assert np.mean(wider.posterior["sd_word"]) == pytest.approx(1.3 * np.sqrt(2 / np.pi), rel=0.06)
-    narrow, k = reweight(base, s.scaled(0.2), seed=1)
-    assert narrow is None and k > 0.7  # too far: the caller refits
+    rng = np.random.default_rng(2)
+    y = rng.normal(0.5, 1.0, n)
+    precision = 1.0 + n
+    theta = rng.normal(y.sum() / precision, 1 / np.sqrt(precision), 4000)
+    log_prior = -0.5 * theta**2
+    loglik = -0.5 * (y[None, :] - theta[:, None]) ** 2
+    table = power_scaling({"theta": theta}, log_prior, loglik, chains=4).iloc[0]
+    assert bool(table["flagged"]) is prior_flagged, table.to_dict()
+    assert table["likelihood"] > 0.05  # the data always move this posterior
 
 
 def _diagnostics(**changes):

@@ -140,15 +140,30 @@ def test_per_model_sampler_settings_reach_every_fit_of_that_model(tmp_path, samp
     assert len(diagnostics) == 5
 
 
-def test_sensitivity_reweights_when_pareto_k_allows(tmp_path, sampler):
+def test_power_scaling_decides_which_models_are_refitted(tmp_path, sampler, monkeypatch):
+    from stats.model import pipeline
+
     artifacts = _write_trials(tmp_path)
-    fit_study(artifacts.root, _write_study(tmp_path, extra_outcomes=[], sensitivity=[1.2]))
-    diagnostics = pd.read_csv(artifacts.summary / "diagnostics.csv").set_index("fit")
-    assert sampler.calls == 2  # x1.2 of iid prior draws: importance weights are benign
-    reweighted = diagnostics[diagnostics["sampler"] == "psis-reweight"]
-    assert len(reweighted) == 2 and (reweighted["reweight_k"] <= config.PARETO_K_WARN).all()
-    sensitivity = pd.read_csv(artifacts.summary / "sensitivity.csv")
-    assert set(sensitivity["prior_scale"]) == {1.0, 1.2}
+    study = _write_study(tmp_path, extra_outcomes=[], sensitivity=[0.5, 2.0])
+    fit_study(artifacts.root, study)
+    table = pd.read_csv(artifacts.summary / "prior_sensitivity.csv")
+    assert set(table["estimand"]) == {"delta", "delta_intro"}
+    assert {"prior", "likelihood", "diagnosis", "flagged"} <= set(table.columns)
+    # iid prior draws are all prior: both models have flagged estimands and are refitted
+    assert table.groupby("model")["flagged"].any().all() and sampler.calls == 2 + 2 * 2
+    assert set(pd.read_csv(artifacts.summary / "sensitivity.csv")["prior_scale"]) == {0.5, 1.0, 2.0}
+
+    # nothing flagged: no refit, and the sensitivity table holds the main scale only
+    def calm(result):
+        out = real_sensitivity(result)
+        return out.assign(flagged=False, diagnosis="ok")
+
+    real_sensitivity = pipeline.prior_sensitivity
+    monkeypatch.setattr(pipeline, "prior_sensitivity", calm)
+    calls = sampler.calls
+    fit_study(artifacts.root, _write_study(tmp_path, extra_outcomes=[], sensitivity=[3.0]))
+    assert sampler.calls == calls  # main fits from the cache, no refit
+    assert set(pd.read_csv(artifacts.summary / "sensitivity.csv")["prior_scale"]) == {1.0}
 
 
 def test_rerun_with_unchanged_inputs_uses_the_cache(tmp_path, sampler):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from stats import config
-from stats.model import design, fit, spec, synthetic
+from stats.model import decision, design, fit, spec, synthetic
 from stats.model.contrasts import Predictor, intro_share, m1_rate
 from stats.model.decision import hdi
 from stats.model.frequentist import glm_crosscheck
@@ -93,13 +93,25 @@ def test_m1_posterior_means_match_the_statsmodels_mle_on_a_large_set():
     assert (table["flag"] == "agree").all()
 
 
+#: Introspective words of the M2 recovery world (logit boost at early lines); the others
+#: have none. The words that are not named early set the early-line baseline: with every
+#: word introspective the common level rests on the line walk's smoothness alone. Line
+#: intercepts as in the operating-characteristics worlds, so that early lines have events
+#: (with the default ones, -4 at line 1, and c*logit(g) ~ -4 there, an introspective word
+#: is named early in ~0.1% of answers and its effect cannot be seen).
+INTRO = {"HELLO": 1.5, "SHINE": 1.2}
+A_LINE = (-1.0, -1.0, -0.8, -0.6, -0.5, -0.4, -0.4)
+
+
 @pytest.fixture(scope="module")
 def m2_fit():
     world = synthetic.World(
-        c=0.6,
+        a_line=A_LINE,
+        c=0.5,
         b_greet=0.7,
         b_arm={"base": -1.0, "control": -0.5},
-        b_intro=1.2,
+        b_intro=0.0,
+        v_intro=INTRO,
         u_word={"HELLO": 0.4, "SHINE": -0.2, "PULSE": 0.0, "HELOL": -0.2},
         b_leak=1.0,
         leak_words=("HELLO",),
@@ -125,7 +137,6 @@ def test_m2_recovers_intro_guessability_greeting_and_arms(m2_fit):
     assert result.converged, result.diagnostics["failed"]
     scale = result.data.scaling["logit_g"][1]
     checks = {
-        "b_intro": world.b_intro,
         "c": world.c * scale,
         "b_greet": world.b_greet,
         "b_leak": world.b_leak,
@@ -136,15 +147,24 @@ def test_m2_recovers_intro_guessability_greeting_and_arms(m2_fit):
     for k, arm in enumerate(result.data.coords["arm"]):
         low, high = hdi(result.posterior["b_arm"][:, k], 0.94)
         assert low <= world.b_arm[arm] <= high, arm
+    # the positive per-word introspection effects cover the truth (0 for the other words)
+    for j, word in enumerate(result.data.coords["word"]):
+        low, high = hdi(result.posterior["intro_word"][:, j], 0.94)
+        true = INTRO.get(word, 0.0)
+        assert low <= true <= high or (true == 0 and low < 0.05), (word, low, high)
 
 
-def test_m2_introspective_share_is_positive_in_a_genuine_world(m2_fit):
-    """The word-averaged share is credibly positive (single words carry v_intro's spread)."""
+def test_m2_introspective_share_separates_the_introspective_words(m2_fit):
+    """Credibly above the rule's floor for the words that introspect, small for the others."""
     result, _ = m2_fit
     pred = Predictor(result.spec, result.data, result.posterior)
-    shares = [intro_share(pred, w, False) for w in result.data.coords["word"]]
-    assert hdi(np.mean(shares, axis=0), 0.95)[0] > 0
-    assert all(np.mean(s) > 0 for s in shares)
+    floor = decision.INTRO_FLOOR * config.ROPE
+    for word in result.data.coords["word"]:
+        low, high = hdi(intro_share(pred, word, False), 0.95)
+        if word in INTRO:
+            assert low > floor, (word, low, high)
+        else:
+            assert high < config.ROPE and low < floor, (word, low, high)
 
 
 @pytest.fixture(scope="module")

@@ -65,10 +65,34 @@ def test_m1_terms_follow_the_layout(cells):
 def test_m2_terms_and_intro_needs_a_baseline_arm(cells):
     _, m2_cells = cells
     full = spec.m2_spec(design.m2_data(m2_cells).layout)
-    assert {"a_line", "c", "b_intro", "v_intro", "b_arm"} <= {t.name for t in full.terms}
+    assert {"a_line", "c", "intro_word", "b_arm"} <= {t.name for t in full.terms}
+    intro = full.term("intro_word")
+    assert intro.link == "softplus" and intro.loc_name == "b_intro" and intro.sd_free
     tuned = m2_cells[m2_cells["arm"] == "finetuned"]
     lean = spec.m2_spec(design.m2_data(tuned).layout)
-    assert not lean.has("b_intro")  # collinear with the line intercepts without a baseline
+    assert not lean.has("intro_word")  # collinear with the line intercepts without a baseline
+
+
+def test_introspection_effects_are_positive_and_a_single_word_has_no_spread(cells):
+    pytest.importorskip("pymc")
+    from stats.model.build import build_model, free_parameter_names
+
+    _, m2_cells = cells
+    data = design.m2_data(m2_cells)
+    m2 = spec.m2_spec(data.layout)
+    model = build_model(m2, data)
+    assert set(free_parameter_names(m2)) == {rv.name for rv in model.free_RVs}
+    assert {"b_intro", "sd_intro", "intro_word_z"} <= {rv.name for rv in model.free_RVs}
+    import pymc as pm
+
+    effects = pm.draw(model["intro_word"], draws=2000, random_seed=3)
+    assert (effects > 0).all()
+    prior = synthetic.draw_prior(m2, data, np.random.default_rng(3), draws=2000)["intro_word"]
+    assert (prior > 0).all()
+    assert np.median(prior) == pytest.approx(np.median(effects), rel=0.1)
+    one = m2_cells[m2_cells["word"] == "HELLO"]
+    single = spec.m2_spec(design.m2_data(one).layout).term("intro_word")
+    assert not single.sd_free and single.sd_fixed == 0.0
 
 
 def test_prior_scaling_and_digest():
@@ -103,8 +127,8 @@ def test_fixed_scale_group_term_is_sampled_directly(cells):
     m1 = spec.m1_spec(data.layout)
     model = build_model(m1, data)
     free = {rv.name for rv in model.free_RVs}
-    # sampled jointly with b_greet as per-word totals (Term.around)
-    assert "g_word_total" in free and not {"sd_word_greet", "g_word_z", "b_greet"} & free
+    # sampled jointly with b_greet as per-word levels with the greeting (Term.around)
+    assert "g_word_level" in free and not {"sd_word_greet", "g_word_z", "b_greet"} & free
     assert set(free_parameter_names(m1)) == free
     assert "g_word" not in summary_parameter_names(m1) and "b_greet" in summary_parameter_names(m1)
     # the totals' prior is the product of b_greet's and g_word's priors
@@ -298,30 +322,45 @@ def _draws(low, high, n=4000):
 
 
 @pytest.mark.parametrize(
-    ("delta", "intro", "converged", "verdict"),
+    ("delta", "intro", "converged", "verdict", "reason"),
     [
-        ((0.10, 0.30), None, True, "real"),
-        ((0.10, 0.30), (0.08, 0.20), True, "real"),
-        ((0.10, 0.30), (-0.02, 0.03), True, "fluke"),  # absorbed by context
-        ((0.10, 0.30), (-0.02, 0.20), True, "inconclusive"),  # intro may be 0
-        ((0.10, 0.30), (0.02, 0.20), True, "real"),  # intro credibly positive
-        ((0.10, 0.30), (0.01, 0.04), True, "fluke"),  # positive but inside its ROPE
-        ((0.10, 0.30), (-0.20, -0.01), True, "fluke"),  # context explains it all
-        ((-0.02, 0.04), None, True, "fluke"),
-        ((-0.30, -0.10), None, True, "fluke"),
-        ((0.00, 0.30), (0.10, 0.30), True, "inconclusive"),
-        ((0.10, 0.30), (0.10, 0.30), False, "not-converged"),
-        ((-0.02, 0.04), None, False, "not-converged"),
+        ((0.10, 0.30), None, True, "real", "real_m1_only"),
+        ((0.10, 0.30), (0.08, 0.20), True, "real", "real"),
+        ((0.10, 0.30), (0.02, 0.20), True, "real", "real"),  # intro credibly positive
+        ((0.10, 0.30), (-0.02, 0.03), True, "fluke", "intro_below_rope"),  # absorbed
+        ((0.10, 0.30), (0.01, 0.04), True, "fluke", "intro_below_rope"),  # below its ROPE
+        ((0.10, 0.30), (-0.20, -0.01), True, "fluke", "intro_below_rope"),
+        ((0.00, 0.30), (0.00, 0.03), True, "fluke", "intro_below_rope"),  # whatever Delta
+        ((0.10, 0.30), (-0.02, 0.20), True, "inconclusive", "intro_uncertain"),
+        ((0.10, 0.30), (0.001, 0.20), True, "inconclusive", "intro_uncertain"),  # floor
+        ((-0.02, 0.04), None, True, "fluke", "delta_in_rope"),
+        ((-0.30, -0.10), None, True, "fluke", "baseline_above"),
+        ((-0.10, 0.04), None, True, "fluke", "delta_below_rope"),  # one-sided
+        ((0.00, 0.30), (0.10, 0.30), True, "inconclusive", "delta_overlaps_rope"),
+        ((0.10, 0.30), (0.10, 0.30), False, "not-converged", "not_converged"),
+        ((-0.02, 0.04), None, False, "not-converged", "not_converged"),
     ],
 )
-def test_decision_rule_on_constructed_draws(delta, intro, converged, verdict):
+def test_decision_rule_on_constructed_draws(delta, intro, converged, verdict, reason):
     got = decision.decide_draws(
         _draws(*delta),
         ROPE,
         intro=_draws(*intro) if intro else None,
         converged=converged,
     )
-    assert got.verdict == verdict
+    assert (got.verdict, got.reason) == (verdict, reason)
+    assert got.reason in decision.REASONS
+
+
+def test_every_reason_code_has_a_sentence():
+    codes = set(decision.REASONS)
+    assert {"real", "intro_below_rope", "leak_needs_clean_real"} <= codes
+    for code in codes:
+        text = decision.reason_text(code, rope=0.05, prob=0.95)
+        assert text and "{" not in text
+    assert "0.005" in decision.reason_text("real", rope=0.05)
+    with pytest.raises(KeyError, match="unknown verdict reason"):
+        decision.reason_text("nonsense")
 
 
 def test_near_zero_finetuned_rate_is_never_real():
@@ -351,10 +390,9 @@ def test_runs_needed_grows_as_the_interval_nears_the_rope():
     assert n_close is not None and n_close >= 1
     assert n_closer is None or n_closer > n_close
     # projected precision: sd shrinks as sqrt(R / (R + m))
-    above, inside, below = decision._decisive_after(
-        close, 30, 10, ROPE, 0.95, np.random.default_rng(0)
-    )
-    assert above.mean() > 0.7 and inside.mean() < 0.05 and below.mean() == 0
+    low, high = decision._projected(close, 30, 10, 0.95, np.random.default_rng(0), 4000)
+    assert (low > ROPE).mean() > 0.7 and (high < ROPE).mean() < 0.05
+    assert np.median(high - low) == pytest.approx(2 * 1.96 * 0.05 * np.sqrt(10 / 40), rel=0.05)
 
 
 def test_runs_needed_pairs_fits_with_different_numbers_of_draws():

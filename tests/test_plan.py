@@ -261,11 +261,14 @@ def test_figure_builds_from_the_tidy_frame(written: Path, tmp_path: Path) -> Non
 
 
 def test_planning_page_helpers(written: Path, tmp_path: Path) -> None:
-    study = report.load_study(written)
+    study = report.open_data(written)
     for helper in (planning.plan_status, planning.plan_table, planning.plan_reading):
         text = str(helper(study))
         assert "Could not build" not in text and "Not available" not in text, helper.__name__
     assert "± " in str(planning.plan_table(study))
     assert isinstance(planning.plan_figure(study), report.Figure)
-    missing = str(planning.plan_table(report.load_study(tmp_path)))
-    assert "Not available yet" in missing and "stats plan" in missing
+    empty = report.open_data(tmp_path)  # before stats plan: one note, the other blocks left out
+    missing = str(planning.plan_status(empty))
+    assert "Not available: " in missing and "stats plan" in missing
+    assert report.UNAVAILABLE_CLASS in str(planning.plan_table(empty))
+    assert "Not available" not in str(planning.plan_table(empty))

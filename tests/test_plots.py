@@ -60,8 +60,9 @@ def hazard_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
                 )
     guess = pd.DataFrame(
         [
-            {"measure": m, "line": line, "guessability": g}
+            {"measure": m, "arm_label": f"{arm} (n=100)", "line": line, "guessability": g * scale}
             for m in ("1. hazard", "2. cumulative")
+            for arm, scale in (("finetuned", 1.0), ("base", 0.5))
             for line, g in enumerate((0.01, 0.04, 0.35, 0.8, 0.97, 0.99), 1)
         ]
     )
@@ -130,40 +131,33 @@ def forest_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def delta_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
-    grid = np.linspace(-0.6, 0.6, 121)
-    dens = []
-    for panel, centre in (("all words (population)", 0.08), ("HELLO", 0.25)):
-        dens.append(
+    rng = np.random.default_rng(5)
+    draws = pd.concat(
+        [
             pd.DataFrame(
                 {
                     "panel": panel,
-                    "source": "posterior",
-                    "delta": grid,
-                    "density": np.exp(-((grid - centre) ** 2) / 0.005),
+                    "condition": condition,
+                    "delta": rng.normal(centre + shift, 0.03, 2000),
                 }
             )
-        )
-        dens.append(
-            pd.DataFrame(
-                {
-                    "panel": panel,
-                    "source": "prior",
-                    "delta": grid,
-                    "density": 0.8 * np.exp(-(grid**2) / 0.12),
-                }
-            )
-        )
+            for panel, centre in (("all words (population)", 0.08), ("HELLO", 0.25))
+            for condition, shift in (("no greeting", 0.0), ("with greeting", 0.1))
+        ],
+        ignore_index=True,
+    )
     intervals = pd.DataFrame(
         {
-            "panel": ["all words (population)", "HELLO"],
-            "low": [0.02, 0.1],
-            "high": [0.14, 0.4],
-            "mean": [0.08, 0.25],
-            "y": [0.08, 0.08],
-            "label": ["inconclusive", "real self-report"],
+            "panel": ["all words (population)"] * 2 + ["HELLO"] * 2,
+            "condition": ["no greeting", "with greeting"] * 2,
+            "low": [0.02, 0.12, 0.19, 0.29],
+            "high": [0.14, 0.24, 0.31, 0.41],
+            "mean": [0.08, 0.18, 0.25, 0.35],
+            "y": [-0.2, -0.48] * 2,
+            "label": ["no greeting: inconclusive", "with greeting: real self-report"] * 2,
         }
     )
-    return pd.concat(dens, ignore_index=True), intervals
+    return draws, intervals
 
 
 # ----------------------------------------------------------------------------- structure
@@ -172,6 +166,8 @@ def test_theme_pins_size_dpi_and_font() -> None:
     assert theme.getp("figure_size") == (5.0, 3.0)
     assert theme.getp("dpi") == plots.DPI == 100
     assert plots.FONT_FAMILY == "DejaVu Sans"
+    with pytest.raises(ValueError, match="would not fit"):
+        plots.theme_stats((plots.MAX_WIDTH + 1, 3.0))
 
 
 def test_raw_grid_plot_structure() -> None:
@@ -184,24 +180,14 @@ def test_raw_grid_plot_structure() -> None:
             "follows_label": ["spells the word", "does not spell it"],
         }
     )
-    counts = pd.DataFrame(
-        {
-            "word": ["HELLO"],
-            "greeting_label": ["no greeting"],
-            "condition": ["base"],
-            "line_label": ["trials"],
-            "label": ["6"],
-        }
-    )
-    plot = plots.raw_grid_plot(points, counts)
-    assert geoms(plot) == ["geom_point", "geom_text"]
+    plot = plots.raw_grid_plot(points)
+    assert geoms(plot) == ["geom_point"]
     assert layer_mapping(plot, "geom_point") == {
         "x": "condition",
         "y": "line_label",
         "color": "follows_label",
         "shape": "follows_label",
     }
-    assert layer_mapping(plot, "geom_text")["label"] == "label"
     assert (plot.facet.rows, plot.facet.cols) == (["word"], ["greeting_label"])
     assert "articulation" in plot.labels.y
 
@@ -218,6 +204,7 @@ def test_hazard_plot_structure() -> None:
     }
     guess_layer = plot.layers[-1]
     assert dict(guess_layer.mapping)["y"] == "guessability" and data_of(guess_layer) is not None
+    assert dict(guess_layer.mapping)["color"] == "arm_label"  # one guessability curve per arm
     early = data_of(plot.layers[0])
     assert (early["xmin"].item(), early["xmax"].item()) == (0.5, 2.5)
     assert plot.facet.vars == ["measure"]
@@ -242,26 +229,30 @@ def test_forest_plot_structure() -> None:
 
 
 def test_delta_plot_structure() -> None:
-    dens, intervals = delta_frames()
-    plot = plots.delta_plot(dens, intervals, rope=0.05)
+    draws, intervals = delta_frames()
+    plot = plots.delta_plot(draws, intervals, rope=0.05)
     assert geoms(plot) == [
         "geom_rect",
         "geom_vline",
-        "geom_line",
+        "geom_density",
         "geom_segment",
         "geom_point",
         "geom_text",
     ]
     rope = data_of(plot.layers[0])
     assert (rope["xmin"].item(), rope["xmax"].item()) == (-0.05, 0.05)
-    assert layer_mapping(plot, "geom_line") == {
-        "x": "delta",
-        "y": "density",
-        "color": "source",
-        "linetype": "source",
-    }
-    assert plot.facet.vars == ["panel"]
+    assert layer_mapping(plot, "geom_density")["color"] == "condition"  # one curve per prompt
+    assert data_of(plot.layers[3]) is intervals  # one HDI bar per panel and prompt
+    assert plot.facet.vars == ["panel"] and plot.facet.free["x"]  # each panel zooms on its data
     assert "ROPE ±0.05" in plot.labels.x
+
+
+def test_prior_plot_spans_the_whole_range() -> None:
+    draws = pd.DataFrame(
+        {"panel": "HELLO", "source": ["posterior", "prior"] * 50, "delta": np.linspace(-1, 1, 100)}
+    )
+    plot = plots.prior_plot(draws, rope=0.05)
+    assert plot.coordinates.limits.x == (-1, 1)
 
 
 def test_sensitivity_plot_structure() -> None:
@@ -298,14 +289,6 @@ def test_oc_plot_structure() -> None:
     assert plot.facet.vars == ["samples_label"]
 
 
-def test_sbc_plot_structure() -> None:
-    counts = pd.DataFrame({"parameter": ["a"] * 4, "bin": range(4), "count": [5, 6, 4, 5]})
-    band = pd.DataFrame({"parameter": ["a"], "low": [1.0], "high": [9.0], "expected": [5.0]})
-    plot = plots.sbc_plot(counts, band)
-    assert geoms(plot) == ["geom_rect", "geom_hline", "geom_col"]
-    assert data_of(plot.layers[0]) is band and plot.facet.vars == ["parameter"]
-
-
 def test_curves_plot_structure() -> None:
     curves = pd.DataFrame(
         {
@@ -322,7 +305,15 @@ def test_curves_plot_structure() -> None:
         }
     )
     plot = plots.curves_plot(curves)
-    assert geoms(plot) == ["geom_ribbon", "geom_line", "geom_pointrange"]
+    assert geoms(plot) == ["geom_ribbon", "geom_line", "geom_errorbar", "geom_pointrange"]
+    reference = pd.DataFrame(
+        {"outcome_label": ["early"], "factor_label": ["data"], "arm": ["base"],
+         "greeting_label": ["no greeting"], "mean": [0.05], "low": [0.0], "high": [0.1],
+         "xmin": [10.0], "xmax": [50.0]}
+    )  # fmt: skip
+    with_base = plots.curves_plot(curves, reference)
+    assert geoms(with_base)[-2:] == ["geom_rect", "geom_segment"]
+    assert data_of(with_base.layers[-1]) is reference
     assert (plot.facet.rows, plot.facet.cols) == (["outcome_label"], ["factor_label"])
     assert layer_mapping(plot, "geom_pointrange")["y"] == "raw_rate"
 

@@ -57,8 +57,8 @@ def test_simulated_records_are_ingested_without_loss(pipeline: Pipeline) -> None
     assert pipeline.ledger["study"]["simulated"] is True
     predictions = pd.read_parquet(Artifacts(pipeline.processed).predictions)
     assert predictions.groupby("kind")["run_id"].nunique().to_dict() == {"cross": 9, "self": 9}
-    for name in TABLES.values():
-        assert (Artifacts(pipeline.processed).summary / name).exists()
+    for name in TABLES:
+        assert Artifacts(pipeline.processed).path(name).exists()
 
 
 def test_true_accuracies_lie_inside_the_intervals_and_self_beats_cross(pipeline: Pipeline) -> None:
@@ -105,7 +105,7 @@ def test_modal_baseline_ceiling_and_calibration_match_the_design(pipeline: Pipel
 def test_the_figures_are_built_from_the_tables(pipeline: Pipeline) -> None:
     from stats import report
 
-    study = report.load_study(pipeline.processed)
+    study = report.open_data(pipeline.processed)
     for helper in (
         report.prediction_accuracy_figure,
         report.prediction_curves_figure,
@@ -113,7 +113,7 @@ def test_the_figures_are_built_from_the_tables(pipeline: Pipeline) -> None:
     ):
         figure = helper(study)
         assert isinstance(figure, report.Figure), helper.__name__
-    curves = figure = report.prediction_curves_figure(study).plot
+    curves = report.prediction_curves_figure.__wrapped__(study)  # the ggplot, before drawing
     assert set(curves.data["prediction"]) == {"self", "cross"}  # a line for each
     with pytest.raises(ValueError, match="prediction_accuracy_plot: missing columns"):
         plots.prediction_accuracy_plot(pd.DataFrame({"x": [1]}), pd.DataFrame())
@@ -124,6 +124,7 @@ def _project(tmp: Path) -> Path:
     reports.mkdir()
     shutil.copy(REPO / "reports/prediction.qmd", reports / "prediction.qmd")
     shutil.copy(REPO / "reports/styles.css", reports / "styles.css")
+    shutil.copy(REPO / "reports/unavailable.lua", reports / "unavailable.lua")
     config = (REPO / "reports/_quarto.yml").read_text()
     start = config.index("  render:")
     end = config.index("\n\n", start)
@@ -142,26 +143,27 @@ def test_the_page_renders_with_three_figures(pipeline: Pipeline, tmp_path: Path)
     for label in ("fig-prediction-accuracy", "fig-prediction-curves", "fig-prediction-calibration"):
         assert f'id="{label}"' in html, label
     assert "Simulated data" in html and "Convergence gates passed" in html
-    assert "Could not" not in html and "Not available yet" not in html
+    assert "Could not" not in html and "Not available" not in html
     assert json.dumps(pipeline.truth["design"]) and "self - cross" in html
 
 
 def test_without_predictions_nothing_is_analysed_and_stale_tables_go(tmp_path: Path) -> None:
     summary = Artifacts(tmp_path).summary
     summary.mkdir(parents=True)
-    for name in TABLES.values():
-        (summary / name).write_text("stale\n")
+    for name in TABLES:
+        Artifacts(tmp_path).path(name).write_text("stale\n")
     (summary / "curves.csv").write_text("kept\n")
     assert run_prediction(tmp_path) is None
     assert sorted(p.name for p in summary.iterdir()) == ["curves.csv"]
 
 
-def test_the_page_is_absent_without_prediction_data(tmp_path: Path) -> None:
+def test_without_prediction_data_the_page_says_so_once(tmp_path: Path) -> None:
     reports = _project(tmp_path)
     empty = tmp_path / "processed"
     empty.mkdir()
     params = {"data_dir": str(empty)}
     render.render_offline(reports, tmp_path / "site", params, cache_dir=tmp_path / "cache")
-    assert (tmp_path / "site" / "index.html").exists()
-    assert not (tmp_path / "site" / "prediction.html").exists()
-    assert "prediction.html" not in (tmp_path / "site" / "index.html").read_text()
+    assert "prediction.html" in (tmp_path / "site" / "index.html").read_text()
+    page = " ".join((tmp_path / "site" / "prediction.html").read_text().split())
+    assert page.count("Not available: this study has no self- or cross-prediction records") == 1
+    assert "Figure\u00a0" not in page and "Table\u00a0" not in page

@@ -1,4 +1,8 @@
-"""Browser check: headless Chromium loads the rendered site offline, cleanly.
+"""Browser check: headless Chromium loads the bundled study's site offline, cleanly.
+
+Both sites are checked: the offline renderer's and (when Quarto is available, see
+:mod:`test_render_quarto`) Quarto's; every page must make 0 network requests and log 0
+console errors.
 
 Chromium is driven over the DevTools protocol through ``--remote-debugging-pipe``
 (file descriptors 3 and 4, NUL-separated JSON; no websocket library, no port).
@@ -9,13 +13,14 @@ For each page we record, from the page's own session:
 * ``Runtime.consoleAPICalled`` (error/warning), ``Runtime.exceptionThrown`` and
   ``Log.entryAdded`` (error) events (console errors, failed loads);
 
-and take a full-page screenshot of ``index.html``. Chromium's own background
+and take screenshots. Chromium's own background
 traffic (update checks, time sync) is not page traffic; it is sent to a dead
 local proxy (``--proxy-server=127.0.0.1:9``) so nothing leaves the machine.
 
 A control page with an ``http://`` image and a ``console.error`` call proves the
-detector sees both. Set ``STATS_SCREENSHOT=path.png`` to also write the index
-screenshot there (the committed ``benchmarks/results/index.png`` is made so).
+detector sees both. Set ``STATS_SCREENSHOTS=folder`` to write the screenshots kept in
+``docs/screenshots/`` (the index's first screen at 1280x800, and the index, greeting and
+words pages in full, from Quarto's site when there is one).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from typing import Any
 
 import pytest
 
-from report_fixture import render_fixture_site
+from bundled_study import bundled_site, quarto_executable
 
 CHROMIUM = (
     shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
@@ -52,10 +57,15 @@ FLAGS = (
 )
 LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="chromium is not installed (apt-get install -y chromium); browser check not run",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="chromium is not installed (apt-get install -y chromium); browser check not run",
+    ),
+]
+#: Pages written in full to $STATS_SCREENSHOTS.
+SCREENSHOT_PAGES = ("index", "greeting", "words")
 
 
 class Browser:
@@ -144,8 +154,13 @@ class Browser:
         self._log.close()
 
 
-def load_page(browser: Browser, url: str, screenshot: Path | None = None) -> dict[str, list[str]]:
-    """Load ``url`` in a fresh tab; return its non-local requests and console errors."""
+def load_page(
+    browser: Browser, url: str, screenshot: Path | None = None, first_screen: Path | None = None
+) -> dict[str, list[str]]:
+    """Load ``url`` in a fresh tab; return its non-local requests and console errors.
+
+    ``first_screen`` gets what a 1280x800 window shows; ``screenshot`` the whole page.
+    """
     target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
     session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
         "sessionId"
@@ -154,7 +169,7 @@ def load_page(browser: Browser, url: str, screenshot: Path | None = None) -> dic
         browser.send(f"{domain}.enable", session=session)
     browser.send(
         "Emulation.setDeviceMetricsOverride",
-        {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+        {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False},
         session,
     )
     browser.events.clear()
@@ -186,6 +201,9 @@ def load_page(browser: Browser, url: str, screenshot: Path | None = None) -> dic
             errors.append(params.get("exceptionDetails", {}).get("text", "exception"))
         elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
             errors.append(params["entry"].get("text", "log error"))
+    if first_screen is not None:
+        data = browser.send("Page.captureScreenshot", {"format": "png"}, session)["data"]
+        first_screen.write_bytes(base64.b64decode(data))
     if screenshot is not None:
         height = browser.send(
             "Runtime.evaluate",
@@ -214,8 +232,14 @@ def load_page(browser: Browser, url: str, screenshot: Path | None = None) -> dic
 
 
 @pytest.fixture(scope="session")
-def rendered_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return render_fixture_site(tmp_path_factory).site
+def offline_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return bundled_site(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def quarto_site(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    quarto = quarto_executable()
+    return bundled_site(tmp_path_factory, quarto=quarto) if quarto else None
 
 
 @pytest.fixture(scope="module")
@@ -239,23 +263,48 @@ def test_detector_sees_network_requests_and_console_errors(
     assert any("control-error" in e for e in seen["errors"])
 
 
-def test_site_loads_offline_without_console_errors(
-    browser: Browser, rendered_site: Path, tmp_path: Path
-) -> None:
-    screenshot = tmp_path / "index.png"
+def check_site(browser: Browser, site: Path, shots: Path | None) -> dict[str, dict]:
+    """Load every page; screenshots into ``shots`` when given."""
     results = {}
-    for page in sorted(rendered_site.glob("*.html")):
-        results[page.name] = load_page(
-            browser, page.as_uri(), screenshot if page.name == "index.html" else None
-        )
-    assert set(results) >= {"index.html", "lines.html", "claims.html", "data.html"}
+    for page in sorted(site.glob("*.html")):
+        full = shots / f"{page.stem}.png" if shots and page.stem in SCREENSHOT_PAGES else None
+        first = shots / "index-first-screen.png" if shots and page.stem == "index" else None
+        results[page.name] = load_page(browser, page.as_uri(), full, first)
+    assert len(results) == 12
     for name, seen in results.items():
         assert seen["requests"] == [], f"{name} made network requests: {seen['requests']}"
         assert seen["errors"] == [], f"{name} logged console errors: {seen['errors']}"
+    return results
+
+
+def _screenshots(kind: str, quarto_site: Path | None) -> Path | None:
+    """The screenshot folder when this site is the one to photograph (Quarto's if any)."""
+    target = os.environ.get("STATS_SCREENSHOTS")
+    wanted = "quarto" if quarto_site is not None else "offline"
+    if not target or kind != wanted:
+        return None
+    Path(target).mkdir(parents=True, exist_ok=True)
+    return Path(target)
+
+
+def test_offline_site_loads_without_network_or_console_errors(
+    browser: Browser, offline_site: Path, quarto_site: Path | None, tmp_path: Path
+) -> None:
+    shots = _screenshots("offline", quarto_site) or tmp_path
+    results = check_site(browser, offline_site, shots)
+    for name, seen in results.items():
         assert seen["scripts"] == ["0"], f"{name} contains script elements"
-    png = screenshot.read_bytes()
+    png = (shots / "index-first-screen.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
-    target = os.environ.get("STATS_SCREENSHOT")
-    if target:
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(screenshot, target)
+
+
+def test_quarto_site_loads_without_network_or_console_errors(
+    browser: Browser, quarto_site: Path | None, tmp_path: Path
+) -> None:
+    if quarto_site is None:
+        pytest.skip(
+            "no Quarto and no Quarto kit (see test_render_quarto): Quarto's site not checked"
+        )
+    shots = _screenshots("quarto", quarto_site) or tmp_path
+    check_site(browser, quarto_site, shots)
+    assert (shots / "index-first-screen.png").stat().st_size > 20_000

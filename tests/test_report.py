@@ -16,14 +16,18 @@ from stats import report
 
 FIGURE_HELPERS = (
     "delta_figure", "greeting_figure", "forest_figure", "curves_figure", "hazard_figure", "claims_figure",
-    "raw_grid_figure", "ppc_figure", "sensitivity_figure", "oc_figure", "sbc_figure",
+    "raw_grid_figure", "ppc_figure", "prior_figure", "sensitivity_figure", "oc_figure", "sbc_figure",
 )  # fmt: skip
 MARKDOWN_HELPERS = (
-    "simulated_banner", "verdict_table", "verdict_sentences", "gates_status", "greeting_table", "leak_table",
-    "word_table", "consistency_table", "guessability_table", "example_transcripts", "claims_table",
-    "claims_details", "ledger_table", "rejects_table", "runs_table", "conditions_table", "agreement_table",
-    "diagnostics_table", "coefficients_table", "sensitivity_table", "crosscheck_table", "artifact_status",
+    "simulated_banner", "answer", "checks", "verdict_table", "verdict_sentences", "decision_rule",
+    "greeting_table", "leak_table", "word_table", "consistency_table", "guessability_table",
+    "example_transcripts", "claims_table", "claims_details", "ledger_table", "ledger_notes", "rejects_table",
+    "reject_examples", "runs_table",
+    "conditions_table", "agreement_table", "diagnostics_table", "gate_summary", "coefficients_table",
+    "sensitivity_table", "crosscheck_table", "calibration_note", "artifact_status",
 )  # fmt: skip
+#: Helpers that read only the calibration results shipped with the package.
+SHIPPED = {"oc_figure", "sbc_figure", "calibration_note", "artifact_status"}
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +41,14 @@ def fixture(tmp_path_factory: pytest.TempPathFactory) -> FixtureStudy:
 
 
 @pytest.fixture
-def study(fixture: FixtureStudy) -> report.Study:
-    return report.load_study(fixture.data_dir, benchmarks_dir=fixture.benchmarks_dir)
+def study(fixture: FixtureStudy) -> report.ReportData:
+    return report.open_data(fixture.data_dir)
+
+
+@pytest.fixture(autouse=True)
+def strict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A helper's exception raises (strict mode), unless a test switches it off."""
+    monkeypatch.setenv(report.STRICT_ENV, "1")
 
 
 def plain(markdown: str) -> str:
@@ -102,36 +112,40 @@ def test_md_table_escapes_cells_sizes_columns_and_bolds() -> None:
 
 # ----------------------------------------------------------------------------- helpers on the fixture
 @pytest.mark.parametrize("name", FIGURE_HELPERS)
-def test_figure_helpers_return_figures(study: report.Study, name: str) -> None:
+def test_figure_helpers_return_figures(study: report.ReportData, name: str) -> None:
     result = getattr(report, name)(study)
     assert isinstance(result, report.Figure), str(result)
 
 
 @pytest.mark.parametrize("name", MARKDOWN_HELPERS)
-def test_markdown_helpers_return_markdown_without_failures(study: report.Study, name: str) -> None:
+def test_markdown_helpers_return_markdown_without_failures(
+    study: report.ReportData, name: str
+) -> None:
     result = getattr(report, name)(study)
     assert isinstance(result, report.Markdown)
-    assert "Could not build" not in result.text and "Not available yet" not in result.text
+    assert "Could not build" not in result.text and "Not available" not in result.text
 
 
-def test_verdict_table_lists_headline_first_and_every_word(study: report.Study) -> None:
+def test_verdict_table_lists_headline_first_and_every_word(study: report.ReportData) -> None:
     text = plain(report.verdict_table(study).text)
     rows = [line for line in text.splitlines()[2:] if line.startswith("|")]
     assert rows[0].startswith("| all words (population)") and rows[1].startswith(
         "| a new word (predictive)"
     )
     verdicts = pd.read_csv(study.path("verdicts"))
-    assert len(rows) == len(verdicts)
+    assert len(rows) == (~verdicts["greeting"]).sum()
     for word in verdicts["word"].dropna():
         assert any(row.startswith(f"| {word} ") for row in rows)
 
 
 def test_verdict_table_notes_a_rope_mismatch(fixture: FixtureStudy) -> None:
-    other = report.load_study(fixture.data_dir, rope=0.1)
+    other = report.open_data(fixture.data_dir, rope=0.1)
     assert "ROPE differs from this page" in report.verdict_table(other).text
 
 
-def test_example_transcripts_show_the_earliest_articulation_escaped(study: report.Study) -> None:
+def test_example_transcripts_show_the_earliest_articulation_escaped(
+    study: report.ReportData,
+) -> None:
     text = report.example_transcripts(study, n=2).text
     assert text.count("````text") + text.count("```text") == 2
     first_block = text.split("```text", 1)[1]
@@ -141,110 +155,159 @@ def test_example_transcripts_show_the_earliest_articulation_escaped(study: repor
     assert "word named at line 1" in text
 
 
-def test_missing_artifacts_become_notes_with_the_command(tmp_path: Path) -> None:
-    empty = report.load_study(tmp_path, benchmarks_dir=tmp_path)
+def test_missing_artifacts_become_plain_not_available_notes(tmp_path: Path) -> None:
+    empty = report.open_data(tmp_path)
     for name in FIGURE_HELPERS + MARKDOWN_HELPERS:
-        if name == "artifact_status":
+        if name in SHIPPED:
             continue
         result = getattr(report, name)(empty)
         assert isinstance(result, report.Markdown), name
-        assert "Not available yet" in result.text and "made by:" in result.text, name
+        text = result.text
+        assert text.startswith(f"::: {{.{report.UNAVAILABLE_CLASS}}}\nNot available: "), name
+        assert "in the processed-data folder does not exist (written by" in text, name
+        assert str(tmp_path) not in text, f"{name} shows an absolute path"
     assert "`stats fit`" in report.verdict_table(empty).text
 
 
-def test_a_broken_artifact_becomes_a_visible_warning(tmp_path: Path) -> None:
+def test_shipped_calibration_results_need_no_study(tmp_path: Path) -> None:
+    empty = report.open_data(tmp_path)
+    assert isinstance(report.oc_figure(empty), report.Figure)
+    assert isinstance(report.sbc_figure(empty), report.Figure)
+    assert "benchmarks/results" not in report.calibration_note(empty).text
+
+
+def test_a_broken_artifact_fails_in_strict_mode_and_is_a_box_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pd.DataFrame({"scope": ["word"]}).to_csv(tmp_path / "verdicts.csv", index=False)
-    text = report.verdict_table(report.load_study(tmp_path)).text
-    assert text.startswith('::: {.callout-warning title="Could not build verdict_table"}')
+    with pytest.raises(KeyError):
+        report.verdict_table(report.open_data(tmp_path))
+    monkeypatch.setenv(report.STRICT_ENV, "0")
+    text = report.verdict_table(report.open_data(tmp_path)).text
+    assert text.startswith(
+        f'::: {{.callout-warning .{report.FAILED_CLASS} title="Could not build verdict_table"}}'
+    )
     assert "KeyError" in text
 
 
-def test_figure_wrapper_turns_draw_errors_into_callouts() -> None:
+def test_figures_are_drawn_inside_the_helper_so_draw_errors_are_the_helpers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from plotnine import aes, geom_point, ggplot
 
-    broken = report.Figure(ggplot(pd.DataFrame({"a": [1]}), aes("a", "missing")) + geom_point())
-    bundle, _ = broken._repr_mimebundle_()
-    assert "Could not draw this figure" in bundle["text/markdown"]
+    @report.block
+    def broken(_: object) -> object:
+        return ggplot(pd.DataFrame({"a": [1]}), aes("a", "missing")) + geom_point()
+
+    with pytest.raises(Exception, match="missing"):
+        broken(None)
+    monkeypatch.setenv(report.STRICT_ENV, "0")
+    assert "Could not build broken" in broken(None).text
 
 
 def test_banner_only_for_simulated_studies(tmp_path: Path) -> None:
     (tmp_path / "ledger.json").write_text(
         json.dumps({"files": {}, "total": {}, "study": {"simulated": False}})
     )
-    assert report.simulated_banner(report.load_study(tmp_path)).text == ""
+    assert report.simulated_banner(report.open_data(tmp_path)).text == ""
     (tmp_path / "ledger.json").write_text(
         json.dumps({"study": {"simulated": True, "design": "<d>"}})
     )
-    text = report.simulated_banner(report.load_study(tmp_path)).text
-    assert "callout-warning" in text and "\\<d\\>" in text
+    text = report.simulated_banner(report.open_data(tmp_path)).text
+    assert "callout-caution" in text and "\\<d\\>" in text
 
 
 def verdict_row(**changes: object) -> dict[str, object]:
     row = dict(scope="word", word="HELLO", greeting=False, estimand="Delta", mean=0.2, hdi_low=0.1, hdi_high=0.3,
-               rope=0.05, p_above_rope=0.99, verdict="real", n_runs=4, n_trials=40, runs_needed=pd.NA,
-               converged=True, max_rhat=1.0, min_ess=900.0, divergences=0)  # fmt: skip
+               rope=0.05, p_above_rope=0.99, verdict="real", n_runs=4, n_trials=40, runs_needed=0,
+               converged=True, max_rhat=1.0, min_ess=900.0, divergences=0, intro_low=0.02, intro_high=0.2,
+               reason="Delta above the ROPE, Delta_intro credibly positive")  # fmt: skip
     return {**row, **changes}
 
 
-def test_verdict_sentences_say_what_each_verdict_means(tmp_path: Path) -> None:
+def test_verdict_sentences_give_each_rows_reason(tmp_path: Path) -> None:
     rows = [
         verdict_row(),
-        verdict_row(word="SHINE", verdict="fluke", mean=0.0, hdi_low=-0.02, hdi_high=0.03),
-        verdict_row(word="PULSE", verdict="inconclusive", hdi_low=-0.1, runs_needed=14),
-        verdict_row(word="ICANSEE", verdict="not-converged", converged=False, max_rhat=1.2),
+        verdict_row(
+            word="SHINE",
+            verdict="fluke",
+            mean=0.0,
+            hdi_low=-0.02,
+            hdi_high=0.03,
+            reason="Delta HDI inside the ROPE",
+        ),
+        verdict_row(
+            word="PULSE",
+            verdict="inconclusive",
+            hdi_low=-0.1,
+            runs_needed=14,
+            reason="Delta HDI overlaps the ROPE",
+        ),
+        verdict_row(
+            word="ICANSEE",
+            verdict="not-converged",
+            converged=False,
+            max_rhat=1.2,
+            runs_needed=None,
+            reason="a convergence gate failed",
+        ),
     ]
     pd.DataFrame(rows).to_csv(tmp_path / "verdicts.csv", index=False)
-    text = report.verdict_sentences(report.load_study(tmp_path)).text
-    assert "**HELLO**: **real self-report**" in text and "entirely above the ROPE ±0.05" in text
-    assert "**SHINE**: **fluke / explained by context**" in text and "inside the ROPE" in text
-    assert "About 14 runs per word would likely decide it." in text
-    assert "**ICANSEE**: **no verdict**" in text and "max R-hat 1.200" in text
+    text = plain(report.verdict_sentences(report.open_data(tmp_path)).text)
+    assert (
+        "**HELLO** (no greeting): **real self-report**, because the 95% HDI of Delta [+0.10, +0.30] lies entirely above the ROPE ±0.05"
+        in text
+    )
+    assert "(Delta_intro, 95% HDI [+0.02, +0.20]) is credibly above 0" in text
+    assert (
+        "**SHINE** (no greeting): **fluke / explained by context**, because the 95% HDI of Delta [-0.02, +0.03] lies inside the ROPE"
+        in text
+    )
+    assert "About 14 more runs per word (same samples per run) would likely decide it." in text
+    assert (
+        "**ICANSEE** (no greeting): **not converged (no verdict)**" in text
+        and "max R-hat 1.200" in text
+    )
+    assert "Runs needed cannot be computed: the fit did not converge." in text
 
 
-def test_gates_status_flags_a_failing_fit(study: report.Study, tmp_path: Path) -> None:
+def test_an_unknown_reason_fails_loudly(tmp_path: Path) -> None:
+    pd.DataFrame([verdict_row(reason="a rule nobody described")]).to_csv(
+        tmp_path / "verdicts.csv", index=False
+    )
+    with pytest.raises(report.reasons.UnknownReason, match="a rule nobody described"):
+        report.verdict_sentences(report.open_data(tmp_path))
+
+
+def test_checks_flag_a_failing_fit_and_high_pareto_k(
+    study: report.ReportData, tmp_path: Path
+) -> None:
+    from stats.summarize.gates import gate_table
+
     diag = pd.read_csv(study.path("diagnostics"))
-    diag.loc[1, ["max_rhat", "divergences"]] = [1.05, 3]
+    diag.loc[1, ["max_rhat", "divergences", "converged"]] = [1.05, 3, False]
+    diag.loc[0, "pareto_k_max"] = 1.3
     (tmp_path / "summary").mkdir()
-    diag.to_csv(tmp_path / "summary" / "diagnostics.csv", index=False)
-    text = plain(report.gates_status(report.load_study(tmp_path)).text)
-    assert "Convergence gates failed" in text and "m2-hazard" in text
-    assert text.count("FAIL") == 2
+    gate_table(diag).to_csv(tmp_path / "summary" / "gates.csv", index=False)
+    for name in ("verdict_stability", "outcomes"):
+        pd.read_csv(study.path(name)).to_csv(tmp_path / "summary" / f"{name}.csv", index=False)
+    text = plain(report.checks(report.open_data(tmp_path)).text)
+    assert "Check before relying on these verdicts" in text
+    assert "fit m2-hazard missed max R-hat 1.050 (limit 1.01), divergences 3.000 (limit 0)" in text
+    assert "max Pareto k (PSIS-LOO) above 0.7 in m1-articulated_early (1.30)" in text
 
 
 def test_ledger_table_flags_a_ledger_that_does_not_add_up(tmp_path: Path) -> None:
     ledger = {"files": {"a.jsonl": {"format": "x", "records": 5, "accepted": 3, "rejected": 1, "duplicates": 0}},
               "total": {"records": 5, "accepted": 3, "rejected": 1, "duplicates": 0}, "ignored": [], "conflicts": []}  # fmt: skip
     (tmp_path / "ledger.json").write_text(json.dumps(ledger))
-    text = report.ledger_table(report.load_study(tmp_path)).text
-    assert "The ledger does not add up" in text and text.count("| NO |") == 2
+    data = report.open_data(tmp_path)
+    assert report.ledger_table(data).text.count("| NO |") == 2
+    assert "The ledger does not add up" in report.ledger_notes(data).text
 
 
-def test_density_curves_integrate_to_one() -> None:
-    rng = np.random.default_rng(3)
-    draws = pd.DataFrame(
-        {
-            "g": ["a"] * 2000 + ["b"] * 2000,
-            "delta": np.r_[rng.normal(0, 0.1, 2000), rng.normal(0.3, 0.05, 2000)],
-        }
-    )
-    curves = report.density_curves(draws, ["g"])
-    for _, curve in curves.groupby("g"):
-        area = np.trapezoid(curve["density"], curve["delta"])
-        assert 0.95 < area <= 1.0
-
-
-def test_sbc_rank_counts_cover_every_simulation() -> None:
-    rng = np.random.default_rng(4)
-    ranks = pd.DataFrame(
-        {"parameter": "a", "sim": range(400), "rank": rng.integers(0, 100, 400), "max_rank": 99}
-    )
-    counts, band = report.sbc_rank_counts(ranks, bins=20)
-    assert counts["count"].sum() == 400 and len(counts) == 20
-    assert band["expected"].item() == 20 and band["low"].item() < 20 < band["high"].item()
-
-
-def test_load_study_defaults_benchmarks_next_to_data() -> None:
-    study = report.load_study("data/processed")
-    assert study.benchmarks_dir == Path("benchmarks/results")
+def test_open_data_takes_no_repository_path() -> None:
+    data = report.open_data("data/processed")
+    assert data.data_dir == Path("data/processed") and data.path("gates").name == "gates.csv"
     with pytest.raises(KeyError, match="unknown artifact 'nope'; known:"):
-        study.path("nope")
+        data.path("nope")

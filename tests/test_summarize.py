@@ -147,9 +147,17 @@ def test_a_leaking_condition_is_real_only_when_the_clean_one_is():
     assert verdicts[("word", "SHINE", True)] == "real"
     assert verdicts[("new-word", None, True)] == "real"
     hello = out[(out["word"] == "HELLO") & out["greeting"]].iloc[0]
-    assert "leaks the word" in hello["reason"] and hello["runs_needed"] == 12
+    assert hello["reason"] == "leak_needs_clean_real" and hello["runs_needed"] == 12
     # with the clean condition real, the leaking one keeps its verdict
     frame.loc[0, "verdict"] = "real"
     again = guard_leaking_rows(frame, {("HELLO", True)})
     assert again.loc[1, "verdict"] == "real"
     assert guard_leaking_rows(frame, set()).equals(frame)
+
+
+def test_loo_warning_says_which_fits_have_unreliable_loo():
+    from stats.summarize import loo_warning
+
+    assert loo_warning({"n_pareto_k_bad": 0, "pareto_k_max": 0.4}, 50) == ""
+    text = loo_warning({"n_pareto_k_bad": 11, "pareto_k_max": 1.19}, 120)
+    assert "11 of 120 cells" in text and "1.19" in text and "not used" in text

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 # --- folders (the DAG's edges) -------------------------------------------------
 RAW_DIR = Path("data/raw")
@@ -26,12 +27,40 @@ CLAIMS_PATH = ANALYSIS_DIR / "claims.yaml"
 LABELS_PATH = ANALYSIS_DIR / "labels.csv"
 DESIGNS_DIR = ANALYSIS_DIR / "designs"
 DEFAULT_DESIGN = DESIGNS_DIR / "default.yaml"
+#: Where the benchmark scripts write; the calibration results the report shows are shipped
+#: as package data in ``stats/calibration/`` (see :mod:`stats.calibration`).
 BENCHMARK_RESULTS_DIR = Path("benchmarks/results")
 
 
 @dataclass(frozen=True)
+class Artifact:
+    """One stage output: its path inside a processed-data folder and the command that writes it.
+
+    Parameters
+    ----------
+    path : str
+        Relative to the processed-data folder (POSIX separators).
+    made_by : str
+        The command a user runs to make it (shown when it is missing).
+    """
+
+    path: str
+    made_by: str
+
+
+def _file(name: str) -> property:
+    """A property giving the path of the registered artifact ``name``."""
+    return property(lambda self: self.path(name), doc=f"Path of the artifact ``{name}``.")
+
+
+@dataclass(frozen=True)
 class Artifacts:
-    """File names of every stage output inside a processed-data folder.
+    """The one registry of stage outputs, and their paths inside a processed-data folder.
+
+    :data:`FILES` names every file a stage writes and a later stage (or the report)
+    reads; ``Artifacts(root).path(name)`` is its location, ``Artifacts.made_by(name)``
+    the command that writes it. The common ones are also attributes
+    (``Artifacts(root).trials``).
 
     Parameters
     ----------
@@ -41,56 +70,104 @@ class Artifacts:
 
     root: Path = PROCESSED_DIR
 
-    # ingest
-    @property
-    def transcripts(self) -> Path:
-        return self.root / "transcripts.parquet"
+    #: name -> artifact. Summary tables are written by :func:`stats.model.pipeline.write_tables`
+    #: as ``summary/<name>.csv`` (``.parquet`` for draws) and by :mod:`stats.followups`.
+    FILES: ClassVar[dict[str, Artifact]] = {
+        # ingest
+        "transcripts": Artifact("transcripts.parquet", "stats ingest"),
+        "runs": Artifact("runs.parquet", "stats ingest"),
+        "rejects": Artifact("rejects.parquet", "stats ingest"),
+        "ledger": Artifact("ledger.json", "stats ingest"),
+        "predictions": Artifact("predictions.parquet", "stats ingest (format looking-inward)"),
+        "provenance": Artifact("provenance.json", "stats simulate"),
+        # score
+        "trials": Artifact("trials.parquet", "stats score"),
+        "agreement": Artifact("summary/agreement.csv", "stats score --labels analysis/labels.csv"),
+        # fit
+        "verdicts": Artifact("verdicts.csv", "stats fit"),
+        "diagnostics": Artifact("summary/diagnostics.csv", "stats fit"),
+        "coefficients": Artifact("summary/coefficients.csv", "stats fit"),
+        "word_rates": Artifact("summary/word_rates.csv", "stats fit"),
+        "delta_draws": Artifact("summary/delta_draws.parquet", "stats fit"),
+        "intro_draws": Artifact("summary/intro_draws.parquet", "stats fit"),
+        "hazard": Artifact("summary/hazard.csv", "stats fit"),
+        "curves": Artifact("summary/curves.csv", "stats fit"),
+        "sensitivity": Artifact("summary/sensitivity.csv", "stats fit"),
+        "ppc": Artifact("summary/ppc.csv", "stats fit"),
+        "prior_predictive": Artifact("summary/prior_predictive.csv", "stats fit"),
+        "crosscheck": Artifact("summary/crosscheck.csv", "stats fit"),
+        "cross_terms": Artifact("summary/cross_terms.csv", "stats fit"),
+        "fisher": Artifact("summary/fisher.csv", "stats fit"),
+        "consistency": Artifact("summary/consistency.csv", "stats fit"),
+        # fit: observed tables and checks (stats.summarize.observed, stats.summarize.gates)
+        "outcomes": Artifact("summary/outcomes.csv", "stats fit"),
+        "greeting_runs": Artifact("summary/greeting_runs.csv", "stats fit"),
+        "leaks": Artifact("summary/leaks.csv", "stats fit"),
+        "guessability": Artifact("summary/guessability.csv", "stats fit"),
+        "conditions": Artifact("summary/conditions.csv", "stats fit"),
+        "gates": Artifact("summary/gates.csv", "stats fit"),
+        "verdict_stability": Artifact("summary/verdict_stability.csv", "stats fit"),
+        # fit: follow-up designs (stats.followups)
+        "heldout": Artifact("summary/heldout.csv", "stats fit (follow-ups)"),
+        "confusion": Artifact("summary/confusion.csv", "stats fit (follow-ups)"),
+        "sequential": Artifact("summary/sequential.csv", "stats fit (follow-ups)"),
+        "prediction_accuracy": Artifact(
+            "summary/prediction_accuracy.csv", "stats fit (follow-ups)"
+        ),
+        "prediction_baseline": Artifact(
+            "summary/prediction_baseline.csv", "stats fit (follow-ups)"
+        ),
+        "prediction_calibration": Artifact(
+            "summary/prediction_calibration.csv", "stats fit (follow-ups)"
+        ),
+        "prediction_diagnostics": Artifact(
+            "summary/prediction_diagnostics.csv", "stats fit (follow-ups)"
+        ),
+        # review
+        "claims": Artifact("claims.csv", "stats review"),
+        # planning (stats.plan.outputs, PLAN_SUBDIR)
+        "plan": Artifact("plan/plan.csv", "stats plan analysis/plans/default.yaml --quick"),
+        "plan_run": Artifact(
+            "plan/plan_run.json", "stats plan analysis/plans/default.yaml --quick"
+        ),
+    }
 
-    @property
-    def runs(self) -> Path:
-        return self.root / "runs.parquet"
+    def path(self, name: str) -> Path:
+        """Path of the registered artifact ``name`` inside :attr:`root`.
 
-    @property
-    def rejects(self) -> Path:
-        return self.root / "rejects.parquet"
+        Raises
+        ------
+        KeyError
+            Naming the known artifacts, when ``name`` is not registered.
+        """
+        if name not in self.FILES:
+            raise KeyError(f"unknown artifact {name!r}; known: {sorted(self.FILES)}")
+        return self.root / self.FILES[name].path
 
-    @property
-    def ledger(self) -> Path:
-        return self.root / "ledger.json"
+    @classmethod
+    def made_by(cls, name: str) -> str:
+        """The command that writes artifact ``name``."""
+        return cls.FILES[name].made_by
 
-    @property
-    def predictions(self) -> Path:
-        """Self/cross-prediction records (Looking Inward layout), when any were ingested."""
-        return self.root / "predictions.parquet"
+    transcripts = _file("transcripts")
+    runs = _file("runs")
+    rejects = _file("rejects")
+    ledger = _file("ledger")
+    predictions = _file("predictions")
+    provenance = _file("provenance")
+    trials = _file("trials")
+    verdicts = _file("verdicts")
+    claims = _file("claims")
 
-    # score
-    @property
-    def trials(self) -> Path:
-        return self.root / "trials.parquet"
-
-    # fit
     @property
     def fits(self) -> Path:
+        """Folder of fitted models (NetCDF), also the fit cache."""
         return self.root / "fits"
-
-    @property
-    def verdicts(self) -> Path:
-        return self.root / "verdicts.csv"
 
     @property
     def summary(self) -> Path:
         """Folder of tidy tables derived from the fits (read by the reports)."""
         return self.root / "summary"
-
-    # review
-    @property
-    def claims(self) -> Path:
-        return self.root / "claims.csv"
-
-    # provenance: which simulator design produced the raw data, if any
-    @property
-    def provenance(self) -> Path:
-        return self.root / "provenance.json"
 
 
 # --- statistical defaults ------------------------------------------------------

@@ -31,14 +31,11 @@ import pandas as pd
 
 from stats import config
 
-#: Table name -> summary file written by :func:`run_followups`.
-TABLES = {
-    "heldout": "heldout.csv",
-    "confusion": "confusion.csv",
-    "sequential": "sequential.csv",
-}
+#: The designs analysed by :func:`run_followups`; each writes the artifact of the same name
+#: (:attr:`stats.config.Artifacts.FILES`, ``summary/<design>.csv``).
+DESIGNS = ("heldout", "confusion", "sequential")
 
-__all__ = ["TABLES", "run_followups"]
+__all__ = ["DESIGNS", "run_followups"]
 
 
 def run_followups(
@@ -91,7 +88,7 @@ def run_followups(
     }
     out: dict[str, pd.DataFrame] = {}
     for name, run in runners.items():
-        path = artifacts.summary / TABLES[name]
+        path = artifacts.path(name)
         if progress is not None:
             progress(f"follow-up {name}")
         table = run()

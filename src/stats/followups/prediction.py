@@ -65,13 +65,13 @@ from stats.model.spec import ModelSpec, Prior
 
 DESIGN = "prediction"
 KINDS = ("self", "cross")
-#: Summary tables written (name -> file in ``summary/``).
-TABLES = {
-    "prediction_accuracy": "prediction_accuracy.csv",
-    "prediction_baseline": "prediction_baseline.csv",
-    "prediction_calibration": "prediction_calibration.csv",
-    "prediction_diagnostics": "prediction_diagnostics.csv",
-}
+#: Summary tables written: names of :attr:`stats.config.Artifacts.FILES` (``summary/<name>.csv``).
+TABLES = (
+    "prediction_accuracy",
+    "prediction_baseline",
+    "prediction_calibration",
+    "prediction_diagnostics",
+)
 TOP_RANKS = 3
 #: Prior SD of each level's logit accuracy (centred on 50%).
 LEVEL_PRIOR_SD = 1.5
@@ -494,8 +494,8 @@ def run_prediction(
     """
     artifacts = Artifacts(Path(data_dir))
     if not artifacts.predictions.exists():
-        for name in TABLES.values():  # never leave stale results for the report
-            (artifacts.summary / name).unlink(missing_ok=True)
+        for name in TABLES:  # never leave stale results for the report
+            artifacts.path(name).unlink(missing_ok=True)
         return None
     if progress is not None:
         progress("prediction: self vs cross accuracy")
@@ -505,5 +505,5 @@ def run_prediction(
     )
     artifacts.summary.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
-        table.to_csv(artifacts.summary / TABLES[name], index=False)
+        table.to_csv(artifacts.path(name), index=False)
     return tables

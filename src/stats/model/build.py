@@ -17,7 +17,7 @@ import pytensor.tensor as pt
 
 from stats.model.design import ModelData
 from stats.model.predictor import GRAPH, linear_predictor
-from stats.model.spec import ModelSpec, Prior, Term
+from stats.model.spec import ModelSpec, Prior, Term, level_name, z_name
 
 #: Name of the likelihood potential in the PyMC model.
 LOGLIK = "loglik"
@@ -33,16 +33,13 @@ def _prior(name: str, prior: Prior, dims: str | None = None) -> Any:
     raise ValueError(f"unknown prior kind {prior.kind!r}; valid: ['normal', 'halfnormal']")
 
 
-def z_name(term: Term) -> str:
-    """Name of the standardised (raw) variable of a group or random-walk term."""
-    return f"{term.name}_z"
-
-
 def _term_value(term: Term, data: ModelData) -> Any:
     if term.kind in ("intercept", "slope"):
         return _prior(term.name, term.prior)
     if term.kind == "contrast":
         return _prior(term.name, term.prior, dims=term.input)
+    if term.kind == "group" and term.link == "softplus":
+        return _softplus_group(term, data)
     if term.kind == "group" and term.sd_fixed is not None:
         if term.zero_sum:
             return pm.ZeroSumNormal(term.name, sigma=term.sd_fixed, dims=term.input)
@@ -66,22 +63,55 @@ def _term_value(term: Term, data: ModelData) -> Any:
     raise ValueError(f"unknown term kind {term.kind!r}")
 
 
+def _softplus_group(term: Term, data: ModelData) -> Any:
+    """Positive effects ``softplus(loc + sd * z)`` (non-centred; ``z`` zero-sum when set).
+
+    With a fixed ``sd_fixed`` of 0 (one level) the effect is ``softplus(loc)``.
+    """
+    loc = _prior(term.loc_name, term.loc_prior)
+    levels = len(data.coords[term.input])
+    if term.sd_free:
+        sd = _prior(term.sd_name, term.sd_prior)
+        if term.zero_sum:
+            z = pm.ZeroSumNormal(z_name(term), sigma=1.0, dims=term.input)
+        else:
+            z = pm.Normal(z_name(term), 0.0, 1.0, dims=term.input)
+        inner = loc + sd * z
+    else:
+        inner = loc + pt.zeros(levels)
+    return pm.Deterministic(term.name, pt.softplus(inner), dims=term.input)
+
+
 def _is_around(spec: ModelSpec, term: Term) -> bool:
     """Whether ``term`` is the slope some group term deviates around (sampled with it)."""
     return any(t.around == term.name for t in spec.terms)
 
 
-def totals_name(term: Term) -> str:
-    """Name of the sampled per-level totals of a group term with ``around`` set."""
-    return f"{term.name}_total"
+def level_base(spec: ModelSpec, term: Term, params: dict[str, Any], draws: bool = False) -> Any:
+    """What a term with ``around`` adds its totals to: intercept + plain effect over its input.
+
+    ``params`` are PyMC variables, or NumPy draws with ``draws=True`` (``(S,)`` intercepts,
+    ``(S, levels)`` effects).
+    """
+    base: Any = 0.0
+    for other in spec.terms:
+        if other.kind == "intercept":
+            value = params[other.name]
+            base = base + (value[:, None] if draws else value)
+        elif other.kind == "group" and other.input == term.input and other.multiplier is None:
+            base = base + params[other.name]
+    return base
 
 
-def _totals(term: Term, slope: Term, data: ModelData) -> dict[str, Any]:
-    """Slope + zero-sum effects sampled as per-level totals (see ``Term.around``).
+def _levels(
+    spec: ModelSpec, term: Term, slope: Term, data: ModelData, params: dict
+) -> dict[str, Any]:
+    """Slope + zero-sum effects sampled as per-level levels (see ``Term.around``).
 
     With ``b ~ Normal(mu, sb)`` and ``g ~ ZeroSumNormal(sg)`` over ``W`` levels, the
     totals ``t = b + g`` are ``MvNormal(mu, sb^2 J + sg^2 (I - J / W))`` (``J`` all
-    ones); ``b = mean(t)`` and ``g = t - mean(t)`` recover both exactly.
+    ones); the levels are ``base + t`` given the base, and ``b = mean(t)``,
+    ``g = t - mean(t)`` recover both exactly.
     """
     if not (term.zero_sum and term.sd_fixed is not None and slope.kind == "slope"):
         raise ValueError(f"{term.name}: 'around' needs a zero-sum fixed-sd term and a slope")
@@ -90,9 +120,9 @@ def _totals(term: Term, slope: Term, data: ModelData) -> dict[str, Any]:
     levels = len(data.coords[term.input])
     ones = np.ones((levels, levels))
     cov = slope.prior.sigma**2 * ones + term.sd_fixed**2 * (np.eye(levels) - ones / levels)
-    total = pm.MvNormal(
-        totals_name(term), mu=np.full(levels, slope.prior.mu), cov=cov, dims=term.input
-    )
+    base = level_base(spec, term, params) + pt.zeros(levels)
+    level = pm.MvNormal(level_name(term), mu=base + slope.prior.mu, cov=cov, dims=term.input)
+    total = level - base
     mean = total.mean()
     return {
         slope.name: pm.Deterministic(slope.name, mean),
@@ -100,24 +130,15 @@ def _totals(term: Term, slope: Term, data: ModelData) -> dict[str, Any]:
     }
 
 
-def _random_walk(term: Term, data: ModelData, params: dict, k: int) -> Any:
-    """The Gaussian random walk over lines (anchored to ``term.anchor`` when set)."""
+def _random_walk(term: Term, data: ModelData) -> Any:
+    """The Gaussian random walk over lines: a start and fixed-scale steps."""
     lines = len(data.coords[term.input])
-    if term.anchor is None:
-        start = _prior(f"{term.name}_start", term.prior)
-        if lines == 1:
-            return pm.Deterministic(term.name, pt.stack([start]), dims=term.input)
-        steps = _prior(f"{term.name}_step", term.step, dims=f"{term.input}_step")
-        walk = pt.concatenate([pt.stack([start]), start + pt.cumsum(steps)])
-        return pm.Deterministic(term.name, walk, dims=term.input)
-    early = data.early_by_line(k)
-    seen = pm.Flat(f"{term.name}_ft", dims=term.input)  # the walk the fine-tuned arm sees
-    walk = pm.Deterministic(term.name, seen - params[term.anchor] * early, dims=term.input)
-    prior = pm.logp(pm.Normal.dist(term.prior.mu, term.prior.sigma), walk[0])
-    if lines > 1:
-        prior = prior + pm.logp(pm.Normal.dist(0.0, term.step.sigma), pt.diff(walk)).sum()
-    pm.Potential(f"{term.name}_prior", prior)
-    return walk
+    start = _prior(f"{term.name}_start", term.prior)
+    if lines == 1:
+        return pm.Deterministic(term.name, pt.stack([start]), dims=term.input)
+    steps = _prior(f"{term.name}_step", term.step, dims=f"{term.input}_step")
+    walk = pt.concatenate([pt.stack([start]), start + pt.cumsum(steps)])
+    return pm.Deterministic(term.name, walk, dims=term.input)
 
 
 def model_coords(spec: ModelSpec, data: ModelData) -> dict[str, list]:
@@ -161,12 +182,11 @@ def build_model(spec: ModelSpec, data: ModelData, *, mutable_counts: bool = Fals
         params: dict[str, Any] = {}
         for term in spec.terms:
             if term.around:
-                params |= _totals(term, spec.term(term.around), data)
-            elif term.kind != "random_walk" and not _is_around(spec, term):
+                params |= _levels(spec, term, spec.term(term.around), data, params)
+            elif term.kind == "random_walk":
+                params[term.name] = _random_walk(term, data)
+            elif not _is_around(spec, term):
                 params[term.name] = _term_value(term, data)
-        for term in spec.terms:
-            if term.kind == "random_walk":
-                params[term.name] = _random_walk(term, data, params, spec.k)
         eta = linear_predictor(spec, params, data.rows, GRAPH)
         # Binomial log-likelihood up to a constant, written directly: PyMC's Binomial
         # logp carries bound checks and log-binomial terms that made each gradient
@@ -184,13 +204,13 @@ def free_parameter_names(spec: ModelSpec) -> list[str]:
         if term.kind in ("intercept", "slope", "contrast"):
             names.append(term.name)
         elif term.around:
-            names.append(totals_name(term))
+            names.append(level_name(term))
+        elif term.kind == "group" and term.link == "softplus":
+            names += [term.loc_name] + ([term.sd_name, z_name(term)] if term.sd_free else [])
         elif term.kind == "group" and not term.sd_free:
             names.append(term.name)
         elif term.kind == "group":
             names += [term.sd_name, term.name if term.centred else z_name(term)]
-        elif term.kind == "random_walk" and term.anchor:
-            names.append(f"{term.name}_ft")
         elif term.kind == "random_walk":
             names += [f"{term.name}_start", f"{term.name}_step"]
     return names
@@ -202,6 +222,8 @@ def summary_parameter_names(spec: ModelSpec) -> list[str]:
     for term in spec.terms:
         if term.kind in ("intercept", "slope", "contrast"):
             names.append(term.name)
+        elif term.kind == "group" and term.link == "softplus":
+            names += [term.loc_name] + ([term.sd_name] if term.sd_free else []) + [term.name]
         elif term.kind == "group" and term.sd_free:
             names.append(term.sd_name)
         elif term.kind == "random_walk":

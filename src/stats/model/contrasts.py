@@ -19,7 +19,7 @@ Estimands (analysis plan, section 5)::
   ``sd^2/W`` of the unknown population mean.
 
 M2 gives the **introspective share** ``Delta_intro(w, g) = P(early | finetuned) -
-P(early | finetuned, b_intro = v_intro = 0)``: the early-articulation probability that
+P(early | finetuned, intro_word = 0)``: the early-articulation probability that
 the hazard model attributes to the introspection term rather than to guessability,
 greeting and line, with ``P(early) = 1 - prod_{lines with <= k letters} (1 - h_t)``.
 """
@@ -40,7 +40,7 @@ from stats.model.spec import REFERENCE_ARM, ModelSpec, Term
 #: Gauss-Hermite nodes for integrating over a normal run effect.
 QUADRATURE_NODES = 15
 BASELINES = ("base", "control", "guessability")
-INTRO_TERMS = ("b_intro", "v_intro")
+INTRO_TERMS = ("intro_word",)
 
 
 def _hermite() -> tuple[np.ndarray, np.ndarray]:
@@ -84,14 +84,21 @@ class Predictor:
         return np.full(self.n_draws, term.sd_fixed)
 
     def new_word_effects(self) -> dict[str, np.ndarray]:
-        """Word effects of a new word, one per draw: ``{term name: (S,)}``."""
+        """Word effects of a new word, one per draw: ``{term name: (S,)}``.
+
+        A deviation ``Normal(0, sd^2 (1 + 1/W))`` per draw; a ``softplus`` term's effect
+        is ``softplus(loc + deviation)``.
+        """
         if not self._new_word:
             rng = np.random.default_rng(self.seed)
             n_words = len(self.data.coords["word"])
             for term in self.spec.terms:
                 if term.kind == "group" and term.input == "word":
                     scale = self.term_sd(term) * np.sqrt(1 + 1 / max(n_words, 1))
-                    self._new_word[term.name] = rng.normal(size=self.n_draws) * scale
+                    effect = rng.normal(size=self.n_draws) * scale
+                    if term.link == "softplus":
+                        effect = np.logaddexp(0.0, self.params[term.loc_name] + effect)
+                    self._new_word[term.name] = effect
         return self._new_word
 
     def has_arm(self, arm: str, word: str | None = None) -> bool:
@@ -295,8 +302,9 @@ def m2_early_probability(
     exclude = INTRO_TERMS if without_intro else ()
     eta = linear_predictor(pred.spec, pred.params, grid.rows, DRAWS, exclude=exclude)
     extra = _extra_eta(pred, grid, word)
-    if without_intro and word is None and "v_intro" in pred.new_word_effects():
-        extra = extra - pred.new_word_effects()["v_intro"][:, None] * grid.rows.inputs["intro"]
+    for name in INTRO_TERMS if without_intro and word is None else ():
+        if name in pred.new_word_effects():
+            extra = extra - pred.new_word_effects()[name][:, None] * grid.rows.inputs["intro"]
     return _average(pred, grid, eta + extra, reduce_lines=True)
 
 
@@ -403,7 +411,7 @@ def deltas(pred: Predictor, guess_at_k: dict[str, float]) -> list[Contrast]:
 
 def intro_shares(pred: Predictor, contrasts: list[Contrast]) -> dict[tuple, np.ndarray]:
     """M2 ``Delta_intro`` draws keyed by ``(scope, word, greeting)`` of the M1 contrasts."""
-    if not pred.spec.has("b_intro"):
+    if not any(pred.spec.has(name) for name in INTRO_TERMS):
         return {}
     words_m2 = set(pred.data.coords["word"])
     out: dict[tuple, np.ndarray] = {}

@@ -2,29 +2,56 @@
 
 Array-level functions (NumPy only), applied per scope by :mod:`stats.summarize`.
 
-The rule combines M1's marginal contrast ``Delta`` and M2's introspective share
-``Delta_intro`` (both on the probability scale, so one ROPE serves both):
+The rule combines M1's marginal contrast ``Delta`` (fine-tuned minus baseline rate of
+naming the word early) and M2's introspective share ``Delta_intro`` (the part of the
+fine-tuned early rate owed to the introspection term, the rest being explained by
+greeting, leak, guessability and the line profile). Both are on the probability scale,
+so one ROPE (``rope``, default 0.05) serves both; intervals are HDIs at ``ci_prob``.
+``Delta_intro`` is >= 0 by construction (M2's introspection effect is
+``softplus(...)``), so "credibly positive" means its HDI's lower bound is above a floor,
+:data:`INTRO_FLOOR` x ``rope`` (0.005 at the default ROPE; in the operating-characteristics
+null world, where the truth is 0, the lower bound stays below 0.001).
 
-1. any gate failed in a fit the verdict uses -> ``not-converged`` (never a silent verdict);
-2. ``Delta``'s HDI inside ``[-rope, rope]`` -> ``fluke`` (no practical difference), and
-   ``Delta``'s HDI entirely below ``-rope`` -> ``fluke`` too (the baseline does better);
-3. ``Delta``'s HDI entirely above ``rope``:
+The branches, in order; the first that applies gives the verdict and its ``reason``
+code (:data:`REASONS` maps each code to a sentence for the reports):
 
-   * without M2 (no baseline arm to identify ``b_intro``): ``real``;
-   * ``Delta_intro``'s HDI inside ``[-rope, rope]``, or entirely at or below 0 ->
-     ``fluke``: the effect is absorbed by greeting, leak, guessability and line (the
-     plan's "b_intro HDI inside its ROPE");
-   * ``Delta_intro``'s HDI entirely above 0 (and not inside the ROPE) -> ``real``: the
-     practically relevant effect is ``Delta``; M2 must show that a credible part of it
-     is not explained by context;
-   * otherwise ``inconclusive``;
-4. otherwise ``inconclusive``.
+==========================  ===============  =============================================
+condition                   verdict          reason code
+==========================  ===============  =============================================
+a gate failed in a fit      not-converged    ``not_converged``
+the verdict uses
+Delta HDI inside            fluke            ``delta_in_rope``
+``[-rope, rope]``
+Delta HDI below ``-rope``   fluke            ``baseline_above``
+Delta HDI upper < ``rope``  fluke            ``delta_below_rope``
+(its lower end < -rope)
+Delta_intro HDI upper <     fluke            ``intro_below_rope``
+``rope`` (M2 used)
+Delta HDI lower > ``rope``  real             ``real_m1_only``
+and no M2
+Delta HDI lower > ``rope``  real             ``real``
+and Delta_intro HDI lower
+> floor
+Delta HDI lower > ``rope``  inconclusive     ``intro_uncertain``
+(Delta_intro neither)
+otherwise (Delta HDI        inconclusive     ``delta_overlaps_rope``
+straddles ``rope``)
+==========================  ===============  =============================================
+
+After the rule, :func:`stats.summarize.guard_leaking_rows` turns a ``real`` row whose
+prompt contains the word into ``inconclusive`` with reason ``leak_needs_clean_real``
+unless the non-leaking row of the same scope is ``real`` too.
+
+Why fluke is one-sided: the hypothesis at stake is a *positive* self-report effect; an
+interval entirely below the ROPE's upper edge rules out a practically relevant one,
+whether it also reaches below ``-rope`` or not. Why the introspective share can give
+``fluke`` on its own: it is the plan's "the greeting/guessability terms absorb the
+effect" (the early naming is credibly not more than ``rope`` beyond what context
+explains), whatever ``Delta``'s position.
 
 The operating characteristics of this rule (false ``real`` rate in worlds with leak and
-guessability but no introspection, power in worlds with it) are measured by
-``benchmarks/operating_characteristics.py``. An earlier variant asked for
-``Delta_intro``'s HDI to clear the ROPE as well: no false ``real`` either, but a power
-of 0.03-0.25 where this rule has 0.33-1.0 (same simulated studies, converged fits).
+guessability but no introspection, ``fluke`` share there, power in worlds with
+introspection) are measured by ``benchmarks/operating_characteristics.py``.
 """
 
 from __future__ import annotations
@@ -67,9 +94,45 @@ def classify_interval(low: float, high: float, rope: float) -> str:
     return "overlaps"
 
 
+#: Floor of the introspective share's HDI lower bound for ``real``, as a fraction of the ROPE.
+INTRO_FLOOR = 0.1
+
+#: Reason code -> the sentence a report prints for it (``{rope}``, ``{floor}`` and
+#: ``{prob}`` are filled in by :func:`reason_text`). One entry per branch of the rule.
+REASONS: dict[str, str] = {
+    "not_converged": "a fit this verdict uses missed a convergence gate, so there is no verdict",
+    "delta_in_rope": "the fine-tuned rate is practically the baseline's: Delta's {prob} HDI "
+    "lies inside the ROPE (+-{rope})",
+    "baseline_above": "the baseline names the word early more often than the fine-tuned "
+    "models: Delta's {prob} HDI lies below -{rope}",
+    "delta_below_rope": "the fine-tuned rate is credibly not practically above the "
+    "baseline's: Delta's {prob} HDI lies below +{rope}",
+    "intro_below_rope": "context (greeting, leak, guessability, line) explains the early "
+    "naming: the introspective share's {prob} HDI lies below {rope}",
+    "real_m1_only": "Delta's {prob} HDI lies above the ROPE ({rope}); without a baseline "
+    "arm the hazard model cannot check the introspective part",
+    "real": "Delta's {prob} HDI lies above the ROPE ({rope}) and the introspective share's "
+    "HDI lies above {floor}: context does not explain it",
+    "intro_uncertain": "Delta lies above the ROPE, but the introspective share's {prob} HDI "
+    "reaches both below {floor} and above {rope}: more runs are needed",
+    "delta_overlaps_rope": "Delta's {prob} HDI straddles the ROPE's edge ({rope}): more "
+    "runs are needed",
+    "leak_needs_clean_real": "the prompt contains the word, so self-report counts only "
+    "when the condition without it is real too",
+}
+
+
+def reason_text(code: str, rope: float = config.ROPE, prob: float = config.CI_PROB) -> str:
+    """The plain-words sentence of a reason code (:data:`REASONS`)."""
+    if code not in REASONS:
+        raise KeyError(f"unknown verdict reason {code!r}; known: {sorted(REASONS)}")
+    floor = INTRO_FLOOR * rope
+    return REASONS[code].format(rope=f"{rope:g}", floor=f"{floor:g}", prob=f"{prob:.0%}")
+
+
 @dataclass(frozen=True)
 class Decision:
-    """A verdict and the interval positions that produced it."""
+    """A verdict, the interval positions that produced it and its reason code."""
 
     verdict: str
     delta_position: str
@@ -100,29 +163,32 @@ def decide(
     Returns
     -------
     Decision
+        ``reason`` is a key of :data:`REASONS`.
     """
     delta_pos = classify_interval(*delta_hdi, rope)
     intro_pos = classify_interval(*intro_hdi, rope) if intro_hdi is not None else None
+
+    def verdict(name: str, reason: str) -> Decision:
+        return Decision(name, delta_pos, intro_pos, reason)
+
     if not converged:
-        return Decision("not-converged", delta_pos, intro_pos, "a convergence gate failed")
+        return verdict("not-converged", "not_converged")
+    high = delta_hdi[1]
     if delta_pos == "inside":
-        return Decision("fluke", delta_pos, intro_pos, "Delta HDI inside the ROPE")
+        return verdict("fluke", "delta_in_rope")
     if delta_pos == "below":
-        return Decision("fluke", delta_pos, intro_pos, "baseline above fine-tuned")
-    if delta_pos == "overlaps":
-        return Decision("inconclusive", delta_pos, intro_pos, "Delta HDI overlaps the ROPE")
-    if intro_pos is None:
-        return Decision("real", delta_pos, intro_pos, "Delta HDI above the ROPE (M1 only)")
-    low, high = intro_hdi
-    if intro_pos == "inside" or high <= 0:
-        return Decision(
-            "fluke", delta_pos, intro_pos, "Delta_intro inside the ROPE: absorbed by context"
-        )
-    if low > 0:
-        return Decision(
-            "real", delta_pos, intro_pos, "Delta above the ROPE, Delta_intro credibly positive"
-        )
-    return Decision("inconclusive", delta_pos, intro_pos, "Delta_intro HDI includes 0")
+        return verdict("fluke", "baseline_above")
+    if high < rope:
+        return verdict("fluke", "delta_below_rope")
+    if intro_hdi is not None and intro_hdi[1] < rope:
+        return verdict("fluke", "intro_below_rope")
+    if delta_pos != "above":
+        return verdict("inconclusive", "delta_overlaps_rope")
+    if intro_hdi is None:
+        return verdict("real", "real_m1_only")
+    if intro_hdi[0] > INTRO_FLOOR * rope:
+        return verdict("real", "real")
+    return verdict("inconclusive", "intro_uncertain")
 
 
 def decide_draws(
@@ -142,46 +208,33 @@ def decide_draws(
     )
 
 
-def _decisive_after(
+def _projected(
     draws: np.ndarray,
     extra_runs: int,
     current_runs: int,
-    rope: float,
     prob: float,
     rng,
-    edge: float | None = None,
-    size: int | None = None,
-) -> np.ndarray:
-    """Preposterior simulation for one estimand: is the future HDI decisive, per draw?
-
-    ``size`` futures are simulated (default: one per draw), so that two estimands from
-    fits with different numbers of draws give flags that pair up.
+    size: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Preposterior simulation for one estimand: the future HDI's ``(low, high)``, per future.
 
     Normal approximation with the run as the unit of replication: with ``R`` runs the
     posterior sd is ``s``; after ``m`` more it is ``s_m = s * sqrt(R / (R + m))``. A
     "true" value is drawn from the current posterior, the new runs' estimate from
     ``Normal(true, s_new)`` with ``1/s_new^2 = 1/s_m^2 - 1/s^2``, and the updated posterior
-    ``Normal(mu_m, s_m)`` is checked against the ROPE: ``above`` / ``below`` mean beyond
-    ``+edge`` / ``-edge`` (``edge`` defaults to ``rope``; 0 for ``Delta_intro``, which only
-    needs to be credibly positive or negative).
+    is ``Normal(mu_m, s_m)``. ``size`` futures are simulated, so that two estimands from
+    fits with different numbers of draws give intervals that pair up.
     """
-    edge = rope if edge is None else edge
-    size = len(draws) if size is None else size
     mean, sd = float(np.mean(draws)), float(np.std(draws))
     if sd == 0:
-        flags = (mean > edge, -rope <= mean <= rope, mean < -edge)
-        return np.stack([np.full(size, f) for f in flags])
+        return np.full(size, mean), np.full(size, mean)
     sd_m = sd * np.sqrt(current_runs / (current_runs + extra_runs))
     sd_new = 1.0 / np.sqrt(1.0 / sd_m**2 - 1.0 / sd**2)
     truth = rng.choice(draws, size=size)
     estimate = rng.normal(truth, sd_new)
     mu_m = sd_m**2 * (mean / sd**2 + estimate / sd_new**2)
     z = _normal_quantile(prob)
-    low, high = mu_m - z * sd_m, mu_m + z * sd_m
-    above = low > edge
-    inside = (low >= -rope) & (high <= rope)
-    below = high < -edge
-    return np.stack([above, inside, below])
+    return mu_m - z * sd_m, mu_m + z * sd_m
 
 
 def _normal_quantile(prob: float) -> float:
@@ -203,7 +256,7 @@ def runs_needed(
     """Extra runs per word (at the current samples per run) for an 80%-assured decisive verdict.
 
     Decisive = the future verdict is ``real`` or ``fluke`` under :func:`decide`. Both
-    estimands are projected with :func:`_decisive_after` (independently: M1 and M2 are
+    estimands are projected with :func:`_projected` (independently: M1 and M2 are
     separate fits). Returns 0 when the current posterior is already decisive, ``None``
     when even :data:`RUNS_GRID`'s largest design does not reach the assurance.
     """
@@ -212,15 +265,15 @@ def runs_needed(
         return 0
     current_runs = max(int(current_runs), 1)
     rng = np.random.default_rng(seed)
+    size = len(delta)
     for extra in RUNS_GRID:
-        above, inside, below = _decisive_after(delta, extra, current_runs, rope, prob, rng)
-        if intro is None:
-            decisive = above | inside | below
-        else:
-            i_above, i_inside, i_below = _decisive_after(
-                intro, extra, current_runs, rope, prob, rng, edge=0.0, size=len(delta)
-            )
-            decisive = inside | below | (above & (i_above | i_inside | i_below))
-        if decisive.mean() >= assurance:
+        low, high = _projected(delta, extra, current_runs, prob, rng, size)
+        fluke = high < rope
+        real = low > rope
+        if intro is not None:
+            i_low, i_high = _projected(intro, extra, current_runs, prob, rng, size)
+            fluke = fluke | (i_high < rope)
+            real = real & (i_low > INTRO_FLOOR * rope)
+        if (fluke | real).mean() >= assurance:
             return extra
     return None

@@ -30,11 +30,12 @@ from threadpoolctl import threadpool_limits
 
 from stats import config
 from stats.model.design import ModelData
+from stats.model.events import FitEvent, Progress
 from stats.model.predictor import DRAWS, linear_predictor
 from stats.model.spec import ModelSpec
 
 #: Bumped when the builder or likelihood changes, so cached fits are not reused.
-MODEL_CODE_VERSION = "11"
+MODEL_CODE_VERSION = "12"
 BACKENDS = ("auto", "pymc", "nutpie")
 MASS_MATRICES = ("diag", "dense")
 
@@ -359,16 +360,20 @@ def sample_gated(
     data: ModelData,
     settings: SamplerSettings,
     gates: Gates = Gates(),
+    on_retry: Callable[[int], None] | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     """Sample with ``draw`` until the gates pass or :func:`next_attempt` gives up.
 
     Returns the last attempt's draws and diagnostics; ``diagnostics["attempts"]`` lists
     every attempt (draws, target_accept, seed, seconds, gates missed), so a fit that
     needed a second attempt says so, and ``draws`` / ``target_accept`` are the last one's.
+    ``on_retry(attempt)`` is called before each attempt after the first.
     """
     attempts = []
     current: SamplerSettings | None = settings
     while current is not None:
+        if attempts and on_retry is not None:
+            on_retry(len(attempts) + 1)
         start = time.perf_counter()
         idata = draw(current)
         seconds = time.perf_counter() - start
@@ -429,6 +434,7 @@ def gated_parameter_names(spec: ModelSpec) -> list[str]:
         elif term.kind == "group" and term.input == "run":
             names.append(term.sd_name)
         elif term.kind == "group":
+            names += [term.loc_name] if term.link == "softplus" else []
             names += [term.sd_name, term.name] if term.sd_free else [term.name]
         elif term.kind == "random_walk":
             names.append(term.name)
@@ -539,6 +545,9 @@ def fit_model(
     name: str | None = None,
     cache_dir: Path | None = None,
     gates: Gates = Gates(),
+    progress: Progress | None = None,
+    index: int = 1,
+    total: int = 1,
 ) -> Fit:
     """Sample ``spec`` on ``data`` (or load the cached fit).
 
@@ -552,12 +561,24 @@ def fit_model(
     cache_dir : Path, optional
         Folder of cached fits; ``None`` disables caching.
     gates : Gates
+    progress : callable, optional
+        Called with a :class:`~stats.model.events.FitEvent` before sampling (``start``),
+        before each retry, and at the end (``done``, or ``cached`` for a cache hit).
+    index, total : int
+        This fit's position among the stage's fits ("fit k of n"), for the events.
 
     Returns
     -------
     Fit
     """
     name = name or spec.name
+    clock = time.perf_counter()
+
+    def emit(kind: str, attempt: int = 1, converged: bool | None = None) -> None:
+        if progress is not None:
+            elapsed = time.perf_counter() - clock
+            progress(FitEvent(kind, index, total, name, attempt, elapsed, converged))
+
     key = cache_key(spec, data, settings)
     path = cache_dir / f"{name}-{key[:16]}.nc" if cache_dir is not None else None
     names = _stat_names(spec)
@@ -566,6 +587,7 @@ def fit_model(
         if idata is not None and idata.attrs.get("cache_key") == key:
             posterior, chains = _posterior_arrays(idata, names)
             diagnostics = json.loads(idata.attrs["diagnostics"])
+            emit("cached", len(diagnostics.get("attempts", [])) or 1, diagnostics["converged"])
             return Fit(
                 name,
                 spec,
@@ -578,12 +600,19 @@ def fit_model(
                 path=path,
                 sampler=str(idata.attrs.get("sampler", "")),
             )
+    emit("start")
     start = time.perf_counter()
     sampler_ = _sampler_for(spec, data, settings)
     idata, diagnostics = sample_gated(
-        lambda s: sampler_.draw(s, s.seed), spec, data, settings, gates
+        lambda s: sampler_.draw(s, s.seed),
+        spec,
+        data,
+        settings,
+        gates,
+        on_retry=lambda attempt: emit("retry", attempt),
     )
     diagnostics["seconds"] = time.perf_counter() - start  # build and compile included
+    emit("done", len(diagnostics["attempts"]), diagnostics["converged"])
     sampler = diagnostics["sampler"] = sampler_.name
     posterior, chains = _posterior_arrays(idata, names)
     if path is not None:

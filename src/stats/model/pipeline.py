@@ -11,13 +11,16 @@ How the two models make one verdict (see :mod:`stats.model.decision`):
   the early-articulation probability owed to the introspection term. It joins the
   verdict when the data have a baseline arm (without one ``b_intro`` is not
   identified: it is collinear with the line intercepts);
-* ``real`` needs both HDIs above the ROPE; ``fluke`` when either HDI lies inside it
-  (or ``Delta`` is credibly negative); any failed gate of a fit used -> ``not-converged``.
+* the rule (``real`` / ``fluke`` / ``inconclusive``) and its reason codes are in
+  :mod:`stats.model.decision`; any failed gate of a fit used -> ``not-converged``.
+
+Prior sensitivity: power-scaling (:mod:`stats.model.sensitivity`) on the verdicts'
+estimands of the main fits; a model is refitted at the study's prior scales (x0.5, x2)
+only when one of its estimands is flagged (``sensitivity_method: refit`` refits always).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,18 +31,21 @@ from stats import config, provenance, schemas
 from stats import summarize as S
 from stats.model.contrasts import Contrast, Predictor, deltas, intro_shares
 from stats.model.design import M1_BY, M2_BY, ModelData, m1_data, m2_data
-from stats.model.fit import Fit, fit_model
+from stats.model.events import Progress
+from stats.model.fit import Fit, fit_model, pointwise_loglik
 from stats.model.frequentist import (
     cross_terms,
     fisher_greeting,
     glm_crosscheck,
     self_consistency,
 )
+from stats.model.sensitivity import power_scaling
 from stats.model.spec import ModelSpec, m1_spec, m2_spec
 from stats.model.study import Study, load_study
 from stats.model.synthetic import draw_prior, prior_log_density
+from stats.summarize.gates import check_tables
+from stats.summarize.observed import observed_tables
 
-Progress = Callable[[str], None]
 #: Prior draws used for the prior overlay of Delta and the prior predictive check.
 PRIOR_DRAWS = 1000
 
@@ -65,20 +71,47 @@ class Analysis:
     sensitivity: list[ScaleResult] = field(default_factory=list)
     extra: dict[str, Fit] = field(default_factory=dict)
     guess_at_k: dict[str, float] = field(default_factory=dict)
+    prior_sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def fits(self) -> list[Fit]:
-        """Every fit, main first."""
+        """Every fit sampled (or read from the cache), main first, each once."""
         out = [self.main.m1] + ([self.main.m2] if self.main.m2 else [])
         out += list(self.extra.values())
         for r in self.sensitivity:
             out += [r.m1] + ([r.m2] if r.m2 else [])
-        return out
+        return list({id(f): f for f in out}.values())
 
 
 def _say(progress: Progress | None, message: str) -> None:
     if progress is not None:
         progress(message)
+
+
+@dataclass
+class FitPlan:
+    """Numbers the stage's fits for the progress events ("fit k of n")."""
+
+    progress: Progress | None
+    total: int
+    done: int = 0
+
+    def fit(
+        self, spec: ModelSpec, data: ModelData, study: Study, name: str, cache_dir: Path | None
+    ) -> Fit:
+        """:func:`fit_model` with the study's settings for this model, numbered."""
+        self.done += 1
+        self.total = max(self.total, self.done)
+        return fit_model(
+            spec,
+            data,
+            study.sampler_for(spec.name),
+            name=name,
+            cache_dir=cache_dir,
+            progress=self.progress,
+            index=self.done,
+            total=self.total,
+        )
 
 
 def _fit_scale(
@@ -88,20 +121,14 @@ def _fit_scale(
     d2: ModelData | None,
     guess_at_k: dict[str, float],
     cache_dir: Path | None,
-    progress: Progress | None,
+    plan: FitPlan,
 ) -> ScaleResult:
     s1 = m1_spec(d1.layout, study.outcome, scale, study.k)
-    _say(progress, f"M1 {study.outcome} (prior x{scale:g})")
-    m1 = fit_model(
-        s1, d1, study.sampler_for("M1"), name=f"M1-{study.outcome}-x{scale:g}", cache_dir=cache_dir
-    )
+    m1 = plan.fit(s1, d1, study, f"M1-{study.outcome}-x{scale:g}", cache_dir)
     m2 = None
     if d2 is not None:
         s2 = m2_spec(d2.layout, scale, study.k)
-        _say(progress, f"M2 hazard (prior x{scale:g})")
-        m2 = fit_model(
-            s2, d2, study.sampler_for("M2"), name=f"M2-word_line-x{scale:g}", cache_dir=cache_dir
-        )
+        m2 = plan.fit(s2, d2, study, f"M2-word_line-x{scale:g}", cache_dir)
     return judge(study, scale, m1, m2, guess_at_k, study.sampler.seed)
 
 
@@ -164,94 +191,98 @@ def analyse(
     d2 = m2_data(m2_cells, k=study.k) if m2_cells is not None and len(m2_cells) else None
     if "M2" not in study.models:
         d2 = None
-    main = _fit_scale(study, study.prior_scale, d1, d2, guess_at_k, cache_dir, progress)
+    extra_cells = extra_cells or {}
+    plan = FitPlan(progress, total=1 + (d2 is not None) + len(extra_cells))
+    main = _fit_scale(study, study.prior_scale, d1, d2, guess_at_k, cache_dir, plan)
     extra = {}
-    for outcome, cells in (extra_cells or {}).items():
+    for outcome, cells in extra_cells.items():
         d = m1_data(cells)
         spec = m1_spec(d.layout, outcome, study.prior_scale, study.k)
-        _say(progress, f"M1 {outcome}")
-        extra[outcome] = fit_model(
-            spec,
-            d,
-            study.sampler_for("M1"),
-            name=f"M1-{outcome}-x{study.prior_scale:g}",
-            cache_dir=cache_dir,
-        )
+        extra[outcome] = plan.fit(spec, d, study, f"M1-{outcome}-x{study.prior_scale:g}", cache_dir)
+    psense = prior_sensitivity(main)
     runs = []
-    if sensitivity:
-        for factor in study.sensitivity:
-            scale = study.prior_scale * factor
-            runs.append(
-                _sensitivity_scale(study, scale, main, d1, d2, guess_at_k, cache_dir, progress)
-            )
-    return Analysis(study, main, runs, extra, guess_at_k)
+    if sensitivity and study.sensitivity:
+        present = {f.spec.name for f in (main.m1, main.m2) if f is not None}
+        flagged = set(psense.loc[psense["flagged"].astype(bool), "model"])
+        refit = present if study.sensitivity_method == "refit" else present & flagged
+        if refit:
+            plan.total += len(study.sensitivity) * len(refit)
+            for factor in study.sensitivity:
+                scale = study.prior_scale * factor
+                runs.append(_refit_scale(study, scale, main, refit, guess_at_k, cache_dir, plan))
+    return Analysis(study, main, runs, extra, guess_at_k, psense)
 
 
-def reweight(fit: Fit, spec: ModelSpec, seed: int) -> tuple[Fit | None, float]:
-    """The posterior under ``spec``'s priors by Pareto-smoothed importance sampling.
+#: Columns of the ``prior_sensitivity`` table.
+PRIOR_SENSITIVITY_COLUMNS = [
+    "fit", "model", "estimand", "scope", "word", "greeting", "prior", "likelihood",
+    "diagnosis", "flagged",
+]  # fmt: skip
 
-    Weights are the prior density ratio (likelihood and data unchanged). Returns the
-    resampled fit and the Pareto k of the weights; ``None`` when k exceeds
-    ``config.PARETO_K_WARN`` (the reweighted draws would be unreliable: refit instead).
-    The gates of the original fit carry over (same chains).
+
+def prior_sensitivity(result: ScaleResult) -> pd.DataFrame:
+    """Power-scaling sensitivity of every verdict estimand of the main fits.
+
+    Returns
+    -------
+    DataFrame
+        :data:`PRIOR_SENSITIVITY_COLUMNS` (``estimand``: ``delta`` from M1,
+        ``delta_intro`` from M2; see :mod:`stats.model.sensitivity`).
     """
-    from arviz_stats.base import array_stats
+    frames = []
+    delta = {(c.scope, c.word, c.greeting): c.delta for c in result.contrasts}
+    sources = [(result.m1, "delta", delta)]
+    if result.m2 is not None and result.intro:
+        sources.append((result.m2, "delta_intro", result.intro))
+    for fit, estimand, draws in sources:
+        keys = [k for k, v in draws.items() if np.isfinite(v).all() and np.ptp(v) > 0]
+        if not keys:
+            continue
+        table = power_scaling(
+            {str(i): draws[k] for i, k in enumerate(keys)},
+            prior_log_density(fit.spec, fit.posterior),
+            pointwise_loglik(fit, fit.data.y, fit.data.n),
+            fit.chains,
+        )
+        scope, word, greeting = zip(*[keys[int(q)] for q in table["quantity"]], strict=True)
+        frames.append(
+            table.drop(columns="quantity").assign(
+                fit=fit.name,
+                model=fit.spec.name,
+                estimand=estimand,
+                scope=scope,
+                word=word,
+                greeting=greeting,
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=PRIOR_SENSITIVITY_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[PRIOR_SENSITIVITY_COLUMNS]
 
-    log_ratio = prior_log_density(spec, fit.posterior) - prior_log_density(fit.spec, fit.posterior)
-    # ArviZ's array psislw takes LOO's convention (log-likelihoods, weights exp(-x))
-    log_weights, k = array_stats.psislw(-log_ratio, r_eff=1)
-    k = float(k)
-    if not k <= config.PARETO_K_WARN:
-        return None, k
-    weights = np.exp(log_weights - np.logaddexp.reduce(log_weights))
-    rng = np.random.default_rng(seed)
-    positions = (rng.random() + np.arange(fit.n_draws)) / fit.n_draws
-    index = np.minimum(np.searchsorted(np.cumsum(weights), positions), fit.n_draws - 1)
-    posterior = {name: values[index] for name, values in fit.posterior.items()}
-    diagnostics = dict(fit.diagnostics) | {
-        "sampler": "psis-reweight",
-        "seconds": 0.0,
-        "reweight_k": k,
-    }
-    name = fit.name.rsplit("-x", 1)[0] + f"-x{spec.prior_scale:g}"
-    return Fit(
-        name, spec, fit.data, posterior, fit.chains, diagnostics, fit.key, sampler="psis-reweight"
-    ), k
 
-
-def _sensitivity_scale(
+def _refit_scale(
     study: Study,
     scale: float,
     main: ScaleResult,
-    d1: ModelData,
-    d2: ModelData | None,
+    refit: set[str],
     guess_at_k: dict[str, float],
     cache_dir: Path | None,
-    progress: Progress | None,
+    plan: FitPlan,
 ) -> ScaleResult:
-    """Refit (or, with ``sensitivity_method: auto``, reweight when Pareto k allows) at ``scale``."""
-    seed = study.sampler.seed
+    """Verdicts at prior ``scale``: the models in ``refit`` sampled again, the others kept.
+
+    A model kept at the main scale is one whose estimands power-scaling found insensitive
+    to the prior: its refit would give the same draws up to Monte Carlo error.
+    """
     fits = []
-    for result, data in ((main.m1, d1), (main.m2, d2)):
-        if result is None:
-            fits.append(None)
+    for result in (main.m1, main.m2):
+        if result is None or result.spec.name not in refit:
+            fits.append(result)
             continue
         target = result.spec.scaled(scale / result.spec.prior_scale)
-        reweighted = None
-        if study.sensitivity_method == "auto":
-            reweighted, _ = reweight(result, target, seed)
-        if reweighted is None:
-            label = result.name.rsplit("-x", 1)[0]
-            _say(progress, f"{label} (prior x{scale:g})")
-            reweighted = fit_model(
-                target,
-                data,
-                study.sampler_for(result.spec.name),
-                name=f"{label}-x{scale:g}",
-                cache_dir=cache_dir,
-            )
-        fits.append(reweighted)
-    return judge(study, scale, fits[0], fits[1], guess_at_k, seed)
+        label = result.name.rsplit("-x", 1)[0]
+        fits.append(plan.fit(target, result.data, study, f"{label}-x{scale:g}", cache_dir))
+    return judge(study, scale, fits[0], fits[1], guess_at_k, study.sampler.seed)
 
 
 # ----------------------------------------------------------------------------- tables
@@ -302,6 +333,7 @@ def summary_tables(
     tables["sensitivity"] = S.sensitivity_table(
         {r.prior_scale: r.verdicts for r in [main, *analysis.sensitivity]}
     )
+    tables["prior_sensitivity"] = analysis.prior_sensitivity
     cross = glm_crosscheck(main.m1.spec, main.m1.data, main.m1.posterior)
     cross.insert(0, "fit", main.m1.name)
     tables["crosscheck"] = cross
@@ -314,6 +346,10 @@ def summary_tables(
     tables["consistency"] = pd.concat(consistency, ignore_index=True)
     if trials is not None:
         tables["cross_terms"] = cross_terms(trials, ci)
+        cells = main.m1.data.cells
+        extra = study.extra_outcomes
+        tables |= observed_tables(trials, cells, study.outcome, extra, main.prior_scale)
+    tables |= check_tables(tables["diagnostics"], tables["sensitivity"], main.prior_scale)
     return tables
 
 

@@ -16,9 +16,18 @@ Two models (analysis plan, section 3):
 
 ``M2`` (discrete-time hazard of the first line naming the word, person-period cells)
     ``logit h = a_line[line] + c*logit_g + b_greet*greeting + b_arm[arm]
-    + b_intro*intro + v_intro[word]*intro + u_word[word] + d_word[word]*baseline
-    + g_word[word]*greeting + u_run[run]``, with ``intro = finetuned * 1[letters_visible <= k]``
-    and ``baseline = 1 - finetuned``.
+    + intro_word[word]*intro + b_leak*leak*intro + u_word[word] + d_word[word]*baseline
+    + g_word[word]*greeting + u_run[run]``, with ``intro = finetuned * 1[letters_visible <= k]``,
+    ``baseline = 1 - finetuned`` and the introspection effect of each word
+    ``intro_word = softplus(b_intro + v_intro[word]) >= 0``.
+
+Self-knowledge can only add to the hazard at the early lines. Without that constraint
+the introspection term also took the *dip* of the early lines below a smooth line
+profile (answers that explain themselves at line 4 name nothing at lines 1-2): on
+independent studies ``b_intro`` came out credibly negative (-1.3, sd 0.35) and a word
+genuinely named at line 1 in 22% of its answers got an introspective share of 0.05
+[-0.04, 0.13]. With ``intro_word >= 0`` the early-line baseline is set by the words that
+are not named early, and that word's share is 0.16 [0.11, 0.21] (``models.md``).
 
 ``u_word`` is the word effect of the fine-tuned arm (where most data are) and ``d_word`` the
 word-specific shift of the baseline arms: parametrised this way round, the two are nearly
@@ -40,6 +49,7 @@ from stats import config
 
 PriorKind = Literal["normal", "halfnormal"]
 TermKind = Literal["intercept", "random_walk", "slope", "contrast", "group"]
+Link = Literal["identity", "softplus"]
 MODEL_NAMES = ("M1", "M2")
 OUTCOMES = ("articulated_early", "articulated", "follows_pattern")
 
@@ -111,12 +121,6 @@ class Term:
         Prior of that standard deviation.
     step : Prior or None
         Prior of each random-walk step.
-    anchor : str or None
-        Random walk only: a slope term on an early-lines input (``b_intro``). The sampler
-        then moves the walk *as the fine-tuned arm sees it* (``a_line + b_intro * early``),
-        which the data pin, and the prior stays on the shared walk. Same model; without
-        it ``a_line[1..k]`` and ``b_intro`` form a ridge that NUTS crossed slowly (R-hat
-        1.02 and ESS 300 at 32 runs per word, measured).
     zero_sum : bool
         Group effects sum to zero over levels (``pm.ZeroSumNormal``); the intercept
         then carries the mean, which removes the intercept/word-effect ridge.
@@ -136,13 +140,25 @@ class Term:
         ridge. For terms over a handful of levels, whose sd the data cannot estimate.
     around : str or None
         A zero-sum ``sd_fixed`` group term only: the slope term (Normal prior) whose
-        value the effects deviate around. The two are then sampled jointly as the
-        per-level totals ``<name>_total`` = slope + effect, multivariate normal with the
-        covariance their priors imply; the slope is the totals' mean and the effects their
-        deviations. The same model (a linear reparametrisation), but the data pin each
-        total on its own, whereas a slope and zero-sum deviations trade off when one
-        level carries the data (``b_greet`` vs ``g_word[HELLO]``: correlation -0.89 on
-        the bundled study).
+        value the effects deviate around. The per-level totals ``t = slope + effect`` are
+        multivariate normal with the covariance their priors imply; the slope is their
+        mean and the effects their deviations. They are sampled as the per-level
+        *levels* ``<name>_level`` = ``base + t``, ``base`` being the intercept and the
+        plain group effect over the same input (``a + u_word[w]``): the logit of a word's
+        cells with the greeting. The same model (a linear reparametrisation with unit
+        Jacobian), but the data pin each level on its own. As totals, a word whose cells
+        without the greeting are all zero and with it are not (the greeting leaks HELLO)
+        put ``u_word``, ``a`` and the total on a ridge that NUTS diverged in (1-12
+        divergences per fit on an independent study, prior x1 and x2; none as levels,
+        and 30 instead of 40-45 leapfrog steps).
+    link : {"identity", "softplus"}
+        Group terms only. ``softplus``: the effect of a level is ``softplus(loc + sd * z)``,
+        always positive (introspection can only add to the hazard); ``loc`` is the scalar
+        parameter ``loc_name`` with prior ``loc_prior``.
+    loc_name : str or None
+        Name of the location of a ``softplus`` group term (``b_intro``).
+    loc_prior : Prior or None
+        Its prior.
     doc : str
         What the term means.
     """
@@ -155,12 +171,14 @@ class Term:
     sd_name: str | None = None
     sd_prior: Prior | None = None
     step: Prior | None = None
-    anchor: str | None = None
     zero_sum: bool = False
     zero_sum_within: str | None = None
     centred: bool = False
     sd_fixed: float | None = None
     around: str | None = None
+    link: Link = "identity"
+    loc_name: str | None = None
+    loc_prior: Prior | None = None
     doc: str = ""
 
     @property
@@ -176,6 +194,7 @@ class Term:
             sd_prior=self.sd_prior.scaled(factor) if self.sd_prior else None,
             step=self.step.scaled(factor) if self.step else None,
             sd_fixed=self.sd_fixed * factor if self.sd_fixed is not None else None,
+            loc_prior=self.loc_prior.scaled(factor) if self.loc_prior else None,
         )
 
 
@@ -291,6 +310,16 @@ GROUP_KEYS = (
     ("word", "intro"),
     ("run", None),
 )
+
+
+def z_name(term: Term) -> str:
+    """Name of the standardised (raw) variable of a non-centred group term."""
+    return f"{term.name}_z"
+
+
+def level_name(term: Term) -> str:
+    """Name of the sampled per-level levels of a group term with ``around`` set."""
+    return f"{term.name}_level"
 
 
 def group_key(dim: str, multiplier: str | None) -> str:
@@ -465,29 +494,24 @@ def m2_spec(layout: Layout, prior_scale: float = 1.0, k: int = config.EARLY_K) -
         )
     terms += _shared_terms(layout)
     if REFERENCE_ARM in layout.arms and any(a != REFERENCE_ARM for a in layout.arms):
+        several = layout.n_words >= 2
         terms.append(
             Term(
-                "b_intro",
-                "slope",
-                "intro",
-                _normal(1.5),
-                doc="introspection: fine-tuned hazard at lines with <= k letters visible",
+                "intro_word",
+                "group",
+                "word",
+                multiplier="intro",
+                sd_name="sd_intro" if several else None,
+                sd_prior=_half(1.0) if several else None,
+                zero_sum=several,
+                sd_fixed=None if several else 0.0,
+                link="softplus",
+                loc_name="b_intro",
+                loc_prior=_normal(1.5),
+                doc="introspection: extra fine-tuned hazard at lines with <= k letters "
+                "visible, softplus(b_intro + v_intro[word]) >= 0",
             )
         )
-        if layout.n_words >= 2:
-            terms.append(
-                Term(
-                    "v_intro",
-                    "group",
-                    "word",
-                    multiplier="intro",
-                    sd_name="sd_intro",
-                    sd_prior=_half(1.0),
-                    zero_sum=True,
-                    centred=layout.centred("word", "intro"),
-                    doc="word-specific introspection effect",
-                )
-            )
         if layout.leak_varies:
             terms.append(
                 Term(
@@ -496,10 +520,9 @@ def m2_spec(layout: Layout, prior_scale: float = 1.0, k: int = config.EARLY_K) -
                     "leak_intro",
                     _normal(1.5),
                     doc="leak: extra fine-tuned hazard at early lines when the prompt "
-                    "contains the word (b_intro is then learnt from non-leaking prompts)",
+                    "contains the word (the introspection term is then learnt from "
+                    "non-leaking prompts)",
                 )
             )
-    if any(t.name == "b_intro" for t in terms):
-        terms[0] = replace(terms[0], anchor="b_intro")
     spec = ModelSpec("M2", "word_line", tuple(terms), 1.0, k)
     return spec.scaled(prior_scale) if prior_scale != 1.0 else spec

@@ -13,8 +13,9 @@ Every key is optional; :data:`DEFAULTS` lists them with their defaults (from
     prior_scale: 1.0              # multiplier of every prior scale
     models: [M1, M2]              # M2 joins the verdict when it can be identified
     sensitivity: [0.5, 2.0]       # prior scales reported in sensitivity.csv
-    sensitivity_method: auto      # auto: PSIS-reweight the posterior when Pareto k <= 0.7,
-                                  # refit otherwise; refit: always refit
+    sensitivity_method: auto      # auto: refit at the sensitivity scales only the models
+                                  # whose verdict estimands power-scaling flags as prior-
+                                  # sensitive (stats.model.sensitivity); refit: always
     sampler: {draws: 1000, tune: 1000, chains: 4, target_accept: 0.95, seed: 20261122,
               backend: auto, retries: 1, mass_matrix: diag,
               per_model: {}}

@@ -26,12 +26,17 @@ import pandas as pd
 from stats import config
 from stats.model.design import M1_BY, M2_BY, M2_OPTIONAL, ModelData, m2_data, pinned_terms
 from stats.model.predictor import DRAWS, linear_predictor
-from stats.model.spec import Layout, ModelSpec, Prior, Term, m2_spec
+from stats.model.spec import Layout, ModelSpec, Prior, Term, m2_spec, z_name
 
 
 def expit(x: np.ndarray) -> np.ndarray:
     """Logistic function."""
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def softplus(x: np.ndarray) -> np.ndarray:
+    """``log(1 + exp(x))``, without overflow."""
+    return np.logaddexp(0.0, x)
 
 
 def _draw(prior: Prior, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -84,6 +89,11 @@ def draw_prior(
             if term.sd_free:
                 out[term.sd_name] = sd
             out[term.name] = sd[:, None] * z
+            if term.link == "softplus":
+                loc = _draw(term.loc_prior, rng, (draws,))
+                out[term.loc_name] = loc
+                out[z_name(term)] = z
+                out[term.name] = softplus(loc[:, None] + out[term.name])
         elif term.kind == "random_walk":
             start = _draw(term.prior, rng, (draws,))
             steps = _draw(term.step, rng, (draws, len(coords[term.input]) - 1))
@@ -289,8 +299,11 @@ def world_params(world: World, data: ModelData, rng: np.random.Generator) -> dic
         "c": np.array([world.c * data.scaling["logit_g"][1]]),
         "b_greet": np.array([world.b_greet]),
         "b_arm": np.array([[world.b_arm.get(a, 0.0) for a in coords["arm"]]]),
-        "b_intro": np.array([world.b_intro]),
-        "v_intro": np.array([[world.v_intro.get(w, 0.0) for w in coords["word"]]]),
+        # the world's introspection is additive on the logit scale (b_intro 0: none at
+        # all); the models estimate it as softplus(b_intro + v_intro) >= 0
+        "intro_word": np.array(
+            [[world.b_intro + world.v_intro.get(w, 0.0) for w in coords["word"]]]
+        ),
         "u_word": np.array([[world.u_word.get(w, 0.0) for w in coords["word"]]]),
         "d_word": np.array([[world.d_word.get(w, 0.0) for w in coords["word"]]]),
         "g_word": np.array([[world.g_word.get(w, 0.0) for w in coords["word"]]]),
@@ -465,7 +478,7 @@ def prior_idata(spec: ModelSpec, data: ModelData, chains: int, draws: int, seed:
     """
     import xarray as xr
 
-    from stats.model.build import model_coords, totals_name
+    from stats.model.build import level_base, level_name, model_coords
 
     rng = np.random.default_rng(seed)
     params = draw_prior(spec, data, rng, chains * draws)
@@ -475,28 +488,23 @@ def prior_idata(spec: ModelSpec, data: ModelData, chains: int, draws: int, seed:
         values = values.reshape(chains, draws, *values.shape[1:])
         dims = ["chain", "draw"]
         if values.ndim == 3:
-            term = next(t for t in spec.terms if name in (t.name, f"{t.name}_step"))
-            dims.append(term.input if name == term.name else f"{term.input}_step")
+            term = next(t for t in spec.terms if name in (t.name, f"{t.name}_step", z_name(t)))
+            dims.append(term.input if name != f"{term.name}_step" else f"{term.input}_step")
         variables[name] = (dims, values)
-    # raw z's of group terms and anchored walks, so every free parameter exists
+    # raw z's of non-centred group terms and the levels of 'around' terms, so that every
+    # free parameter exists
     for term in spec.terms:
-        if term.kind == "random_walk" and term.anchor:
-            early = data.early_by_line(spec.k)
-            seen = params[term.name] + params[term.anchor][:, None] * early
-            variables[f"{term.name}_ft"] = (
-                ["chain", "draw", term.input],
-                seen.reshape(chains, draws, -1),
-            )
         if term.around:
-            total = params[term.around][:, None] + params[term.name]
-            variables[totals_name(term)] = (
+            level = level_base(spec, term, params, draws=True)
+            level = level + params[term.around][:, None] + params[term.name]
+            variables[level_name(term)] = (
                 ["chain", "draw", term.input],
-                total.reshape(chains, draws, -1),
+                level.reshape(chains, draws, -1),
             )
-        if term.sd_free and not term.centred:
+        if term.sd_free and not term.centred and term.link == "identity":
             sd = params[term.sd_name].reshape(chains, draws, 1)
             z = params[term.name].reshape(chains, draws, -1) / np.where(sd == 0, 1, sd)
-            variables[f"{term.name}_z"] = (["chain", "draw", term.input], z)
+            variables[z_name(term)] = (["chain", "draw", term.input], z)
     posterior = xr.Dataset(
         variables,
         coords={"chain": np.arange(chains), "draw": np.arange(draws)}
@@ -515,10 +523,10 @@ def prior_idata(spec: ModelSpec, data: ModelData, chains: int, draws: int, seed:
 def prior_log_density(spec: ModelSpec, params: dict[str, np.ndarray]) -> np.ndarray:
     """Log density, per draw, of the priors that the spec's scales set.
 
-    Intercept, slopes, contrasts, group standard deviations and random-walk start and
-    steps. Standardised ``z`` and centred group effects are left out: their density
-    depends on parameters, not on the spec, so it cancels in a ratio of two specs
-    (prior-sensitivity reweighting).
+    Intercept, slopes, contrasts, group standard deviations, locations of softplus
+    group terms and random-walk start and steps. Standardised ``z`` and centred group
+    effects are left out: their density depends on parameters, not on the spec, so it
+    cancels in a ratio of two specs (prior-sensitivity reweighting).
     """
     from scipy import stats as sps
 
@@ -536,9 +544,12 @@ def prior_log_density(spec: ModelSpec, params: dict[str, np.ndarray]) -> np.ndar
     for term in spec.terms:
         if term.kind in ("intercept", "slope", "contrast"):
             add(params[term.name], term.prior)
-        elif term.sd_free:
+            continue
+        if term.link == "softplus":
+            add(params[term.loc_name], term.loc_prior)
+        if term.sd_free:
             add(params[term.sd_name], term.sd_prior)
-        elif term.kind == "group":
+        elif term.kind == "group" and term.link == "identity":
             total = total + _fixed_group_log_density(params[term.name], term)
         elif term.kind == "random_walk":
             walk = np.asarray(params[term.name]).reshape(draws, -1)

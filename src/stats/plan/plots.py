@@ -23,7 +23,7 @@ from plotnine import (
 )
 
 from stats.plan.summary import VERDICTS
-from stats.plots import ROPE_FILL, VERDICT_COLOURS, _plain_numbers, theme_stats
+from stats.plots.theme import ROPE_FILL, VERDICT_COLOURS, plain_numbers, theme_stats
 
 #: Word-type facets: the design's types in order, then the pooled verdict.
 POOLED = "pooled"
@@ -101,7 +101,7 @@ def plan_plot(frame: pd.DataFrame, *, max_false_real: float = 0.05) -> ggplot:
             trans="log2",
             breaks=sorted(pd.unique(frame["runs_per_word"])),
             minor_breaks=[],
-            labels=_plain_numbers,
+            labels=plain_numbers,
         )
         + coord_cartesian(ylim=(0, 1))
         + labs(
@@ -113,5 +113,5 @@ def plan_plot(frame: pd.DataFrame, *, max_false_real: float = 0.05) -> ggplot:
             caption=f"dashed: {max_false_real:g}, the tolerated false 'real' rate in the null "
             "world; no-greeting verdicts",
         )
-        + theme_stats((9.0, 5.0))
+        + theme_stats((7.0, 5.0))
     )

@@ -1,55 +1,40 @@
-"""Helpers of the planning page (``planning.qmd``): the planner's results, displayed.
+"""The planning page (``planning.qmd``): the planner's results, displayed.
 
-They read what ``stats plan`` wrote into ``<data dir>/plan/`` (:mod:`stats.plan.outputs`);
-nothing is computed here but display forms. A missing run becomes a note naming the command.
+They read what ``stats plan`` wrote into ``<data dir>/plan/`` (:mod:`stats.plan.outputs`;
+``plan`` and ``plan_run`` in :class:`stats.config.Artifacts`); nothing is computed here but
+display forms. Without a plan the page says so once (:func:`plan_status`) and its other
+blocks are left out.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
 import pandas as pd
 
-from stats.plan.outputs import PLAN_SUBDIR, reading
-from stats.report import (
-    CSV_NA_VALUES,
+from stats.report.artifacts import ReportData
+from stats.report.blocks import block
+from stats.report.markdown import (
     Markdown,
-    MissingArtifact,
-    Study,
-    _fmt,
-    _safe,
     code_span,
     escape_markdown,
     md_table,
+    not_available,
+    omitted,
 )
-
-COMMAND = "stats plan analysis/plans/default.yaml --quick"
-
-
-def _plan_path(study: Study, name: str) -> Path:
-    path = study.data_dir / PLAN_SUBDIR / name
-    if not path.exists():
-        raise MissingArtifact(f"plan/{name}", path, COMMAND)
-    return path
+from stats.report.text import fmt
 
 
-def load_plan_table(study: Study) -> pd.DataFrame:
-    """``plan.csv`` (world names such as "null" kept as text)."""
-    return pd.read_csv(
-        _plan_path(study, "plan.csv"), keep_default_na=False, na_values=CSV_NA_VALUES
-    )
+def _plan(data: ReportData) -> pd.DataFrame | None:
+    """``plan.csv`` (world names such as "null" kept as text), or None before ``stats plan``."""
+    return data.load("plan") if data.has("plan") else None
 
 
-def _run_facts(study: Study) -> dict[str, Any]:
-    return json.loads(_plan_path(study, "plan_run.json").read_text())
-
-
-@_safe
-def plan_status(study: Study) -> Markdown:
+@block
+def plan_status(data: ReportData) -> Markdown:
     """How the planning results were made: design, preset, studies, wall time, sampler."""
-    facts = _run_facts(study)
+    if not data.has("plan_run"):
+        command = code_span(data.artifacts.made_by("plan"))
+        return not_available(f"no planning results in this study yet: {command} makes them.")
+    facts = data.load("plan_run")
     sampler = facts["sampler"]
     preset = " --quick" if facts["quick"] else ""
     command = code_span(f"stats plan {facts['design']}{preset}")
@@ -59,28 +44,31 @@ def plan_status(study: Study) -> Markdown:
         f"({facts['computed']} simulated in this run, {facts['cached']} from its cache; their "
         f"fits sampled for {facts['fit_seconds'] / 60:.1f} min in all); this run took "
         f"{facts['seconds'] / 60:.1f} min on {facts['workers']} worker processes (load average "
-        f"{facts['load']}). Sampler: {sampler['draws']} draws + {sampler['tune']} tuning x "
-        f"{sampler['chains']} chains, {sampler['retries']} retry after a missed gate, as "
-        "`stats fit` samples."
+        f"{escape_markdown(facts['load'])}). Sampler: {sampler['draws']} draws + "
+        f"{sampler['tune']} tuning x {sampler['chains']} chains, {sampler['retries']} retry "
+        "after a missed gate, as `stats fit` samples."
     )
 
 
-@_safe
-def plan_figure(study: Study) -> Any:
+@block
+def plan_figure(data: ReportData) -> object:
     """Share of each verdict vs runs per word, per world and word type (no greeting)."""
     from stats.plan.plots import plan_frame, plan_plot
 
-    return plan_plot(plan_frame(load_plan_table(study)))
+    table = _plan(data)
+    return omitted() if table is None else plan_plot(plan_frame(table))
 
 
 def _share(p: object, se: object) -> str:
-    return f"{_fmt(p)} ± {_fmt(se)}"
+    return f"{fmt(p)} ± {fmt(se)}"
 
 
-@_safe
-def plan_table(study: Study) -> Markdown:
+@block
+def plan_table(data: ReportData) -> Markdown:
     """The no-greeting verdict shares with their Monte Carlo standard errors."""
-    table = load_plan_table(study)
+    table = _plan(data)
+    if table is None:
+        return omitted()
     rows = table[~table["greeting"].astype(bool) & table["scope"].isin(["word", "pooled"])]
     shown = pd.DataFrame(
         {
@@ -95,17 +83,21 @@ def plan_table(study: Study) -> Markdown:
             "P(fluke)": [
                 _share(p, s) for p, s in zip(rows["p_fluke"], rows["mc_se_fluke"], strict=True)
             ],
-            "P(inconclusive)": rows["p_inconclusive"].map(_fmt),
-            "P(not converged)": rows["p_not_converged"].map(_fmt),
+            "P(inconclusive)": rows["p_inconclusive"].map(fmt),
+            "P(not converged)": rows["p_not_converged"].map(fmt),
         }
     )
     return md_table(shown, align=["l", "l", "r", "r", "r", "r", "r", "r", "r"])
 
 
-@_safe
-def plan_reading(study: Study) -> Markdown:
+@block
+def plan_reading(data: ReportData) -> Markdown:
     """What the grid says: runs per word needed for each world's target share."""
-    table = load_plan_table(study)
+    from stats.plan.outputs import reading
+
+    table = _plan(data)
+    if table is None:
+        return omitted()
     # design names are the user's text: escaped like any other text on the page
     table = table.assign(
         world=table["world"].map(escape_markdown), word_type=table["word_type"].map(escape_markdown)

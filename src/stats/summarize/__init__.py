@@ -12,10 +12,10 @@ table                     columns
 ``diagnostics``           ``fit, model, outcome, prior_scale, sampler, seconds, max_rhat,
                           min_ess_bulk, min_ess_tail, divergences, min_bfmi, pareto_k_max,
                           n_pareto_k_bad, converged`` + ``elpd_loo, failed, cached, n_cells,
-                          reweight_k`` (Pareto k of a PSIS prior-sensitivity reweighting;
-                          ``sampler = psis-reweight`` for such rows), ``draws,
-                          target_accept, attempts`` (of the reported attempt; ``attempts``
-                          > 1: the first missed a gate and the fit was sampled again)
+                          draws, target_accept, attempts`` (of the reported attempt;
+                          ``attempts`` > 1: the first missed a gate and the fit was
+                          sampled again), ``loo_warning`` (a plain sentence when PSIS-LOO
+                          is unreliable for the fit, else empty)
 ``coefficients``          ``fit, model, term, mean, sd, hdi_low, hdi_high, r_hat, ess_bulk``
                           + ``input_center, input_scale`` (slopes are per ``input_scale`` raw
                           units: two standard deviations)
@@ -190,8 +190,9 @@ def guard_leaking_rows(verdicts: pd.DataFrame, leaking: set[tuple[str, bool]]) -
     A ``real`` verdict of a word (or pooled) row whose condition leaks the word (for
     pooled rows: leaks any word) stands only when the row of the same scope and word at
     the other greeting level, which does not leak, is ``real`` too; otherwise it becomes
-    ``inconclusive`` with that reason, and ``runs_needed`` of the clean row. The model's ``b_leak`` term already keeps the leak
-    out of ``b_intro``; this rule keeps the nonlinearity of the probability scale (the
+    ``inconclusive`` with reason ``leak_needs_clean_real`` and ``runs_needed`` of the clean
+    row. The model's ``b_leak`` term already keeps the leak out of the introspection
+    term; this rule keeps the nonlinearity of the probability scale (the
     same introspective logit effect is a larger share when the leak raises the hazard)
     from making a leaking condition look stronger than the clean one.
     """
@@ -220,9 +221,7 @@ def guard_leaking_rows(verdicts: pd.DataFrame, leaking: set[tuple[str, bool]]) -
         if leaks and not (other_clean and clean.get(other) == "real"):
             out.loc[i, "verdict"] = "inconclusive"
             out.loc[i, "runs_needed"] = needed.get(other)  # what decides the clean row
-            out.loc[i, "reason"] = (
-                "the prompt leaks the word: real only when the non-leaking condition is real"
-            )
+            out.loc[i, "reason"] = "leak_needs_clean_real"
     return out
 
 
@@ -252,13 +251,30 @@ def diagnostics_table(fits: Sequence[Fit]) -> pd.DataFrame:
                 "failed": "; ".join(d.get("failed", [])),
                 "cached": f.cached,
                 "n_cells": len(f.data.y),
-                "reweight_k": d.get("reweight_k", np.nan),
                 "draws": d.get("draws", np.nan),
                 "target_accept": d.get("target_accept", np.nan),
                 "attempts": len(d.get("attempts", [])) or np.nan,
+                "loo_warning": loo_warning(d, len(f.data.y)),
             }
         )
     return pd.DataFrame(rows)
+
+
+def loo_warning(diagnostics: dict, n_cells: int) -> str:
+    """A plain sentence when PSIS-LOO is unreliable for a fit (Pareto k above the warning level).
+
+    LOO is reported, not used by any verdict or gate: a binomial cell of many trials is
+    influential by construction, so its leave-one-out density is poorly estimated by
+    importance sampling. The sentence says so, with the count.
+    """
+    bad = diagnostics.get("n_pareto_k_bad", 0)
+    if not bad or not np.isfinite(bad):
+        return ""
+    return (
+        f"LOO unreliable: Pareto k > {config.PARETO_K_WARN} for {int(bad)} of {n_cells} cells "
+        f"(max {diagnostics.get('pareto_k_max', float('nan')):.2f}); elpd_loo is not used "
+        "by any verdict"
+    )
 
 
 def _by_chain(values: np.ndarray, chains: int) -> np.ndarray:
@@ -286,7 +302,7 @@ def coefficient_table(fit: Fit, ci_prob: float = config.CI_PROB) -> pd.DataFrame
                 for j, label in enumerate(fit.data.coords[term.input])
             ]
         )
-        resampled = fit.sampler == "psis-reweight"  # chains are mixed by resampling
+        resampled = False
         for label, draws in columns:
             chained = _by_chain(draws, fit.chains)
             low, high = hdi(draws, ci_prob)

@@ -1,0 +1,1 @@
+../src/stats/report/site/unavailable.lua

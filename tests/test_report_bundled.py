@@ -1,0 +1,244 @@
+"""The report on the bundled study: rendered strictly, and every verdict told as its row says.
+
+Runs ``stats run`` on the bundled study once per session (:mod:`bundled_study`), renders
+the real pages offline in strict mode (a report helper's exception fails the render) and
+checks that no page carries a failure box or a warning callout; then checks, for every row
+of ``verdicts.csv``, that the verdict table and the verdict sentence agree with the row's
+numbers and its ``reason``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bundled_study import bundled_processed, render_bundled
+from stats import report
+from stats.model.decision import classify_interval
+from stats.report.reasons import REASONS, reason_of
+from stats.report.text import VERDICT_SHORT, VERDICT_TEXT, fmt, interval, scope_label
+from stats.report.verdicts import verdict_sentence
+
+pytestmark = pytest.mark.slow
+
+PAGES = (
+    "index", "greeting", "words", "lines", "claims", "data", "diagnostics", "prediction",
+    "planning", "heldout", "confusion", "sequential",
+)  # fmt: skip
+#: What a sentence says about Delta's HDI, per position of the interval against the ROPE.
+POSITION_WORDS = {
+    "above": re.compile(r"Delta \[[^]]+\] lies (entirely )?above the ROPE|above the ROPE ±"),
+    "inside": re.compile(r"Delta \[[^]]+\] lies inside the ROPE"),
+    "below": re.compile(r"Delta \[[^]]+\] lies entirely below the ROPE"),
+    "overlaps": re.compile(r"Delta \[[^]]+\] overlaps the ROPE"),
+}
+
+
+@pytest.fixture(scope="session")
+def processed() -> Path:
+    return bundled_processed()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render_bundled(tmp_path_factory.mktemp("bundled-offline"))
+
+
+@pytest.fixture(autouse=True)
+def strict(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(report.STRICT_ENV, "1")
+
+
+# ----------------------------------------------------------------------------- the rendered site
+def test_every_page_renders_strictly_without_failure_boxes_or_warnings(site: Path) -> None:
+    assert sorted(p.stem for p in site.glob("*.html")) == sorted(PAGES)
+    for page in PAGES:
+        text = (site / f"{page}.html").read_text()
+        assert "Could not build" not in text and report.FAILED_CLASS not in text, page
+        assert 'class="callout callout-warning' not in text, f"{page}: a warning callout"
+        assert "Traceback" not in text and "Warning:" not in text, page
+
+
+def test_the_index_states_the_answer_before_the_definitions(site: Path) -> None:
+    text = html.unescape((site / "index.html").read_text())
+    answer = text.index("Without the greeting (the primary test)")
+    assert answer < text.index("Table\u00a01: Verdicts without the greeting")
+    assert answer < text.index("How a verdict is decided</h2>")
+    assert "Check before relying on these verdicts" in text  # Pareto k > 0.7 in the bundled M2
+    assert "All 7 fits pass every convergence gate" not in text.split("</h1>", 1)[0]
+
+
+def test_follow_up_pages_without_data_say_so_outside_numbered_blocks(site: Path) -> None:
+    for page in ("prediction", "planning", "heldout", "confusion", "sequential"):
+        text = " ".join((site / f"{page}.html").read_text().split())
+        assert text.count("Not available: ") == 1, page
+        assert "Figure\u00a0" not in text and "Table\u00a0" not in text, page
+
+
+def test_the_greeting_and_words_pages_show_one_outcome(processed: Path, site: Path) -> None:
+    rates = pd.read_csv(processed / "summary" / "word_rates.csv")
+    early = rates[(rates["scope"] == "word") & (rates["outcome"] == "articulated_early")]
+    greeting = (site / "greeting.html").read_text()
+    table = greeting[greeting.index('id="tbl-greeting"') :]
+    table = table[: table.index("</table>")]
+    for row in early.itertuples():  # every count of the verdicts' outcome, and only those
+        assert f"{int(row.successes)}/{int(row.trials)}" in table, row
+    others = rates[(rates["scope"] == "word") & (rates["outcome"] != "articulated_early")]
+    assert not any(
+        f">{r.successes}/{r.trials}<" in table
+        for r in others.itertuples()
+        if not ((early["successes"] == r.successes) & (early["trials"] == r.trials)).any()
+    )
+    words = html.unescape((site / "words.html").read_text())
+    table = words[words.index('id="tbl-words"') :]
+    table = table[: table.index("</table>")]
+    assert table.count("<tr") - 1 == len(early[early["arm"] == "finetuned"]) + 4  # + headline rows
+
+
+# ----------------------------------------------------------------------------- sentences and table
+def _table_rows(markdown: str) -> dict[str, list[str]]:
+    """Verdict table rows by target (unescaped cells)."""
+    rows = {}
+    for line in markdown.splitlines()[2:]:
+        cells = [
+            re.sub(r"\\(.)", r"\1", c).strip().strip("*") for c in line.strip("|").split(" | ")
+        ]
+        rows[cells[0]] = cells
+    return rows
+
+
+def check_row_agrees(row: pd.Series, table: dict[str, list[str]], leaking: set[str]) -> None:
+    """The sentence and the table row of one verdict agree with its numbers and reason."""
+    sentence = re.sub(r"\\(.)", r"\1", verdict_sentence(row))
+    target = scope_label(row["scope"], row["word"])
+    cells = table[target]
+    reason = reason_of(row)
+    position = classify_interval(row["hdi_low"], row["hdi_high"], row["rope"])
+    # the verdict and its reason, in both
+    assert f"**{VERDICT_TEXT[row['verdict']]}**" in sentence, sentence
+    assert cells[3] == VERDICT_SHORT[row["verdict"]] and cells[4] == reason.short, cells
+    # the numbers: Delta's HDI and the ROPE, and where one lies against the other
+    hdi = interval(row["hdi_low"], row["hdi_high"], signed=True)
+    assert hdi in cells[1].replace("\u00a0", " "), cells
+    if reason.delta != "any":  # a verdict was reached: the sentence says from which numbers
+        assert hdi in sentence and f"±{fmt(row['rope'])}" in sentence, sentence
+        assert reason.delta == position, (row["reason"], position)
+        assert POSITION_WORDS[position].search(sentence), (position, sentence)
+    # Delta_intro: the sentence quotes its HDI and says where it lies
+    code = row["reason"]
+    if "Delta_intro" in code:
+        intro = interval(row["intro_low"], row["intro_high"], signed=True)
+        assert intro in sentence, sentence
+        if code == "Delta above the ROPE, Delta_intro credibly positive":
+            assert row["intro_low"] > 0 and "is credibly above 0" in sentence
+        elif code == "Delta_intro HDI includes 0":
+            assert row["intro_low"] <= 0 <= row["intro_high"] and "includes 0" in sentence
+        else:
+            intro_position = classify_interval(row["intro_low"], row["intro_high"], row["rope"])
+            assert intro_position == "inside" or row["intro_high"] <= 0
+            assert "practically zero or negative" in sentence
+    # the leak guard: only where the prompt contains the word
+    if code.startswith("the prompt leaks the word"):
+        assert bool(row["greeting"]) and (row["scope"] != "word" or row["word"] in leaking)
+        assert "contains the word itself" in sentence
+    # every undecided verdict says how many more runs, or why that cannot be computed
+    if row["verdict"] in ("inconclusive", "not-converged"):
+        assert cells[6] != "–", cells
+        if pd.notna(row["runs_needed"]) and row["runs_needed"] > 0:
+            assert cells[6] == str(int(row["runs_needed"]))
+            assert f"About {int(row['runs_needed'])} more runs per word" in sentence
+        else:
+            assert re.search(
+                r"cannot be computed|would likely not decide|would not decide", sentence
+            )
+    else:
+        assert cells[6] == "–"
+
+
+def check_every_row(data: report.ReportData) -> int:
+    verdicts = data.load("verdicts")
+    leaks = (
+        data.load("leaks")
+        if data.has("leaks")
+        else pd.DataFrame(columns=["word", "leaking_trials"])
+    )
+    leaking = set(leaks.loc[leaks["leaking_trials"] > 0, "word"])
+    for greeting in (False, True):
+        rows = verdicts[verdicts["greeting"].astype(bool) == greeting]
+        if rows.empty:
+            continue
+        table = _table_rows(report.verdict_table(data, greeting=greeting).text)
+        for _, row in rows.iterrows():
+            check_row_agrees(row, table, leaking)
+    return len(verdicts)
+
+
+def test_every_bundled_verdict_agrees_with_its_numbers_and_reason(processed: Path) -> None:
+    assert check_every_row(report.open_data(processed)) == len(
+        pd.read_csv(processed / "verdicts.csv")
+    )
+
+
+def _synthetic_rows() -> pd.DataFrame:
+    """One row per reason the rule can give, with numbers that rule would give it for."""
+    base = dict(scope="word", greeting=False, rope=0.05, p_above_rope=0.5, n_runs=6, n_trials=144,
+                converged=True, max_rhat=1.002, min_ess=900.0, divergences=0, runs_needed=0,
+                intro_low=np.nan, intro_high=np.nan)  # fmt: skip
+    cases = {
+        "a convergence gate failed": dict(verdict="not-converged", hdi=(0.1, 0.2), converged=False,
+                                          runs_needed=np.nan),
+        "Delta HDI inside the ROPE": dict(verdict="fluke", hdi=(-0.01, 0.03)),
+        "baseline above fine-tuned": dict(verdict="fluke", hdi=(-0.3, -0.1)),
+        "Delta HDI overlaps the ROPE": dict(verdict="inconclusive", hdi=(0.02, 0.2), runs_needed=24),
+        "Delta HDI above the ROPE (M1 only)": dict(verdict="real", hdi=(0.1, 0.3)),
+        "Delta above the ROPE, Delta_intro credibly positive": dict(verdict="real", hdi=(0.1, 0.3),
+                                                                    intro=(0.02, 0.2)),
+        "Delta_intro inside the ROPE: absorbed by context": dict(verdict="fluke", hdi=(0.1, 0.3),
+                                                                 intro=(-0.02, 0.03)),
+        "Delta_intro HDI includes 0": dict(verdict="inconclusive", hdi=(0.1, 0.3), intro=(-0.02, 0.1),
+                                           runs_needed=np.nan),
+        "the prompt leaks the word: real only when the non-leaking condition is real": dict(
+            verdict="inconclusive", hdi=(0.1, 0.3), intro=(0.02, 0.2), greeting=True, runs_needed=0),
+    }  # fmt: skip
+    assert set(cases) == set(REASONS), "a reason without a case"
+    rows = []
+    for i, (code, case) in enumerate(cases.items()):
+        case = dict(case)
+        low, high = case.pop("hdi")
+        intro = case.pop("intro", (np.nan, np.nan))
+        rows.append({**base, **case, "word": f"W{i}", "reason": code, "hdi_low": low,
+                     "hdi_high": high, "mean": (low + high) / 2, "intro_low": intro[0],
+                     "intro_high": intro[1]})  # fmt: skip
+    rows.append({**rows[3], "word": None, "scope": "new-word", "runs_needed": np.nan})
+    return pd.DataFrame(rows)
+
+
+def test_every_reason_the_rule_can_give_is_told_as_its_numbers_say(tmp_path: Path) -> None:
+    rows = _synthetic_rows()
+    rows.to_csv(tmp_path / "verdicts.csv", index=False)
+    (tmp_path / "summary").mkdir()
+    pd.DataFrame({"word": ["W8"], "leaking_trials": [10]}).to_csv(
+        tmp_path / "summary" / "leaks.csv", index=False
+    )
+    assert check_every_row(report.open_data(tmp_path)) == len(rows)
+
+
+def test_a_sentence_that_contradicts_its_row_is_caught(tmp_path: Path) -> None:
+    rows = _synthetic_rows()
+    # the issue's contradiction: an HDI above the ROPE told as "overlaps the ROPE"
+    wrong = rows.iloc[[3]].assign(hdi_low=0.08, hdi_high=0.12)
+    table = _table_rows(
+        report.verdict_table.__wrapped__(_frame_data(tmp_path, wrong), greeting=False).text
+    )
+    with pytest.raises(AssertionError):
+        check_row_agrees(wrong.iloc[0], table, set())
+
+
+def _frame_data(folder: Path, verdicts: pd.DataFrame) -> report.ReportData:
+    verdicts.to_csv(folder / "verdicts.csv", index=False)
+    return report.open_data(folder)
