@@ -35,6 +35,8 @@ from stats.ingest.limits import Limits
 from stats.ingest.messages import content_text, prompt_of
 from stats.ingest.tables import iter_records
 
+INF = float("inf")
+
 
 # ----------------------------------------------------------------------------- requests
 def request_context(body: Any, where: str) -> dict:
@@ -70,12 +72,19 @@ def request_context(body: Any, where: str) -> dict:
     else:
         raise RecordError("missing-prompt", f"field '{where}' has no messages, input or prompt")
     trial, values, conditions = split_metadata(body.get("metadata"))
+    model, temperature, n = body.get("model"), body.get("temperature"), body.get("n")
+    if model is not None and type(model) is not str:  # the field path only for an error
+        model = as_text(model, f"{where}.model")
+    if temperature is not None and not (type(temperature) is float and abs(temperature) < INF):
+        temperature = as_float(temperature, f"{where}.temperature")
+    if n is not None:
+        n = as_int(n, f"{where}.n", MAX_CHOICES)
     return {
-        "model": as_text(body.get("model"), f"{where}.model"),
+        "model": model,
         "system_prompt": system,
         "prompt": prompt,
-        "temperature": as_float(body.get("temperature"), f"{where}.temperature"),
-        "n": as_int(body.get("n"), f"{where}.n", MAX_CHOICES) or 1,
+        "temperature": temperature,
+        "n": n or 1,
         "trial": trial,
         "values": values,
         "conditions": conditions,
@@ -113,6 +122,9 @@ def batch_request(obj: dict) -> tuple[str, dict]:
 # ----------------------------------------------------------------------------- responses
 def _choice_text(choice: dict, where: str) -> str:
     message = choice.get("message")
+    content = message.get("content") if type(message) is dict else None
+    if type(content) is str and content.strip():
+        return content
     if not isinstance(message, dict):
         if "text" in choice:
             return response_text(choice["text"], f"{where}.text")
@@ -145,7 +157,7 @@ def body_choices(body: dict, where: str) -> list[Answer]:
         raise RecordError("missing-field", f"field '{prefix}choices' is missing or empty")
     out: list[Answer] = []
     for position, choice in enumerate(choices):
-        at = f"{prefix}choices[{position}]"
+        at = f"{prefix}choices[{position}]"  # a field path, used by an error only
         if not isinstance(choice, dict):
             out.append(
                 (position, RecordError("invalid-field", f"field '{at}' is not an object"), None)
