@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from stats import config
-from stats.model import contrasts, decision, design, spec, synthetic
+from stats.model import contrasts, decision, design, spec, synthetic, terms
 from stats.model.predictor import DRAWS, GRAPH, linear_predictor
 from stats.model.study import DEFAULTS, StudyError, load_study, parse_study
 
@@ -67,7 +67,8 @@ def test_m2_terms_and_intro_needs_a_baseline_arm(cells):
     full = spec.m2_spec(design.m2_data(m2_cells).layout)
     assert {"a_line", "c", "intro_word", "b_arm"} <= {t.name for t in full.terms}
     intro = full.term("intro_word")
-    assert intro.link == "softplus" and intro.loc_name == "b_intro" and intro.sd_free
+    assert isinstance(intro, terms.PositiveGroupEffect)
+    assert intro.loc_name == "b_intro" and intro.sd_free
     tuned = m2_cells[m2_cells["arm"] == "finetuned"]
     lean = spec.m2_spec(design.m2_data(tuned).layout)
     assert not lean.has("intro_word")  # collinear with the line intercepts without a baseline
@@ -75,13 +76,13 @@ def test_m2_terms_and_intro_needs_a_baseline_arm(cells):
 
 def test_introspection_effects_are_positive_and_a_single_word_has_no_spread(cells):
     pytest.importorskip("pymc")
-    from stats.model.build import build_model, free_parameter_names
+    from stats.model.build import build_model
 
     _, m2_cells = cells
     data = design.m2_data(m2_cells)
     m2 = spec.m2_spec(data.layout)
     model = build_model(m2, data)
-    assert set(free_parameter_names(m2)) == {rv.name for rv in model.free_RVs}
+    assert set(m2.free_names()) == {rv.name for rv in model.free_RVs}
     assert {"b_intro", "sd_intro", "intro_word_z"} <= {rv.name for rv in model.free_RVs}
     import pymc as pm
 
@@ -92,7 +93,7 @@ def test_introspection_effects_are_positive_and_a_single_word_has_no_spread(cell
     assert np.median(prior) == pytest.approx(np.median(effects), rel=0.1)
     one = m2_cells[m2_cells["word"] == "HELLO"]
     single = spec.m2_spec(design.m2_data(one).layout).term("intro_word")
-    assert not single.sd_free and single.sd_fixed == 0.0
+    assert not single.sd_free and single.sd_name is None and single.free_names() == ["b_intro"]
 
 
 def test_prior_scaling_and_digest():
@@ -112,25 +113,26 @@ def test_word_greeting_effects_have_a_fixed_scale_that_prior_scaling_moves():
     layout = spec.Layout(4, 8, 2, ("finetuned", "base"), True, False, False, False)
     base = spec.m1_spec(layout)
     g_word = base.term("g_word")
+    assert isinstance(g_word, terms.FixedGroupEffect) and g_word.around == "b_greet"
     assert g_word.sd_fixed == spec.GREET_WORD_SD and not g_word.sd_free
-    assert g_word.sd_name is None and g_word.sd_prior is None and g_word.zero_sum
+    assert g_word.sd_name is None and g_word.zero_sum
     assert spec.m1_spec(layout, prior_scale=0.5).term("g_word").sd_fixed == 0.5 * g_word.sd_fixed
     assert base.term("u_word").sd_free  # word effects keep a learnt sd (new-word predictive)
 
 
 def test_fixed_scale_group_term_is_sampled_directly(cells):
     pytest.importorskip("pymc")
-    from stats.model.build import build_model, free_parameter_names, summary_parameter_names
+    from stats.model.build import build_model
 
     m1_cells, _ = cells
     data = design.m1_data(m1_cells)
     m1 = spec.m1_spec(data.layout)
     model = build_model(m1, data)
     free = {rv.name for rv in model.free_RVs}
-    # sampled jointly with b_greet as per-word levels with the greeting (Term.around)
+    # sampled jointly with b_greet as per-word levels with the greeting (FixedGroupEffect.around)
     assert "g_word_level" in free and not {"sd_word_greet", "g_word_z", "b_greet"} & free
-    assert set(free_parameter_names(m1)) == free
-    assert "g_word" not in summary_parameter_names(m1) and "b_greet" in summary_parameter_names(m1)
+    assert set(m1.free_names()) == free
+    assert "g_word" not in m1.summary_names() and "b_greet" in m1.summary_names()
     # the totals' prior is the product of b_greet's and g_word's priors
     import pymc as pm
 
@@ -150,16 +152,13 @@ def test_fixed_scale_group_term_is_sampled_directly(cells):
     zero_sum = pm.ZeroSumNormal.dist(sigma=spec.GREET_WORD_SD, shape=effects.shape[1])
     ours, theirs = [], []
     for row in effects:
-        ours.append(synthetic._fixed_group_log_density(row[None, :], m1.term("g_word"))[0])
+        ours.append(m1.term("g_word").log_density(row[None, :])[0])
         theirs.append(float(pm.logp(zero_sum, row).sum().eval()))
     assert np.allclose(np.diff(ours), np.diff(theirs))
     # ... and in how the scale enters (what prior-sensitivity reweighting uses)
     row, term = effects[0], m1.term("g_word")
     wider = dataclasses.replace(term, sd_fixed=2 * term.sd_fixed)
-    ours_change = (
-        synthetic._fixed_group_log_density(row[None, :], wider)[0]
-        - synthetic._fixed_group_log_density(row[None, :], term)[0]
-    )
+    ours_change = wider.log_density(row[None, :])[0] - term.log_density(row[None, :])[0]
     zsn = [
         pm.ZeroSumNormal.dist(sigma=sd, shape=len(row)) for sd in (term.sd_fixed, wider.sd_fixed)
     ]

@@ -35,7 +35,7 @@ from scipy.special import expit
 from stats import config
 from stats.model.design import ModelData, Rows, clipped_logit, standardise
 from stats.model.predictor import DRAWS, linear_predictor
-from stats.model.spec import REFERENCE_ARM, ModelSpec, Term
+from stats.model.spec import REFERENCE_ARM, ModelSpec
 
 #: Gauss-Hermite nodes for integrating over a normal run effect.
 QUADRATURE_NODES = 15
@@ -77,28 +77,21 @@ class Predictor:
         """Draws of a standard deviation (zeros when the model has no such term)."""
         return self.params.get(name, np.zeros(self.n_draws))
 
-    def term_sd(self, term: Term) -> np.ndarray:
-        """Draws of a group term's sd: its parameter, or its fixed scale (``sd_fixed``)."""
-        if term.sd_free:
-            return self.sd(term.sd_name)
-        return np.full(self.n_draws, term.sd_fixed)
-
     def new_word_effects(self) -> dict[str, np.ndarray]:
         """Word effects of a new word, one per draw: ``{term name: (S,)}``.
 
-        A deviation ``Normal(0, sd^2 (1 + 1/W))`` per draw; a ``softplus`` term's effect
-        is ``softplus(loc + deviation)``.
+        Each word-level term draws its own (:meth:`stats.model.terms.GroupTerm.new_level`):
+        a deviation ``Normal(0, sd^2 (1 + 1/W))`` per draw, through ``softplus`` for a
+        positive term.
         """
         if not self._new_word:
             rng = np.random.default_rng(self.seed)
             n_words = len(self.data.coords["word"])
             for term in self.spec.terms:
-                if term.kind == "group" and term.input == "word":
-                    scale = self.term_sd(term) * np.sqrt(1 + 1 / max(n_words, 1))
-                    effect = rng.normal(size=self.n_draws) * scale
-                    if term.link == "softplus":
-                        effect = np.logaddexp(0.0, self.params[term.loc_name] + effect)
-                    self._new_word[term.name] = effect
+                if term.input == "word":
+                    effect = term.new_level(self.params, rng, n_words)
+                    if effect is not None:
+                        self._new_word[term.name] = effect
         return self._new_word
 
     def has_arm(self, arm: str, word: str | None = None) -> bool:
@@ -228,10 +221,10 @@ def _extra_eta(pred: Predictor, grid: Grid, word: str | None) -> np.ndarray | fl
         return 0.0
     extra = np.zeros((pred.n_draws, grid.rows.size))
     for term in pred.spec.terms:
-        if term.kind == "group" and term.input == "word":
-            effect = pred.new_word_effects()[term.name][:, None]
+        effect = pred.new_word_effects().get(term.name)
+        if effect is not None:
             multiplier = grid.rows.inputs[term.multiplier] if term.multiplier else 1.0
-            extra = extra + effect * multiplier
+            extra = extra + effect[:, None] * multiplier
     return extra
 
 

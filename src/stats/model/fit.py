@@ -409,36 +409,12 @@ def _posterior_arrays(idata: Any, names: list[str]) -> tuple[dict[str, np.ndarra
 
 def _stat_names(spec: ModelSpec) -> list[str]:
     """Every named quantity kept from a posterior: free parameters and effects."""
-    from stats.model.build import free_parameter_names
-
-    names = free_parameter_names(spec)
-    names += [t.around for t in spec.terms if t.around]
-    names += [t.name for t in spec.terms if t.kind in ("group", "random_walk")]
-    return list(dict.fromkeys(names))
+    return spec.posterior_names()
 
 
 def gated_parameter_names(spec: ModelSpec) -> list[str]:
-    """Quantities whose R-hat and ESS gate a fit.
-
-    Every parameter on the scale it is interpreted on: intercepts, slopes, contrasts,
-    standard deviations, line intercepts and the word- and prompt-level effects, rather
-    than the auxiliary standardised ``z`` of non-centred terms. Individual run effects
-    are left out (``sd_run`` is in): with dozens of runs the largest R-hat of well-mixed
-    run effects passes 1.01 by chance (measured: R-hat 1.013 at a bulk ESS of 8,900),
-    and the estimands use runs through ``sd_run`` (a new run is integrated over).
-    """
-    names: list[str] = []
-    for term in spec.terms:
-        if term.kind in ("intercept", "slope", "contrast"):
-            names.append(term.name)
-        elif term.kind == "group" and term.input == "run":
-            names.append(term.sd_name)
-        elif term.kind == "group":
-            names += [term.loc_name] if term.link == "softplus" else []
-            names += [term.sd_name, term.name] if term.sd_free else [term.name]
-        elif term.kind == "random_walk":
-            names.append(term.name)
-    return names
+    """Quantities whose R-hat and ESS gate a fit (:meth:`ModelSpec.gated_names`)."""
+    return spec.gated_names()
 
 
 def pointwise_loglik(fit_or_eta: Fit | np.ndarray, y: np.ndarray, n: np.ndarray) -> np.ndarray:

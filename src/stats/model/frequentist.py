@@ -70,24 +70,10 @@ def fixed_effect_design(spec: ModelSpec, data: ModelData) -> pd.DataFrame:
     ``g_word``) so that the population terms are estimated conditional on words, as in
     the model. Run and prompt effects are left out (the SEs are cluster-robust by run).
     """
-    rows = data.rows
     columns: dict[str, np.ndarray] = {}
-    words = data.coords["word"]
     for term in spec.terms:
-        if term.kind == "intercept":
-            columns[term.name] = np.ones(rows.size)
-        elif term.kind == "slope":
-            columns[term.name] = rows.inputs[term.input]
-        elif term.kind == "contrast":
-            for k, level in enumerate(data.coords[term.input]):
-                columns[f"{term.name}[{level}]"] = (rows.index[term.input] == k + 1).astype(float)
-        elif term.kind == "group" and term.input == "word" and len(words) > 1:
-            codes = rows.index["word"]
-            multiplier = rows.inputs[term.multiplier] if term.multiplier else 1.0
-            last = len(words) - 1
-            for j, word in enumerate(words[:-1]):
-                sum_coded = (codes == j).astype(float) - (codes == last).astype(float)
-                columns[f"{term.name}[{word}]"] = sum_coded * multiplier
+        if term.population or term.input == "word":
+            columns |= term.design_columns(data.rows, data.coords)
     return pd.DataFrame(columns)
 
 
@@ -129,7 +115,7 @@ def glm_crosscheck(
             se = pd.Series(np.nan, index=design.columns)
     rows = []
     for term in spec.terms:
-        if term.kind not in ("intercept", "slope", "contrast"):
+        if not term.population:
             continue
         draws = posterior[term.name]
         labels = (

@@ -26,25 +26,12 @@ import pandas as pd
 from stats import config
 from stats.model.design import M1_BY, M2_BY, M2_OPTIONAL, ModelData, m2_data, pinned_terms
 from stats.model.predictor import DRAWS, linear_predictor
-from stats.model.spec import Layout, ModelSpec, Prior, Term, m2_spec, z_name
+from stats.model.spec import Layout, ModelSpec, m2_spec
 
 
 def expit(x: np.ndarray) -> np.ndarray:
     """Logistic function."""
     return 1.0 / (1.0 + np.exp(-x))
-
-
-def softplus(x: np.ndarray) -> np.ndarray:
-    """``log(1 + exp(x))``, without overflow."""
-    return np.logaddexp(0.0, x)
-
-
-def _draw(prior: Prior, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    if prior.kind == "normal":
-        return rng.normal(prior.mu, prior.sigma, size=shape)
-    if prior.kind == "halfnormal":
-        return np.abs(rng.normal(0.0, prior.sigma, size=shape))
-    raise ValueError(f"unknown prior kind {prior.kind!r}")
 
 
 def draw_prior(
@@ -64,44 +51,13 @@ def draw_prior(
     -------
     dict of str to ndarray
         Effects by term name (``(draws,)`` or ``(draws, levels)``) plus the standard
-        deviations (``sd_word``, ...) and random-walk starts; group effects are
-        ``sd * z`` with ``z`` centred over levels when the term is zero-sum, exactly
-        as :func:`stats.model.build.build_model` defines them.
+        deviations (``sd_word``, ...) and random-walk starts and steps, each term drawn by
+        :meth:`stats.model.terms.Term.draw` (group effects are ``sd * z`` with ``z``
+        centred over levels when the term is zero-sum, as the PyMC builder defines them).
     """
-    coords = data.coords
     out: dict[str, np.ndarray] = {}
     for term in spec.terms:
-        if term.kind in ("intercept", "slope"):
-            out[term.name] = _draw(term.prior, rng, (draws,))
-        elif term.kind == "contrast":
-            out[term.name] = _draw(term.prior, rng, (draws, len(coords[term.input])))
-        elif term.kind == "group":
-            sd = (
-                _draw(term.sd_prior, rng, (draws,))
-                if term.sd_free
-                else np.full(draws, term.sd_fixed)
-            )
-            z = rng.normal(size=(draws, len(coords[term.input])))
-            if term.zero_sum:
-                z = z - z.mean(axis=1, keepdims=True)
-            if term.zero_sum_within:
-                z = z @ data.centring_matrix(term.input, term.zero_sum_within).T
-            if term.sd_free:
-                out[term.sd_name] = sd
-            out[term.name] = sd[:, None] * z
-            if term.link == "softplus":
-                loc = _draw(term.loc_prior, rng, (draws,))
-                out[term.loc_name] = loc
-                out[z_name(term)] = z
-                out[term.name] = softplus(loc[:, None] + out[term.name])
-        elif term.kind == "random_walk":
-            start = _draw(term.prior, rng, (draws,))
-            steps = _draw(term.step, rng, (draws, len(coords[term.input]) - 1))
-            out[f"{term.name}_start"] = start
-            out[f"{term.name}_step"] = steps
-            out[term.name] = np.concatenate(
-                [start[:, None], start[:, None] + np.cumsum(steps, axis=1)], axis=1
-            )
+        out |= term.draw(rng, draws, data)
     return out
 
 
@@ -478,33 +434,21 @@ def prior_idata(spec: ModelSpec, data: ModelData, chains: int, draws: int, seed:
     """
     import xarray as xr
 
-    from stats.model.build import level_base, level_name, model_coords
+    from stats.model.build import model_coords
 
     rng = np.random.default_rng(seed)
     params = draw_prior(spec, data, rng, chains * draws)
+    for term in spec.terms:  # raw z's and 'around' levels: every free parameter exists
+        params |= term.derived_free(spec, params)
+    dims = spec.variable_dims()
+    variables = {
+        name: (
+            ["chain", "draw", *dims.get(name, ())],
+            values.reshape(chains, draws, *values.shape[1:]),
+        )
+        for name, values in params.items()
+    }
     coords = model_coords(spec, data)
-    variables = {}
-    for name, values in params.items():
-        values = values.reshape(chains, draws, *values.shape[1:])
-        dims = ["chain", "draw"]
-        if values.ndim == 3:
-            term = next(t for t in spec.terms if name in (t.name, f"{t.name}_step", z_name(t)))
-            dims.append(term.input if name != f"{term.name}_step" else f"{term.input}_step")
-        variables[name] = (dims, values)
-    # raw z's of non-centred group terms and the levels of 'around' terms, so that every
-    # free parameter exists
-    for term in spec.terms:
-        if term.around:
-            level = level_base(spec, term, params, draws=True)
-            level = level + params[term.around][:, None] + params[term.name]
-            variables[level_name(term)] = (
-                ["chain", "draw", term.input],
-                level.reshape(chains, draws, -1),
-            )
-        if term.sd_free and not term.centred and term.link == "identity":
-            sd = params[term.sd_name].reshape(chains, draws, 1)
-            z = params[term.name].reshape(chains, draws, -1) / np.where(sd == 0, 1, sd)
-            variables[z_name(term)] = (["chain", "draw", term.input], z)
     posterior = xr.Dataset(
         variables,
         coords={"chain": np.arange(chains), "draw": np.arange(draws)}
@@ -523,49 +467,13 @@ def prior_idata(spec: ModelSpec, data: ModelData, chains: int, draws: int, seed:
 def prior_log_density(spec: ModelSpec, params: dict[str, np.ndarray]) -> np.ndarray:
     """Log density, per draw, of the priors that the spec's scales set.
 
-    Intercept, slopes, contrasts, group standard deviations, locations of softplus
-    group terms and random-walk start and steps. Standardised ``z`` and centred group
-    effects are left out: their density depends on parameters, not on the spec, so it
-    cancels in a ratio of two specs (prior-sensitivity reweighting).
+    Intercept, slopes, contrasts, group standard deviations, locations of positive
+    group terms, fixed-scale group effects and random-walk start and steps
+    (:meth:`stats.model.terms.Term.add_log_prior`). Standardised ``z`` and group effects
+    of a learnt sd are left out: their density depends on parameters, not on the spec,
+    so it cancels in a ratio of two specs (prior-sensitivity power-scaling).
     """
-    from scipy import stats as sps
-
-    draws = len(next(iter(params.values())))
-    total = np.zeros(draws)
-
-    def add(values: np.ndarray, prior: Prior) -> None:
-        nonlocal total
-        values = np.asarray(values).reshape(draws, -1)
-        if prior.kind == "normal":
-            total = total + sps.norm.logpdf(values, prior.mu, prior.sigma).sum(axis=1)
-        else:
-            total = total + sps.halfnorm.logpdf(values, scale=prior.sigma).sum(axis=1)
-
+    total = np.zeros(len(next(iter(params.values()))))
     for term in spec.terms:
-        if term.kind in ("intercept", "slope", "contrast"):
-            add(params[term.name], term.prior)
-            continue
-        if term.link == "softplus":
-            add(params[term.loc_name], term.loc_prior)
-        if term.sd_free:
-            add(params[term.sd_name], term.sd_prior)
-        elif term.kind == "group" and term.link == "identity":
-            total = total + _fixed_group_log_density(params[term.name], term)
-        elif term.kind == "random_walk":
-            walk = np.asarray(params[term.name]).reshape(draws, -1)
-            add(walk[:, 0], term.prior)
-            if walk.shape[1] > 1:
-                add(np.diff(walk, axis=1), term.step)
+        total = term.add_log_prior(total, params)
     return total
-
-
-def _fixed_group_log_density(effects: np.ndarray, term: Term) -> np.ndarray:
-    """Log density per draw of fixed-sd group effects (on the zero-sum subspace if zero-sum).
-
-    Up to a constant that does not depend on ``term.sd_fixed``; what matters in a ratio of
-    two specs is the ``-|u|^2 / (2 sd^2) - d log sd`` part, ``d`` the free dimensions.
-    """
-    effects = np.asarray(effects).reshape(len(effects), -1)
-    free = effects.shape[1] - 1 if term.zero_sum else effects.shape[1]
-    sd = term.sd_fixed
-    return -0.5 * (effects**2).sum(axis=1) / sd**2 - free * np.log(sd)

@@ -283,15 +283,14 @@ def _by_chain(values: np.ndarray, chains: int) -> np.ndarray:
 
 def coefficient_table(fit: Fit, ci_prob: float = config.CI_PROB) -> pd.DataFrame:
     """Population-level terms, standard deviations and line intercepts of one fit."""
-    from stats.model.build import summary_parameter_names
-
     rows = []
-    for name in summary_parameter_names(fit.spec):
+    dims = fit.spec.variable_dims()
+    for name in fit.spec.summary_names():
         values = fit.posterior[name]
-        term = next((t for t in fit.spec.terms if name in (t.name, t.sd_name)), None)
+        term = next((t for t in fit.spec.terms if t.name == name), None)
         centre, scale = (
             fit.data.scaling.get(term.input, (np.nan, np.nan))
-            if term and term.kind == "slope" and name == term.name
+            if term is not None
             else (np.nan, np.nan)
         )
         columns = (
@@ -299,7 +298,7 @@ def coefficient_table(fit: Fit, ci_prob: float = config.CI_PROB) -> pd.DataFrame
             if values.ndim == 1
             else [
                 (f"{name}[{label}]", values[:, j])
-                for j, label in enumerate(fit.data.coords[term.input])
+                for j, label in enumerate(fit.data.coords[dims[name][0]])
             ]
         )
         resampled = False
