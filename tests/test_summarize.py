@@ -9,14 +9,16 @@ import pytest
 from stats import summarize
 from stats.model import design, fit, spec, synthetic
 from stats.model.contrasts import Predictor, deltas
+from stats.model.diagnostics import diagnose
+from stats.model.posterior import posterior_arrays, posterior_names
 
 
 def _prior_fit(model: str, cells: pd.DataFrame, seed: int = 0) -> fit.Fit:
     data = design.m1_data(cells) if model == "M1" else design.m2_data(cells)
     s = spec.m1_spec(data.layout) if model == "M1" else spec.m2_spec(data.layout)
     idata = synthetic.prior_idata(s, data, chains=4, draws=1000, seed=seed)
-    posterior, chains = fit._posterior_arrays(idata, fit._stat_names(s))
-    diagnostics = fit.diagnose(idata, s, data)
+    posterior, chains = posterior_arrays(idata, posterior_names(s))
+    diagnostics = diagnose(idata, s, data)
     return fit.Fit(model, s, data, posterior, chains, diagnostics, "key", sampler="prior")
 
 

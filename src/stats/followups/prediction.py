@@ -59,8 +59,9 @@ from stats.followups.common import (
     rate_row,
 )
 from stats.model.decision import hdi
-from stats.model.fit import SamplerSettings, fit_model
+from stats.model.fit import fit_model
 from stats.model.frequentist import exact_interval
+from stats.model.sample import SamplerSettings
 from stats.model.spec import ModelSpec, Prior
 
 DESIGN = "prediction"

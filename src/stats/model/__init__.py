@@ -2,7 +2,8 @@
 
 Modules: :mod:`~stats.model.spec` (terms and priors, no PyMC), :mod:`~stats.model.design`
 (cells -> coded inputs), :mod:`~stats.model.predictor` (the one linear predictor),
-:mod:`~stats.model.build` (PyMC backend), :mod:`~stats.model.fit` (sampling, cache, gates),
+:mod:`~stats.model.build` (PyMC backend), :mod:`~stats.model.fit` (a fit: sample or load from the cache; :mod:`~stats.model.sample`,
+:mod:`~stats.model.cache`, :mod:`~stats.model.diagnostics`, :mod:`~stats.model.loo`, :mod:`~stats.model.refit`),
 :mod:`~stats.model.contrasts` (rates and Delta), :mod:`~stats.model.decision` (verdict rule,
 runs_needed), :mod:`~stats.model.frequentist` (statsmodels/scipy cross-checks),
 :mod:`~stats.model.synthetic` (parameter-level simulator), :mod:`~stats.model.study`
