@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from stats import config
-from stats.model import contrasts, decision, design, spec, synthetic, terms
+from stats.model import contrasts, decision, design, reasons, spec, synthetic, terms
 from stats.model.predictor import DRAWS, GRAPH, linear_predictor
 from stats.model.study import DEFAULTS, StudyError, load_study, parse_study
 
@@ -94,6 +94,26 @@ def test_introspection_effects_are_positive_and_a_single_word_has_no_spread(cell
     one = m2_cells[m2_cells["word"] == "HELLO"]
     single = spec.m2_spec(design.m2_data(one).layout).term("intro_word")
     assert not single.sd_free and single.sd_name is None and single.free_names() == ["b_intro"]
+
+
+def test_every_term_kind_owns_its_draw_predictor_part_and_build(cells):
+    m1_cells, m2_cells = cells
+    used = set()
+    for data, model in ((design.m1_data(m1_cells), "M1"), (design.m2_data(m2_cells), "M2")):
+        full = spec.m1_spec(data.layout) if model == "M1" else spec.m2_spec(data.layout)
+        used |= {type(t) for t in full.terms}
+        # the spec's dict form (the fit-cache key) names each term's class
+        classes = [t["class"] for t in full.to_dict()["terms"]]
+        assert classes == [type(t).__name__ for t in full.terms]
+    assert used == set(terms.TERM_CLASSES)  # the two models use every kind
+    for cls in terms.TERM_CLASSES:
+        assert cls.kind in ("intercept", "slope", "contrast", "random_walk", "group")
+        for method in ("draw", "add_to", "build"):
+            assert getattr(cls, method) is not getattr(terms.Term, method), (cls, method)
+    with pytest.raises(ValueError, match="needs"):
+        terms.GroupEffect(name="u_word", input="word", sd_prior=terms.Prior("halfnormal", 1.0))
+    with pytest.raises(ValueError, match="unknown prior kind"):
+        terms.Prior("cauchy", 1.0)
 
 
 def test_prior_scaling_and_digest():
@@ -348,18 +368,28 @@ def test_decision_rule_on_constructed_draws(delta, intro, converged, verdict, re
         converged=converged,
     )
     assert (got.verdict, got.reason) == (verdict, reason)
-    assert got.reason in decision.REASONS
+    # the registry describes the code, with this verdict and this position of Delta's HDI
+    words = reasons.reason(got.reason)
+    assert got.verdict in words.verdicts and got.delta_position in words.delta
 
 
-def test_every_reason_code_has_a_sentence():
-    codes = set(decision.REASONS)
-    assert {"real", "intro_below_rope", "leak_needs_clean_real"} <= codes
-    for code in codes:
-        text = decision.reason_text(code, rope=0.05, prob=0.95)
-        assert text and "{" not in text
-    assert "0.005" in decision.reason_text("real", rope=0.05)
+def test_every_reason_code_is_described_once_with_every_placeholder_known():
+    assert list(reasons.REASONS) == [
+        "not_converged", "delta_in_rope", "baseline_above", "delta_below_rope",
+        "intro_below_rope", "real_m1_only", "real", "intro_uncertain", "delta_overlaps_rope",
+        "leak_needs_clean_real",
+    ]  # fmt: skip
+    values = dict(hdi="[+0.10, +0.30]", intro="[+0.01, +0.20]", rope="0.05", floor="0.005",
+                  prob="95%")  # fmt: skip
+    for code, words in reasons.REASONS.items():
+        assert set(words.verdicts) <= set(decision.VERDICTS), code
+        assert set(words.delta) <= set(reasons.POSITIONS), code
+        for text in (words.short, words.rule, words.sentence):
+            assert text and "{" not in text.format(**values), (code, text)
+    for words in reasons.RUNS_NEEDED_REASONS.values():
+        assert "{" not in words.cell.format(largest=256) + words.sentence.format(largest=256)
     with pytest.raises(KeyError, match="unknown verdict reason"):
-        decision.reason_text("nonsense")
+        reasons.reason("nonsense")
 
 
 def test_near_zero_finetuned_rate_is_never_real():

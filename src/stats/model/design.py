@@ -115,14 +115,6 @@ class ModelData:
         same = groups[:, None] == groups[None, :]
         return np.eye(len(groups)) - same / same.sum(axis=1, keepdims=True)
 
-    def early_by_line(self, k: int) -> np.ndarray:
-        """1.0 for lines (``coords["line"]``) whose cells have at most ``k`` letters visible."""
-        lines = np.asarray(self.coords["line"], dtype=float)
-        visible = pd.to_numeric(self.cells["letters_visible"], errors="coerce")
-        observed = visible.groupby(self.cells["line"]).max()
-        values = np.array([observed.get(int(t), t) for t in lines], dtype=float)
-        return (values <= k).astype(float)
-
     def digest_frame(self) -> pd.DataFrame:
         """The cells reduced to what determines the fit (for the cache key)."""
         keys = M1_BY if self.model == "M1" else [*M2_BY, *M2_OPTIONAL]
