@@ -9,7 +9,18 @@ import pandas as pd
 import pytest
 
 from stats import config
-from stats.model import contrasts, decision, design, reasons, spec, synthetic, terms
+from stats.model import (
+    contrasts,
+    decision,
+    design,
+    layout,
+    marginal,
+    reasons,
+    spec,
+    synthetic,
+    terms,
+)
+from stats.model.layout import Layout
 from stats.model.predictor import DRAWS, GRAPH, linear_predictor
 from stats.model.study import DEFAULTS, StudyError, load_study, parse_study
 
@@ -117,26 +128,26 @@ def test_every_term_kind_owns_its_draw_predictor_part_and_build(cells):
 
 
 def test_prior_scaling_and_digest():
-    layout = spec.Layout(3, 6, 2, ("finetuned", "base"), True, True, True, False)
-    base = spec.m1_spec(layout)
-    wide = spec.m1_spec(layout, prior_scale=2.0)
+    factors = Layout(3, 6, 2, ("finetuned", "base"), True, True, True, False)
+    base = spec.m1_spec(factors)
+    wide = spec.m1_spec(factors, prior_scale=2.0)
     assert wide.prior_scale == 2.0
     assert wide.term("b_greet").prior.sigma == 2 * base.term("b_greet").prior.sigma
     assert wide.term("u_word").sd_prior.sigma == 2 * base.term("u_word").sd_prior.sigma
     assert wide.term("a").prior.mu == base.term("a").prior.mu
-    assert base.digest() == spec.m1_spec(layout).digest() != wide.digest()
+    assert base.digest() == spec.m1_spec(factors).digest() != wide.digest()
     with pytest.raises(ValueError, match="valid"):
-        spec.m1_spec(layout, outcome="nonsense")
+        spec.m1_spec(factors, outcome="nonsense")
 
 
 def test_word_greeting_effects_have_a_fixed_scale_that_prior_scaling_moves():
-    layout = spec.Layout(4, 8, 2, ("finetuned", "base"), True, False, False, False)
-    base = spec.m1_spec(layout)
+    factors = Layout(4, 8, 2, ("finetuned", "base"), True, False, False, False)
+    base = spec.m1_spec(factors)
     g_word = base.term("g_word")
     assert isinstance(g_word, terms.FixedGroupEffect) and g_word.around == "b_greet"
     assert g_word.sd_fixed == spec.GREET_WORD_SD and not g_word.sd_free
     assert g_word.sd_name is None and g_word.zero_sum
-    assert spec.m1_spec(layout, prior_scale=0.5).term("g_word").sd_fixed == 0.5 * g_word.sd_fixed
+    assert spec.m1_spec(factors, prior_scale=0.5).term("g_word").sd_fixed == 0.5 * g_word.sd_fixed
     assert base.term("u_word").sd_free  # word effects keep a learnt sd (new-word predictive)
 
 
@@ -325,7 +336,7 @@ def test_marginal_rate_integrates_the_run_effect(cells):
     params["sd_run"] = np.full(50, 1.5)
     pred = contrasts.Predictor(s, data, params)
     rate = contrasts.m1_rate(pred, "HELLO", "finetuned", False)
-    grid = contrasts._grid(pred, "HELLO", "finetuned", False)
+    grid = marginal._grid(pred, "HELLO", "finetuned", False)
     eta = linear_predictor(s, params, grid.rows, DRAWS)
     z = np.random.default_rng(0).normal(size=200_000)
     mc = np.array([[np.mean(1 / (1 + np.exp(-(e + 1.5 * z)))) for e in row] for row in eta[:5]])
@@ -473,7 +484,7 @@ def test_fisher_and_self_consistency_by_hand():
 
 
 def test_replace_keeps_dataclass_semantics():
-    s = spec.m1_spec(spec.Layout(2, 2, 1, ("finetuned",), False, False, False, False))
+    s = spec.m1_spec(Layout(2, 2, 1, ("finetuned",), False, False, False, False))
     assert dataclasses.replace(s, outcome="articulated").outcome == "articulated"
 
 
@@ -504,8 +515,8 @@ def test_word_effects_are_judged_pinned_from_cells_without_the_greeting():
     y = np.round(rate * n)
     coords = {"word": [f"W{j}" for j in range(words)]}
     inputs, index = {"greeting": greeting}, {"word": codes}
-    assert "word" not in design.pinned_terms(y, n, inputs, index, coords)
+    assert "word" not in layout.pinned_terms(y, n, inputs, index, coords)
     # the same word differences without the greeting do pin the word effects
     y_far = y.copy()
     y_far[(codes == 0) & (greeting == 0)] = 0.7 * per_cell
-    assert "word" in design.pinned_terms(y_far, n, inputs, index, coords)
+    assert "word" in layout.pinned_terms(y_far, n, inputs, index, coords)

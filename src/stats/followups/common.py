@@ -43,11 +43,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from stats.model.contrasts import QUADRATURE_NODES
 from stats.model.decision import classify_interval, hdi
 from stats.model.design import ModelData, m1_data
 from stats.model.fit import Fit, fit_model
 from stats.model.frequentist import exact_interval
+from stats.model.marginal import QUADRATURE_NODES
 from stats.model.sample import SamplerSettings, with_settings
 from stats.model.spec import INTERCEPT_RATE, ModelSpec, logit
 from stats.model.terms import GroupEffect, Prior, Slope

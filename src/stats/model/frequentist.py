@@ -21,6 +21,7 @@ from scipy import stats as sps
 from stats import config
 from stats.model.design import ModelData
 from stats.model.spec import ModelSpec
+from stats.model.terms.base import label
 
 EXACT_METHODS = ("clopper-pearson", "jeffreys")
 #: A posterior mean and an MLE "disagree" when they are more than this many standard
@@ -122,19 +123,19 @@ def glm_crosscheck(
             [(term.name, draws)]
             if draws.ndim == 1
             else [
-                (f"{term.name}[{level}]", draws[:, k])
+                (label(term.name, term.input, level, k), draws[:, k])
                 for k, level in enumerate(data.coords[term.input])
             ]
         )
-        for label, values in labels:
+        for name, values in labels:
             b_mean, b_sd = float(values.mean()), float(values.std())
-            m, s = float(mle.get(label, np.nan)), float(se.get(label, np.nan))
+            m, s = float(mle.get(name, np.nan)), float(se.get(name, np.nan))
             unstable = not (np.isfinite(m) and np.isfinite(s)) or s > 10 or abs(m) > 15
             z = (b_mean - m) / max(b_sd, s) if not unstable else float("nan")
             flag = (
                 "mle-unstable" if unstable else "disagree" if abs(z) > DISAGREEMENT_SE else "agree"
             )
-            rows.append((label, b_mean, b_sd, m, s, z, flag))
+            rows.append((name, b_mean, b_sd, m, s, z, flag))
     return pd.DataFrame(
         rows, columns=["term", "bayes_mean", "bayes_sd", "mle", "robust_se", "z_diff", "flag"]
     )

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from stats import config
+from stats.model.layout import Layout
 from stats.model.terms import (
     Contrast,
     FixedGroupEffect,
@@ -176,71 +177,10 @@ class ModelSpec:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class Layout:
-    """Which factors vary in the data: decides which terms are identifiable.
-
-    Parameters
-    ----------
-    n_words, n_runs, n_prompts : int
-        Number of distinct levels.
-    arms : tuple of str
-        Arms present.
-    greeting_varies : bool
-        Both greeting and no-greeting cells exist.
-    n_examples_varies, lr_varies : bool
-        More than one training-set size / learning-rate multiplier among fine-tunes.
-    prompts_within_greeting : bool
-        Some greeting level has two or more prompts (otherwise prompt effects are
-        confounded with the greeting effect and are left out).
-    guessability_varies : bool
-        M2 only: the clipped guessability takes more than one value.
-    leak_varies : bool
-        M2 only: fine-tuned early lines occur both with and without a leaking prompt.
-    pinned : frozenset of str
-        Group terms (keyed ``"word"``, ``"word*baseline"``, ``"word*greeting"``,
-        ``"word*intro"``, ``"run"``) whose every level has a standard error below
-        :data:`PINNED_SE` from its own cells and whose levels clearly differ: they are
-        sampled centred (see :func:`stats.model.design.pinned_terms`).
-    """
-
-    n_words: int
-    n_runs: int
-    n_prompts: int
-    arms: tuple[str, ...]
-    greeting_varies: bool
-    n_examples_varies: bool
-    lr_varies: bool
-    prompts_within_greeting: bool
-    guessability_varies: bool = False
-    leak_varies: bool = False
-    pinned: frozenset[str] = frozenset()
-
-    def centred(self, dim: str, multiplier: str | None = None) -> bool:
-        """Whether the group term over ``dim`` (times ``multiplier``) is pinned by the data."""
-        return group_key(dim, multiplier) in self.pinned
-
-
-#: A group term is sampled centred when every level's effect has a standard error below
-#: this (logit scale) from its own cells: much tighter than the HalfNormal(1) sd prior.
-PINNED_SE = 0.2
 #: Fixed prior scale of the word x greeting effects ``g_word``. Not learnt: a handful of
 #: words cannot estimate it, and a learnt sd made M2 at 32 runs per word miss its gates
 #: (R-hat 1.02-1.04, ESS 200-290: the sd/effect ridge, measured on the OC design).
 GREET_WORD_SD = 2.5
-#: Multipliers that define word-level group terms.
-GROUP_KEYS = (
-    ("word", None),
-    ("word", "baseline"),
-    ("word", "greeting"),
-    ("word", "intro"),
-    ("run", None),
-)
-
-
-def group_key(dim: str, multiplier: str | None) -> str:
-    """Key of a group term in :attr:`Layout.pinned`."""
-    return dim if multiplier is None else f"{dim}*{multiplier}"
 
 
 def logit(p: float) -> float:

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 
 from stats import config
-from stats.model.contrasts import Predictor, m1_rate
 from stats.model.decision import hdi
 from stats.model.fit import Fit
 from stats.model.frequentist import exact_interval
+from stats.model.marginal import Predictor, m1_rate
 
 
 def _interval_columns(draws: np.ndarray, ci_prob: float, prefix: str) -> dict[str, float]:

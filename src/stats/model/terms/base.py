@@ -221,6 +221,18 @@ def level_base(spec: ModelSpec, dim: str, params: dict[str, Any], ops: Any) -> A
     return base
 
 
+def label(name: str, dim: str | None = None, level: object = None, index: int = 0) -> str:
+    """ArviZ's label of a variable, or of one of its levels (``b_arm[base]``).
+
+    The same labeller :func:`arviz.summary` uses, so that a coefficient table and the
+    frequentist cross-check name a parameter alike.
+    """
+    from arviz_base.labels import BaseLabeller
+
+    sel, isel = ({dim: level}, {dim: index}) if dim is not None else ({}, {})
+    return BaseLabeller().make_label_flat(name, sel, isel)
+
+
 def add_level_effects(
     eta: Any, value: Any, rows: Rows, ops: Any, dim: str, multiplier: str | None = None
 ) -> Any:

@@ -22,6 +22,7 @@ from stats.model.terms.base import (
     Prior,
     Term,
     add_level_effects,
+    label,
     level_base,
 )
 from stats.model.terms.population import Slope
@@ -110,7 +111,9 @@ class GroupTerm(Term):
         multiplier = rows.inputs[self.multiplier] if self.multiplier else 1.0
         last = len(levels) - 1
         return {
-            f"{self.name}[{level}]": ((codes == j).astype(float) - (codes == last).astype(float))
+            label(self.name, self.input, level, j): (
+                (codes == j).astype(float) - (codes == last).astype(float)
+            )
             * multiplier
             for j, level in enumerate(levels[:-1])
         }
@@ -139,7 +142,7 @@ class GroupEffect(GroupTerm):
         in that ridge).
     centred : bool
         Sample the effects directly (``Normal(0, sd)``) instead of ``sd * z``. Chosen when
-        the data pin every level (:attr:`stats.model.spec.Layout.pinned`): then the
+        the data pin every level (:attr:`stats.model.layout.Layout.pinned`): then the
         non-centred form is a curved ridge (measured: 125 vs 20 leapfrog steps, and
         divergences), while with weakly informed levels the centred form is a funnel.
     """

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from stats.model.terms.base import Prior, Term
+from stats.model.terms.base import Prior, Term, label
 
 if TYPE_CHECKING:
     from stats.model.design import ModelData, Rows
@@ -124,7 +124,7 @@ class Contrast(Coefficient):
     def design_columns(self, rows: Rows, coords: dict[str, list]) -> dict[str, np.ndarray]:
         codes = rows.index[self.input]
         return {
-            f"{self.name}[{level}]": (codes == k + 1).astype(float)
+            label(self.name, self.input, level, k): (codes == k + 1).astype(float)
             for k, level in enumerate(coords[self.input])
         }
 
