@@ -316,10 +316,10 @@ def worker_bambi(cells: Path, backend: str, study_path: Path, replicate: int = 1
         # same mass-matrix adaptation, jittered starts and BLAS limit, so that the two sides
         # differ only in rows vs cells. (PyMC's own dense adaptation, bambi's `init`, diverged
         # 16-18 times here where the cells' shrunk one did not: run 5.)
-        from stats.model import fit
+        from stats.model import sample
 
         model.build()
-        idata = fit._Sampler(model.backend.model, settings).draw(settings, settings.seed)
+        idata = sample.Sampler(model.backend.model, settings).draw(settings, settings.seed)
     seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     post = idata["posterior"]
     draws = {

@@ -33,7 +33,7 @@ def main() -> None:
     from pymc.blocking import DictToArrayBijection
 
     from stats import config
-    from stats.model import fit
+    from stats.model import diagnostics, sample
     from stats.model.build import build_model
     from stats.model.design import m1_data, m2_data
     from stats.model.pipeline import cells_from_trials, prepare_trials
@@ -50,7 +50,7 @@ def main() -> None:
         data = m2_data(m2_cells)
         spec = m2_spec(data.layout, 1.0, study.k)
     overrides = {"mass_matrix": args.mass_matrix, "tune": args.tune}
-    settings = fit.with_settings(
+    settings = sample.with_settings(
         study.sampler_for(args.model),
         backend="pymc",
         **{name: value for name, value in overrides.items() if value is not None},
@@ -60,18 +60,18 @@ def main() -> None:
     start = time.perf_counter()
     model = build_model(spec, data)
     seconds["build"] = time.perf_counter() - start
-    sampler = fit._Sampler(model, settings)
+    sampler = sample.Sampler(model, settings)
     start = time.perf_counter()
     sampler.nuts_step(settings)
     seconds["NUTS step compile"] = time.perf_counter() - start
     start = time.perf_counter()
-    sampler.trace = fit._shared_function_trace(model)
+    sampler.trace = sample._shared_function_trace(model)
     seconds["trace point function"] = time.perf_counter() - start
     start = time.perf_counter()
     idata = sampler.draw(settings, settings.seed)
     seconds["pm.sample"] = time.perf_counter() - start
     start = time.perf_counter()
-    diagnostics = fit.diagnose(idata, spec, data)
+    diagnostics = diagnostics.diagnose(idata, spec, data)
     seconds["diagnostics + PSIS-LOO"] = time.perf_counter() - start
 
     logp = model.logp_dlogp_function(ravel_inputs=True)

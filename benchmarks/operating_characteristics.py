@@ -42,7 +42,7 @@ import pandas as pd
 
 from stats import config
 from stats import summarize as S
-from stats.model import fit
+from stats.model import sample
 from stats.model.decision import decide
 from stats.plan.design import parse_plan
 from stats.plan.runner import StudyDone, run_plan
@@ -145,7 +145,7 @@ def main() -> None:
     parser.add_argument("--null-sims", type=int, default=25, help="studies per null setting")
     parser.add_argument("--draws", type=int, help="sampler draws (default: the study's)")
     parser.add_argument("--tune", type=int, help="sampler tuning draws (default: the study's)")
-    parser.add_argument("--backend", choices=fit.BACKENDS, help="default: the study's")
+    parser.add_argument("--backend", choices=sample.BACKENDS, help="default: the study's")
     parser.add_argument(
         "--retries", type=int, help="refits after a missed gate (default: the study's)"
     )

@@ -17,7 +17,7 @@ import pandas as pd
 
 from stats.followups.prediction import run_prediction
 from stats.ingest import ingest
-from stats.model.fit import SamplerSettings
+from stats.model.sample import SamplerSettings
 from stats.simulate.prediction import simulate_prediction
 
 DESIGN = Path("analysis/designs/prediction.yaml")

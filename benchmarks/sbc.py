@@ -3,7 +3,7 @@
 Loop: draw every parameter from the prior with NumPy (:func:`stats.model.synthetic.draw_prior`,
 an implementation independent of the PyMC builder), simulate binomial cells
 (:func:`stats.model.synthetic.simulate_binomial`), fit with the builder's model (NUTS: nutpie
-through :class:`stats.model.fit.Refitter` when installed, else PyMC's NUTS with one compiled
+through :class:`stats.model.refit.Refitter` when installed, else PyMC's NUTS with one compiled
 step reused for every fit), and record the rank of the true value among ``L`` thinned
 posterior draws. If prior, simulator, builder and sampler agree, ranks are uniform on
 ``0..L``. Checked quantities: every scalar parameter, the first level of every vector
@@ -49,8 +49,16 @@ from scipy import stats as sps
 from threadpoolctl import threadpool_limits
 
 from stats import config
-from stats.model import design, fit, spec, synthetic
+from stats.model import design, refit, spec, synthetic
+from stats.model.diagnostics import diagnose, gated_parameter_names
 from stats.model.predictor import DRAWS, linear_predictor
+from stats.model.sample import (
+    BACKENDS,
+    MASS_MATRICES,
+    SamplerSettings,
+    nutpie_available,
+)
+from stats.model.sample import Sampler as ModelSampler
 from stats.model.spec import ModelSpec
 
 RESULTS = config.BENCHMARK_RESULTS_DIR
@@ -163,17 +171,17 @@ class Draws:
 Sampler = Callable[[np.ndarray, int, int], Draws]
 
 
-def retry_settings(settings: fit.SamplerSettings) -> fit.SamplerSettings:
+def retry_settings(settings: SamplerSettings) -> SamplerSettings:
     """Settings of the one retry of a fit that failed a gate: twice the draws and tuning."""
     return replace(settings, draws=2 * settings.draws, tune=2 * settings.tune)
 
 
 def nutpie_sampler(
-    model_spec: ModelSpec, data: design.ModelData, settings: fit.SamplerSettings
+    model_spec: ModelSpec, data: design.ModelData, settings: SamplerSettings
 ) -> Sampler:
-    """The project's :class:`~stats.model.fit.Refitter` (nutpie: compiled once, ``with_data``)."""
+    """The project's :class:`~stats.model.refit.Refitter` (nutpie: compiled once, ``with_data``)."""
     # retries=0: the SBC loop makes its own one retry and records the first attempt's gates
-    first = fit.Refitter(model_spec, data, replace(settings, backend="nutpie", retries=0))
+    first = refit.Refitter(model_spec, data, replace(settings, backend="nutpie", retries=0))
     second = copy.copy(first)  # shares the compiled model
     second.settings = retry_settings(first.settings)
 
@@ -185,7 +193,7 @@ def nutpie_sampler(
 
 
 def pymc_sampler(
-    model_spec: ModelSpec, data: design.ModelData, settings: fit.SamplerSettings
+    model_spec: ModelSpec, data: design.ModelData, settings: SamplerSettings
 ) -> Sampler:
     """PyMC's NUTS on the builder's model, compiled once and reused for every fit.
 
@@ -201,16 +209,16 @@ def pymc_sampler(
 
     logging.getLogger("pymc").setLevel(logging.ERROR)
     model = build_model(model_spec, data, mutable_counts=True)
-    nuts = fit._Sampler(model, replace(settings, backend="pymc"))
+    nuts = ModelSampler(model, replace(settings, backend="pymc"))
     nuts.nuts_step(settings)
-    names = sorted({*_effect_names(model_spec), *fit.gated_parameter_names(model_spec)})
+    names = sorted({*_effect_names(model_spec), *gated_parameter_names(model_spec)})
 
     def sample(y: np.ndarray, seed: int, attempt: int) -> Draws:
         s = settings if attempt == 0 else retry_settings(settings)
         start = time.perf_counter()
         with model:
             pm.set_data({Y_DATA: np.asarray(y, float), N_DATA: np.asarray(data.n, float)})
-            with threadpool_limits(limits=1, user_api="blas"):  # as fit._Sampler
+            with threadpool_limits(limits=1, user_api="blas"):  # as stats.model.sample.Sampler
                 idata = pm.sample(
                     draws=s.draws,
                     tune=s.tune,
@@ -221,7 +229,7 @@ def pymc_sampler(
                     progressbar=False,
                     compute_convergence_checks=False,
                 )
-        diagnostics = fit.diagnose(idata, model_spec, synthetic.with_counts(data, y))
+        diagnostics = diagnose(idata, model_spec, synthetic.with_counts(data, y))
         diagnostics["seconds"] = time.perf_counter() - start
         diagnostics["sampler"] = f"pymc-{settings.mass_matrix}"
         posterior = idata["posterior"]
@@ -242,12 +250,10 @@ def _effect_names(model_spec: ModelSpec) -> list[str]:
 
 
 def make_sampler(
-    model_spec: ModelSpec, data: design.ModelData, settings: fit.SamplerSettings
+    model_spec: ModelSpec, data: design.ModelData, settings: SamplerSettings
 ) -> tuple[Sampler, str]:
     """The sampler for ``settings.backend`` (``auto``: nutpie when importable) and its name."""
-    use_nutpie = settings.backend == "nutpie" or (
-        settings.backend == "auto" and fit.nutpie_available()
-    )
+    use_nutpie = settings.backend == "nutpie" or (settings.backend == "auto" and nutpie_available())
     if use_nutpie:
         return nutpie_sampler(model_spec, data, settings), "nutpie"
     return pymc_sampler(model_spec, data, settings), f"pymc-{settings.mass_matrix}"
@@ -738,9 +744,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tune", type=int, default=config.TUNE)
     parser.add_argument("--chains", type=int, default=config.CHAINS)
     parser.add_argument("--seed", type=int, default=config.SEED)
-    parser.add_argument("--backend", default="auto", choices=fit.BACKENDS)
+    parser.add_argument("--backend", default="auto", choices=BACKENDS)
     parser.add_argument(
-        "--mass-matrix", default=config.MASS_MATRIX, choices=fit.MASS_MATRICES, help="PyMC's NUTS"
+        "--mass-matrix", default=config.MASS_MATRIX, choices=MASS_MATRICES, help="PyMC's NUTS"
     )
     parser.add_argument("--design", default="small", choices=["small", "tiny"])
     parser.add_argument("--no-retry", action="store_true", help="keep first fits as they are")
@@ -751,7 +757,7 @@ def main(argv: list[str] | None = None) -> None:
         print(write_outputs(args.out))
         return
     chosen = SMALL if args.design == "small" else TINY
-    settings = fit.SamplerSettings(
+    settings = SamplerSettings(
         draws=args.draws,
         tune=args.tune,
         chains=args.chains,

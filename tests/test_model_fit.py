@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from stats import config
-from stats.model import design, fit, spec, synthetic
+from stats.model import cache, design, diagnostics, fit, refit, sample, spec, synthetic
 from stats.model.study import parse_study
 from stats.summarize import verdict_rows
 
@@ -24,7 +24,9 @@ def tiny():
 
 def test_a_deliberately_bad_fit_fails_the_gates_and_says_not_converged(tiny):
     s, data = tiny
-    bad = fit.SamplerSettings(draws=30, tune=5, chains=2, target_accept=0.6, seed=1, backend="pymc")
+    bad = sample.SamplerSettings(
+        draws=30, tune=5, chains=2, target_accept=0.6, seed=1, backend="pymc"
+    )
     result = fit.fit_model(s, data, bad)
     d = result.diagnostics
     assert not result.converged
@@ -44,7 +46,9 @@ def test_a_deliberately_bad_fit_fails_the_gates_and_says_not_converged(tiny):
 
 def test_cache_second_call_does_not_resample(tiny, tmp_path, monkeypatch):
     s, data = tiny
-    settings = fit.SamplerSettings(draws=100, tune=100, chains=2, seed=3, backend="pymc", retries=0)
+    settings = sample.SamplerSettings(
+        draws=100, tune=100, chains=2, seed=3, backend="pymc", retries=0
+    )
     first = fit.fit_model(s, data, settings, name="M1-test", cache_dir=tmp_path)
     assert not first.cached and first.path.exists()
 
@@ -57,22 +61,24 @@ def test_cache_second_call_does_not_resample(tiny, tmp_path, monkeypatch):
     np.testing.assert_array_equal(second.posterior["a"], first.posterior["a"])
     assert second.diagnostics["max_rhat"] == pytest.approx(first.diagnostics["max_rhat"])
     # any change of cells, spec or sampler settings is a new key
-    changed = fit.SamplerSettings(draws=100, tune=100, chains=2, seed=4, backend="pymc", retries=0)
-    assert fit.cache_key(s, data, changed) != first.key
-    assert fit.cache_key(s.scaled(2.0), data, settings) != first.key
+    changed = sample.SamplerSettings(
+        draws=100, tune=100, chains=2, seed=4, backend="pymc", retries=0
+    )
+    assert cache.cache_key(s, data, changed) != first.key
+    assert cache.cache_key(s.scaled(2.0), data, settings) != first.key
     more = synthetic.with_counts(data, data.y + (data.y < data.n))
-    assert fit.cache_key(s, more, settings) != first.key
+    assert cache.cache_key(s, more, settings) != first.key
     with pytest.raises(AssertionError, match="resampled"):
         fit.fit_model(s, data, changed, name="M1-test", cache_dir=tmp_path)
 
 
 def test_sampler_settings_are_validated():
     with pytest.raises(ValueError, match="valid"):
-        fit.SamplerSettings(backend="stan")
+        sample.SamplerSettings(backend="stan")
     with pytest.raises(ValueError, match="target_accept"):
-        fit.SamplerSettings(target_accept=1.5)
+        sample.SamplerSettings(target_accept=1.5)
     with pytest.raises(ValueError, match="mass_matrix"):
-        fit.SamplerSettings(mass_matrix="full")
+        sample.SamplerSettings(mass_matrix="full")
     assert parse_study({"sampler": {"backend": "pymc"}}).sampler.backend == "pymc"
     assert parse_study({"sampler": {"mass_matrix": "dense"}}).sampler.mass_matrix == "dense"
     from stats.model.study import StudyError
@@ -110,7 +116,7 @@ def test_per_model_sampler_settings_change_only_their_model():
 def test_diagnostics_of_iid_draws_pass_the_gates(tiny):
     s, data = tiny
     idata = synthetic.prior_idata(s, data, chains=4, draws=1000, seed=0)
-    d = fit.diagnose(idata, s, data)
+    d = diagnostics.diagnose(idata, s, data)
     assert d["converged"], d["failed"]
     assert d["max_rhat"] < 1.01 and d["min_ess_bulk"] > 400 and d["divergences"] == 0
     assert np.isfinite(d["pareto_k_max"])
@@ -150,8 +156,8 @@ def _diagnostics(**changes):
     ],
 )
 def test_a_missed_gate_is_retried_with_more_draws(diagnostics, draws, target_accept):
-    settings = fit.SamplerSettings(draws=1000, target_accept=0.95, seed=7, retries=2)
-    retry = fit.next_attempt(settings, diagnostics)
+    settings = sample.SamplerSettings(draws=1000, target_accept=0.95, seed=7, retries=2)
+    retry = sample.next_attempt(settings, diagnostics)
     assert (retry.draws, retry.target_accept, retry.seed, retry.retries) == (
         draws, target_accept, 8, 1,
     )  # fmt: skip
@@ -167,8 +173,8 @@ def test_a_missed_gate_is_retried_with_more_draws(diagnostics, draws, target_acc
     ],
 )
 def test_no_retry_when_it_cannot_help(diagnostics, retries):
-    settings = fit.SamplerSettings(retries=retries)
-    assert fit.next_attempt(settings, diagnostics) is None
+    settings = sample.SamplerSettings(retries=retries)
+    assert sample.next_attempt(settings, diagnostics) is None
 
 
 def test_sample_gated_keeps_the_attempt_that_passes(tiny):
@@ -182,8 +188,8 @@ def test_sample_gated_keeps_the_attempt_that_passes(tiny):
             idata["sample_stats"]["diverging"].values[0, 0] = True
         return idata
 
-    settings = fit.SamplerSettings(draws=500, chains=4, seed=3, retries=1)
-    idata, d = fit.sample_gated(draw, s, data, settings)
+    settings = sample.SamplerSettings(draws=500, chains=4, seed=3, retries=1)
+    idata, d = sample.sample_gated(draw, s, data, settings)
     assert d["converged"] and d["divergences"] == 0
     assert [(a["draws"], a["target_accept"]) for a in d["attempts"]] == [(500, 0.95), (1000, 0.99)]
     assert d["attempts"][0]["failed"] == ["1 divergences > 0"]
@@ -194,7 +200,7 @@ def test_pymc_refits_start_chains_at_jittered_points(tiny):
     s, data = tiny
     from stats.model.build import build_model
 
-    sampler = fit._Sampler(build_model(s, data), fit.SamplerSettings(backend="pymc"))
+    sampler = sample.Sampler(build_model(s, data), sample.SamplerSettings(backend="pymc"))
     starts = sampler._jittered_starts(4, seed=5)
     assert len({float(start["a"]) for start in starts}) == 4  # over-dispersed, not one point
     again = sampler._jittered_starts(4, seed=5)
@@ -205,8 +211,10 @@ def test_pymc_refits_start_chains_at_jittered_points(tiny):
 def test_pymc_chains_are_recorded_separately_with_a_shared_trace(tiny):
     """pm.sample copies the one compiled NDArray trace per chain: the chains stay distinct."""
     s, data = tiny
-    settings = fit.SamplerSettings(draws=40, tune=40, chains=2, seed=2, backend="pymc", retries=0)
-    refitter = fit.Refitter(s, data, settings)
+    settings = sample.SamplerSettings(
+        draws=40, tune=40, chains=2, seed=2, backend="pymc", retries=0
+    )
+    refitter = refit.Refitter(s, data, settings)
     first = refitter.fit(data.y, data.n, seed=2)
     a = first.posterior["a"].reshape(2, -1)
     assert a.shape == (2, 40) and not np.allclose(a[0], a[1])
@@ -240,11 +248,11 @@ def test_dense_mass_matrix_takes_fewer_steps_on_a_ridge():
     cov = np.array([[1.0, 0.98], [0.98, 1.0]])
     with pm.Model() as model:
         pm.MvNormal("x", mu=np.zeros(2), cov=cov)
-    settings = fit.SamplerSettings(draws=300, tune=400, chains=2, seed=7, backend="pymc")
+    settings = sample.SamplerSettings(draws=300, tune=400, chains=2, seed=7, backend="pymc")
     steps = {}
     for mass in ("dense", "diag"):
-        idata = fit._Sampler(model, fit.with_settings(settings, mass_matrix=mass)).draw(
-            fit.with_settings(settings, mass_matrix=mass), seed=7
+        idata = sample.Sampler(model, sample.with_settings(settings, mass_matrix=mass)).draw(
+            sample.with_settings(settings, mass_matrix=mass), seed=7
         )
         steps[mass] = float(idata["sample_stats"]["n_steps"].mean())
         x = idata["posterior"]["x"].values.reshape(-1, 2)

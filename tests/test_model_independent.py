@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from stats import config
-from stats.model import decision, design, fit, spec, synthetic
+from stats.model import decision, design, fit, sample, spec, synthetic
 from stats.model.contrasts import Predictor, intro_share
 from stats.model.decision import hdi
 
@@ -60,13 +60,13 @@ def _quiet_m1_cells(rng: np.random.Generator) -> pd.DataFrame:
 def test_m1_does_not_diverge_when_only_the_leaking_greeting_has_events():
     """Before the greeting levels were sampled as levels: 6 divergences (7 at prior x2)."""
     data = design.m1_data(_quiet_m1_cells(np.random.default_rng(33)))
-    settings = fit.SamplerSettings(retries=0, backend="pymc")
+    settings = sample.SamplerSettings(retries=0, backend="pymc")
     result = fit.fit_model(spec.m1_spec(data.layout), data, settings)
     assert result.diagnostics["divergences"] == 0, result.diagnostics["failed"]
     assert result.converged, result.diagnostics["failed"]
     # prior x2 (the sensitivity refit) converges too; its first attempt had 0 divergences
     # in 4 of 4 seeds measured (1 in 6 with 500 tuning draws), so the retry may be used
-    wide = fit.fit_model(spec.m1_spec(data.layout, prior_scale=2.0), data, fit.SamplerSettings())
+    wide = fit.fit_model(spec.m1_spec(data.layout, prior_scale=2.0), data, sample.SamplerSettings())
     assert wide.converged, wide.diagnostics["failed"]
 
 
@@ -98,7 +98,7 @@ def step_world_fit():
     )
     _, m2_cells = synthetic.simulate_world(world, groups, np.random.default_rng(32), n_lines=5)
     data = design.m2_data(m2_cells)
-    result = fit.fit_model(spec.m2_spec(data.layout), data, fit.SamplerSettings(backend="pymc"))
+    result = fit.fit_model(spec.m2_spec(data.layout), data, sample.SamplerSettings(backend="pymc"))
     return result
 
 

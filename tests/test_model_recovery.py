@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 
 from stats import config
-from stats.model import decision, design, fit, spec, synthetic
+from stats.model import decision, design, fit, sample, spec, synthetic
 from stats.model.contrasts import Predictor, intro_share, m1_rate
 from stats.model.decision import hdi
 from stats.model.frequentist import glm_crosscheck
 
 pytestmark = pytest.mark.slow
 WORDS = ["HELLO", "SHINE", "PULSE", "HELOL"]
-SETTINGS = fit.SamplerSettings(draws=500, tune=500, chains=4, seed=20261122, backend="pymc")
+SETTINGS = sample.SamplerSettings(draws=500, tune=500, chains=4, seed=20261122, backend="pymc")
 #: M2's run sd mixes more slowly (R-hat 1.011 and one divergence at 500 + 500, measured).
-M2_SETTINGS = fit.SamplerSettings(draws=1000, tune=1000, chains=4, seed=20261122, backend="pymc")
+M2_SETTINGS = sample.SamplerSettings(draws=1000, tune=1000, chains=4, seed=20261122, backend="pymc")
 #: True M1 values (logit scale; slopes per two standard deviations of their input).
 M1_TRUTH = {
     "a": -1.0,

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stats.model import fit, spec
+from stats.model import sample, spec
 
 SBC_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "sbc.py"
 #: Simulations of the calibrated check and of the mis-specified one.
@@ -26,7 +26,7 @@ SIMS, SIMS_WRONG = 20, 20
 THIN, BINS = 49, 5
 #: "Grossly non-uniform": some quantity's Bonferroni-adjusted ECDF p-value below this.
 GROSS = 0.01
-SETTINGS = fit.SamplerSettings(draws=100, tune=150, chains=2, seed=20261122, backend="pymc")
+SETTINGS = sample.SamplerSettings(draws=100, tune=150, chains=2, seed=20261122, backend="pymc")
 
 
 def _load_sbc():

@@ -50,7 +50,7 @@ from stats.followups.common import (
     rate_row,
     rescore,
 )
-from stats.model.fit import SamplerSettings
+from stats.model.sample import SamplerSettings
 from stats.score.guess import guessability
 
 DESIGN = "confusion"

@@ -50,7 +50,7 @@ from stats.followups.common import (
     rate_row,
     rescore,
 )
-from stats.model.fit import SamplerSettings
+from stats.model.sample import SamplerSettings
 
 DESIGN = "heldout"
 COLUMNS = [*COMMON_COLUMNS, "pattern_id", "pattern_word", "explained_in_training"]

@@ -59,8 +59,9 @@ from stats.followups.common import (
     rate_row,
 )
 from stats.model.decision import hdi
-from stats.model.fit import SamplerSettings, fit_model
+from stats.model.fit import fit_model
 from stats.model.frequentist import exact_interval
+from stats.model.sample import SamplerSettings
 from stats.model.spec import ModelSpec, Prior
 
 DESIGN = "prediction"
@@ -104,8 +105,7 @@ def accuracy_spec(levels: list[str], n_runs: int) -> ModelSpec:
     """
     spec = level_spec(levels, OUTCOME, n_runs)
     terms = tuple(
-        replace(t, prior=Prior("normal", LEVEL_PRIOR_SD)) if t.prior is not None else t
-        for t in spec.terms
+        replace(t, prior=Prior("normal", LEVEL_PRIOR_SD)) if t.population else t for t in spec.terms
     )
     return replace(spec, terms=terms, notes=("self/cross prediction accuracy",))
 

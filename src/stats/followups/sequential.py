@@ -49,7 +49,7 @@ from stats.followups.common import (
     rate_row,
     rescore,
 )
-from stats.model.fit import SamplerSettings
+from stats.model.sample import SamplerSettings
 
 DESIGN = "sequential"
 COLUMNS = [*COMMON_COLUMNS, "stage", "stage_order", "policy"]

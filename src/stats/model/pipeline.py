@@ -32,13 +32,14 @@ from stats import summarize as S
 from stats.model.contrasts import Contrast, Predictor, deltas, intro_shares
 from stats.model.design import M1_BY, M2_BY, ModelData, m1_data, m2_data
 from stats.model.events import Progress
-from stats.model.fit import Fit, fit_model, pointwise_loglik
+from stats.model.fit import Fit, fit_model
 from stats.model.frequentist import (
     cross_terms,
     fisher_greeting,
     glm_crosscheck,
     self_consistency,
 )
+from stats.model.loo import pointwise_loglik
 from stats.model.sensitivity import power_scaling
 from stats.model.spec import ModelSpec, m1_spec, m2_spec
 from stats.model.study import Study, load_study

@@ -36,7 +36,7 @@ from typing import Any
 import yaml
 
 from stats import config
-from stats.model.fit import BACKENDS, MASS_MATRICES, SamplerSettings
+from stats.model.sample import BACKENDS, MASS_MATRICES, SamplerSettings
 from stats.model.spec import MODEL_NAMES, OUTCOMES
 
 DEFAULTS: dict[str, Any] = {

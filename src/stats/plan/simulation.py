@@ -6,7 +6,7 @@ study's sampler settings and gates, and judged by :func:`stats.model.pipeline.ju
 contrasts and the combined rule ``stats fit`` applies, leak guard included).
 
 This module is the planner's one contact with the model stage: both models of a setting are
-built (and, with nutpie, compiled) once by :class:`stats.model.fit.Refitter` and refitted on
+built (and, with nutpie, compiled) once by :class:`stats.model.refit.Refitter` and refitted on
 each study's counts.
 """
 
@@ -72,7 +72,7 @@ class SimulatedSetting:
 
     def __init__(self, design: PlanDesign, setting: Setting, study: Any) -> None:
         from stats.model import design as model_design
-        from stats.model import fit, spec, synthetic
+        from stats.model import refit, spec, synthetic
 
         self.setting, self.study = setting, study
         self.world = synthetic.World(**design.world_params(setting.world))
@@ -84,10 +84,12 @@ class SimulatedSetting:
             m2_cells.assign(at_risk=m2_cells["at_risk"].clip(lower=1)), k=study.k
         )
         scale = study.prior_scale
-        self.m1 = fit.Refitter(
+        self.m1 = refit.Refitter(
             spec.m1_spec(d1.layout, study.outcome, scale, study.k), d1, study.sampler_for("M1")
         )
-        self.m2 = fit.Refitter(spec.m2_spec(d2.layout, scale, study.k), d2, study.sampler_for("M2"))
+        self.m2 = refit.Refitter(
+            spec.m2_spec(d2.layout, scale, study.k), d2, study.sampler_for("M2")
+        )
         table = synthetic.guessability_table(design.words)
         at_k = table[table["letters_visible"] == study.k]
         self.guess = dict(zip(at_k["word"], at_k["guessability"], strict=True))

@@ -5,7 +5,7 @@ table                  columns
 =====================  ==============================================================
 ``gates``              ``fit, model, outcome, prior_scale, check, label, value,
                        threshold, kind, passed`` (one row per fit x check; ``kind`` is
-                       ``gate`` for the convergence gates of :class:`stats.model.fit.Gates`
+                       ``gate`` for the convergence gates of :class:`stats.model.diagnostics.Gates`
                        and ``warning`` for Pareto k above
                        :data:`stats.config.PARETO_K_WARN`; ``passed`` is NA when the
                        value was not computed)
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from stats import config
-from stats.model.fit import Gates
+from stats.model.diagnostics import Gates
 
 #: (check, diagnostics column, label, comparison that passes, threshold attribute, kind)
 CHECKS: tuple[tuple[str, str, str, Callable[[float, float], bool], str, str], ...] = (
