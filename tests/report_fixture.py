@@ -620,7 +620,7 @@ def write_fixture_study(root: Path, *, seed: int = 7) -> FixtureStudy:
     art.summary.mkdir(parents=True, exist_ok=True)
     art.fits.mkdir(parents=True, exist_ok=True)
     runs = _runs()
-    trials = _trials(runs, rng)
+    trials = _trials(runs, rng).assign(record_id=None)
     trials["word_source"] = np.where(trials["arm"] == "base", "prompt", "run")
     runs = schemas.validate(runs, "runs")
     runs["n_transcripts"] = (

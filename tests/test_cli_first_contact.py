@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from bundled_study import QUARTO_KIT, quarto_executable
 from cli_study import copy_raw, fast_study, user_manifest, write_design
 
 REPO = Path(__file__).resolve().parents[1]
@@ -163,11 +164,10 @@ def test_no_page_shows_a_warning(first_contact):
     assert warnings_in(base / "site") == []
 
 
-@pytest.mark.skipif(
-    shutil.which("quarto") is None,
-    reason="Quarto is not on PATH (it cannot be installed on every machine: DEVELOPERS.md)",
-)
 def test_quarto_renders_the_study_folder_reports(first_contact, tmp_path):
+    quarto = quarto_executable()
+    if quarto is None:
+        pytest.skip(f"no Quarto: not on PATH, no $STATS_QUARTO and no kit at {QUARTO_KIT}")
     study = tmp_path / "study"
     shutil.copytree(
         first_contact["study"], study, ignore=shutil.ignore_patterns("_site", "_freeze")
@@ -175,7 +175,7 @@ def test_quarto_renders_the_study_folder_reports(first_contact, tmp_path):
     env = {**os.environ, "QUARTO_PYTHON": sys.executable}
     env.pop("PYTHONPATH", None)
     result = subprocess.run(
-        ["quarto", "render", "reports/"], cwd=study, env=env, capture_output=True, text=True
+        [quarto, "render", "reports/"], cwd=study, env=env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
     assert (study / "reports" / "_site" / "index.html").is_file()

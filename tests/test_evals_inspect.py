@@ -98,11 +98,6 @@ def test_log_is_ingested_with_its_conditions_and_counted(evaluated) -> None:
     assert (paraphrase == joined["meta"].map(lambda m: m["paraphrase"])).all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest (issue 16, finding 8): a record's own arm loses to the default 'base' "
-    "(ledger conflict used_source 'default'); passes once a record's value beats defaults",
-)
 def test_log_keeps_the_arm_its_samples_carry(evaluated) -> None:
     _, trials, _ = evaluated
     assert set(trials["arm"]) == {"finetuned"}

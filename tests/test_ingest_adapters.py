@@ -7,8 +7,6 @@ import zipfile
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from conftest_ingest import (
     BASE,
@@ -38,11 +36,9 @@ from conftest_ingest import (
 from stats import schemas
 from stats.ingest import FORMATS, Limits
 from stats.ingest.detect import detect
-from stats.ingest.errors import RecordError
 from stats.ingest.hashing import trial_id
-from stats.ingest.inspect_log import SafeZip, label_value, write_zip_zstd
-from stats.ingest.messages import prompt_of
-from stats.ingest.prefetch import Prefetch, PrefetchError
+from stats.ingest.inspect_log import label_value
+from stats.ingest.zipped import SafeZip, write_zip_zstd
 from stats.text import stable_hash
 
 
@@ -557,12 +553,6 @@ def test_transcripts_table_validates_and_has_every_column(tmp_path):
     schemas.validate(result.runs, "runs")
 
 
-def test_prefetch_streams_items_and_reports_child_failures():
-    assert list(Prefetch(json.loads, ("[1, 2, 3]",))) == [1, 2, 3]
-    with pytest.raises(PrefetchError, match="JSONDecodeError"):
-        list(Prefetch(json.loads, ("{bad",)))
-
-
 def test_batch_completions_and_responses_endpoints(tmp_path):
     requests = [
         {
@@ -651,32 +641,6 @@ def test_batches_in_one_folder_pair_by_name_or_manifest(tmp_path):
     pairs = set(zip(result.transcripts["prompt"], result.transcripts["response"], strict=True))
     assert pairs == {("q batch_a", "a batch_a"), ("q batch_b", "a batch_b"), ("q x", "a x")}
     assert result.reasons() == ["unanswered-request"]  # the decoy request
-
-
-class _SlowList(list):
-    """A list subclass: takes prompt_of's general path instead of its fast path."""
-
-
-@settings(derandomize=True, max_examples=150, deadline=None)
-@given(
-    st.lists(
-        st.fixed_dictionaries(
-            {
-                "role": st.sampled_from(["system", "developer", "user", "assistant", "tool"]),
-                "content": st.one_of(st.text(max_size=4), st.none()),
-            }
-        ),
-        max_size=6,
-    )
-)
-def test_prompt_of_fast_path_agrees_with_the_general_path(messages):
-    def outcome(value):
-        try:
-            return prompt_of(value, "messages")
-        except RecordError as err:
-            return err.reason
-
-    assert outcome(messages) == outcome(_SlowList(messages))
 
 
 def test_anthropic_batch_requests_as_one_json_document(tmp_path):

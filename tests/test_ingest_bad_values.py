@@ -32,7 +32,7 @@ from conftest_ingest import (
     write_yaml,
 )
 from stats.ingest import IngestError, Limits, ingest
-from stats.ingest.candidates import MAX_CHOICES
+from stats.ingest.fields import MAX_CHOICES
 
 
 class Raw(str):

@@ -472,7 +472,7 @@ def test_snippet_is_the_raw_record(tmp_path):
 
 
 def test_unreadable_file_is_rejected_not_fatal(tmp_path, monkeypatch):
-    import stats.ingest.pipeline as pipeline
+    import stats.ingest.collect as pipeline
 
     locked = good_generic(tmp_path / "locked.jsonl")
     good = good_generic(tmp_path / "good.jsonl")

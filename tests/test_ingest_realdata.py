@@ -9,12 +9,23 @@ import pytest
 
 from conftest_ingest import run_ingest, write_yaml
 from stats.ingest import Limits
+from stats.ingest.decode import SourceFile
 from stats.ingest.errors import Reject
 from stats.ingest.ledger import FileReport
-from stats.ingest.records import SourceFile
 from stats.ingest.training import read_training
 
-REALDATA = Path(__file__).parents[1] / "../shared/realdata"
+#: ``../shared/realdata`` beside the repository (a worktree under ``wt/`` looks one level up).
+REALDATA = next(
+    (
+        folder
+        for folder in (
+            Path(__file__).parents[1] / "../shared/realdata",
+            Path(__file__).parents[1] / "../../shared/realdata",
+        )
+        if folder.is_dir()
+    ),
+    Path(__file__).parents[1] / "../shared/realdata",
+)
 pytestmark = pytest.mark.realdata
 
 
@@ -153,3 +164,18 @@ def test_self_report_runs_through_a_column_map(tmp_path):
     # 2 probes x 10 paraphrases x 5 samples per model
     assert table.groupby("run_id")["prompt_id"].nunique().tolist() == [20, 20, 20]
     assert result.ledger["unmatched_models"] == []
+
+
+def test_the_whole_real_data_folder_as_a_new_user_would(tmp_path):
+    """Every real file, no manifest: every record is accounted for, nothing stops the rest."""
+    folder = _require(REALDATA)
+    result = run_ingest([folder], tmp_path / "out")
+    files = result.ledger["files"]
+    for name, entry in files.items():
+        assert entry["records"] == entry["accepted"] + entry["rejected"] + entry["duplicates"], name
+    training = [name for name, entry in files.items() if entry["kind"] == "training"]
+    assert len(training) == 2 and all("trelis-hello" in name for name in training)
+    reports = [name for name in files if name.endswith(".jsonl") and "self-report" in name]
+    assert sum(files[name]["accepted"] for name in reports) == 300
+    assert result.transcripts["record_id"].isna().all()  # those files have no id column
+    assert {e["reason"] for e in result.ledger["ignored"]} == {"README or licence"}

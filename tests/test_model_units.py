@@ -9,7 +9,18 @@ import pandas as pd
 import pytest
 
 from stats import config
-from stats.model import contrasts, decision, design, spec, synthetic
+from stats.model import (
+    contrasts,
+    decision,
+    design,
+    layout,
+    marginal,
+    reasons,
+    spec,
+    synthetic,
+    terms,
+)
+from stats.model.layout import Layout
 from stats.model.predictor import DRAWS, GRAPH, linear_predictor
 from stats.model.study import DEFAULTS, StudyError, load_study, parse_study
 
@@ -67,7 +78,8 @@ def test_m2_terms_and_intro_needs_a_baseline_arm(cells):
     full = spec.m2_spec(design.m2_data(m2_cells).layout)
     assert {"a_line", "c", "intro_word", "b_arm"} <= {t.name for t in full.terms}
     intro = full.term("intro_word")
-    assert intro.link == "softplus" and intro.loc_name == "b_intro" and intro.sd_free
+    assert isinstance(intro, terms.PositiveGroupEffect)
+    assert intro.loc_name == "b_intro" and intro.sd_free
     tuned = m2_cells[m2_cells["arm"] == "finetuned"]
     lean = spec.m2_spec(design.m2_data(tuned).layout)
     assert not lean.has("intro_word")  # collinear with the line intercepts without a baseline
@@ -75,13 +87,13 @@ def test_m2_terms_and_intro_needs_a_baseline_arm(cells):
 
 def test_introspection_effects_are_positive_and_a_single_word_has_no_spread(cells):
     pytest.importorskip("pymc")
-    from stats.model.build import build_model, free_parameter_names
+    from stats.model.build import build_model
 
     _, m2_cells = cells
     data = design.m2_data(m2_cells)
     m2 = spec.m2_spec(data.layout)
     model = build_model(m2, data)
-    assert set(free_parameter_names(m2)) == {rv.name for rv in model.free_RVs}
+    assert set(m2.free_names()) == {rv.name for rv in model.free_RVs}
     assert {"b_intro", "sd_intro", "intro_word_z"} <= {rv.name for rv in model.free_RVs}
     import pymc as pm
 
@@ -92,45 +104,66 @@ def test_introspection_effects_are_positive_and_a_single_word_has_no_spread(cell
     assert np.median(prior) == pytest.approx(np.median(effects), rel=0.1)
     one = m2_cells[m2_cells["word"] == "HELLO"]
     single = spec.m2_spec(design.m2_data(one).layout).term("intro_word")
-    assert not single.sd_free and single.sd_fixed == 0.0
+    assert not single.sd_free and single.sd_name is None and single.free_names() == ["b_intro"]
+
+
+def test_every_term_kind_owns_its_draw_predictor_part_and_build(cells):
+    m1_cells, m2_cells = cells
+    used = set()
+    for data, model in ((design.m1_data(m1_cells), "M1"), (design.m2_data(m2_cells), "M2")):
+        full = spec.m1_spec(data.layout) if model == "M1" else spec.m2_spec(data.layout)
+        used |= {type(t) for t in full.terms}
+        # the spec's dict form (the fit-cache key) names each term's class
+        classes = [t["class"] for t in full.to_dict()["terms"]]
+        assert classes == [type(t).__name__ for t in full.terms]
+    assert used == set(terms.TERM_CLASSES)  # the two models use every kind
+    for cls in terms.TERM_CLASSES:
+        assert cls.kind in ("intercept", "slope", "contrast", "random_walk", "group")
+        for method in ("draw", "add_to", "build"):
+            assert getattr(cls, method) is not getattr(terms.Term, method), (cls, method)
+    with pytest.raises(ValueError, match="needs"):
+        terms.GroupEffect(name="u_word", input="word", sd_prior=terms.Prior("halfnormal", 1.0))
+    with pytest.raises(ValueError, match="unknown prior kind"):
+        terms.Prior("cauchy", 1.0)
 
 
 def test_prior_scaling_and_digest():
-    layout = spec.Layout(3, 6, 2, ("finetuned", "base"), True, True, True, False)
-    base = spec.m1_spec(layout)
-    wide = spec.m1_spec(layout, prior_scale=2.0)
+    factors = Layout(3, 6, 2, ("finetuned", "base"), True, True, True, False)
+    base = spec.m1_spec(factors)
+    wide = spec.m1_spec(factors, prior_scale=2.0)
     assert wide.prior_scale == 2.0
     assert wide.term("b_greet").prior.sigma == 2 * base.term("b_greet").prior.sigma
     assert wide.term("u_word").sd_prior.sigma == 2 * base.term("u_word").sd_prior.sigma
     assert wide.term("a").prior.mu == base.term("a").prior.mu
-    assert base.digest() == spec.m1_spec(layout).digest() != wide.digest()
+    assert base.digest() == spec.m1_spec(factors).digest() != wide.digest()
     with pytest.raises(ValueError, match="valid"):
-        spec.m1_spec(layout, outcome="nonsense")
+        spec.m1_spec(factors, outcome="nonsense")
 
 
 def test_word_greeting_effects_have_a_fixed_scale_that_prior_scaling_moves():
-    layout = spec.Layout(4, 8, 2, ("finetuned", "base"), True, False, False, False)
-    base = spec.m1_spec(layout)
+    factors = Layout(4, 8, 2, ("finetuned", "base"), True, False, False, False)
+    base = spec.m1_spec(factors)
     g_word = base.term("g_word")
+    assert isinstance(g_word, terms.FixedGroupEffect) and g_word.around == "b_greet"
     assert g_word.sd_fixed == spec.GREET_WORD_SD and not g_word.sd_free
-    assert g_word.sd_name is None and g_word.sd_prior is None and g_word.zero_sum
-    assert spec.m1_spec(layout, prior_scale=0.5).term("g_word").sd_fixed == 0.5 * g_word.sd_fixed
+    assert g_word.sd_name is None and g_word.zero_sum
+    assert spec.m1_spec(factors, prior_scale=0.5).term("g_word").sd_fixed == 0.5 * g_word.sd_fixed
     assert base.term("u_word").sd_free  # word effects keep a learnt sd (new-word predictive)
 
 
 def test_fixed_scale_group_term_is_sampled_directly(cells):
     pytest.importorskip("pymc")
-    from stats.model.build import build_model, free_parameter_names, summary_parameter_names
+    from stats.model.build import build_model
 
     m1_cells, _ = cells
     data = design.m1_data(m1_cells)
     m1 = spec.m1_spec(data.layout)
     model = build_model(m1, data)
     free = {rv.name for rv in model.free_RVs}
-    # sampled jointly with b_greet as per-word levels with the greeting (Term.around)
+    # sampled jointly with b_greet as per-word levels with the greeting (FixedGroupEffect.around)
     assert "g_word_level" in free and not {"sd_word_greet", "g_word_z", "b_greet"} & free
-    assert set(free_parameter_names(m1)) == free
-    assert "g_word" not in summary_parameter_names(m1) and "b_greet" in summary_parameter_names(m1)
+    assert set(m1.free_names()) == free
+    assert "g_word" not in m1.summary_names() and "b_greet" in m1.summary_names()
     # the totals' prior is the product of b_greet's and g_word's priors
     import pymc as pm
 
@@ -150,16 +183,13 @@ def test_fixed_scale_group_term_is_sampled_directly(cells):
     zero_sum = pm.ZeroSumNormal.dist(sigma=spec.GREET_WORD_SD, shape=effects.shape[1])
     ours, theirs = [], []
     for row in effects:
-        ours.append(synthetic._fixed_group_log_density(row[None, :], m1.term("g_word"))[0])
+        ours.append(m1.term("g_word").log_density(row[None, :])[0])
         theirs.append(float(pm.logp(zero_sum, row).sum().eval()))
     assert np.allclose(np.diff(ours), np.diff(theirs))
     # ... and in how the scale enters (what prior-sensitivity reweighting uses)
     row, term = effects[0], m1.term("g_word")
     wider = dataclasses.replace(term, sd_fixed=2 * term.sd_fixed)
-    ours_change = (
-        synthetic._fixed_group_log_density(row[None, :], wider)[0]
-        - synthetic._fixed_group_log_density(row[None, :], term)[0]
-    )
+    ours_change = wider.log_density(row[None, :])[0] - term.log_density(row[None, :])[0]
     zsn = [
         pm.ZeroSumNormal.dist(sigma=sd, shape=len(row)) for sd in (term.sd_fixed, wider.sd_fixed)
     ]
@@ -306,7 +336,7 @@ def test_marginal_rate_integrates_the_run_effect(cells):
     params["sd_run"] = np.full(50, 1.5)
     pred = contrasts.Predictor(s, data, params)
     rate = contrasts.m1_rate(pred, "HELLO", "finetuned", False)
-    grid = contrasts._grid(pred, "HELLO", "finetuned", False)
+    grid = marginal._grid(pred, "HELLO", "finetuned", False)
     eta = linear_predictor(s, params, grid.rows, DRAWS)
     z = np.random.default_rng(0).normal(size=200_000)
     mc = np.array([[np.mean(1 / (1 + np.exp(-(e + 1.5 * z)))) for e in row] for row in eta[:5]])
@@ -349,18 +379,28 @@ def test_decision_rule_on_constructed_draws(delta, intro, converged, verdict, re
         converged=converged,
     )
     assert (got.verdict, got.reason) == (verdict, reason)
-    assert got.reason in decision.REASONS
+    # the registry describes the code, with this verdict and this position of Delta's HDI
+    words = reasons.reason(got.reason)
+    assert got.verdict in words.verdicts and got.delta_position in words.delta
 
 
-def test_every_reason_code_has_a_sentence():
-    codes = set(decision.REASONS)
-    assert {"real", "intro_below_rope", "leak_needs_clean_real"} <= codes
-    for code in codes:
-        text = decision.reason_text(code, rope=0.05, prob=0.95)
-        assert text and "{" not in text
-    assert "0.005" in decision.reason_text("real", rope=0.05)
+def test_every_reason_code_is_described_once_with_every_placeholder_known():
+    assert list(reasons.REASONS) == [
+        "not_converged", "delta_in_rope", "baseline_above", "delta_below_rope",
+        "intro_below_rope", "real_m1_only", "real", "intro_uncertain", "delta_overlaps_rope",
+        "leak_needs_clean_real",
+    ]  # fmt: skip
+    values = dict(hdi="[+0.10, +0.30]", intro="[+0.01, +0.20]", rope="0.05", floor="0.005",
+                  prob="95%")  # fmt: skip
+    for code, words in reasons.REASONS.items():
+        assert set(words.verdicts) <= set(decision.VERDICTS), code
+        assert set(words.delta) <= set(reasons.POSITIONS), code
+        for text in (words.short, words.rule, words.sentence):
+            assert text and "{" not in text.format(**values), (code, text)
+    for words in reasons.RUNS_NEEDED_REASONS.values():
+        assert "{" not in words.cell.format(largest=256) + words.sentence.format(largest=256)
     with pytest.raises(KeyError, match="unknown verdict reason"):
-        decision.reason_text("nonsense")
+        reasons.reason("nonsense")
 
 
 def test_near_zero_finetuned_rate_is_never_real():
@@ -444,7 +484,7 @@ def test_fisher_and_self_consistency_by_hand():
 
 
 def test_replace_keeps_dataclass_semantics():
-    s = spec.m1_spec(spec.Layout(2, 2, 1, ("finetuned",), False, False, False, False))
+    s = spec.m1_spec(Layout(2, 2, 1, ("finetuned",), False, False, False, False))
     assert dataclasses.replace(s, outcome="articulated").outcome == "articulated"
 
 
@@ -475,8 +515,8 @@ def test_word_effects_are_judged_pinned_from_cells_without_the_greeting():
     y = np.round(rate * n)
     coords = {"word": [f"W{j}" for j in range(words)]}
     inputs, index = {"greeting": greeting}, {"word": codes}
-    assert "word" not in design.pinned_terms(y, n, inputs, index, coords)
+    assert "word" not in layout.pinned_terms(y, n, inputs, index, coords)
     # the same word differences without the greeting do pin the word effects
     y_far = y.copy()
     y_far[(codes == 0) & (greeting == 0)] = 0.7 * per_cell
-    assert "word" in design.pinned_terms(y_far, n, inputs, index, coords)
+    assert "word" in layout.pinned_terms(y_far, n, inputs, index, coords)

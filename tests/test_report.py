@@ -221,7 +221,7 @@ def verdict_row(**changes: object) -> dict[str, object]:
     row = dict(scope="word", word="HELLO", greeting=False, estimand="Delta", mean=0.2, hdi_low=0.1, hdi_high=0.3,
                rope=0.05, p_above_rope=0.99, verdict="real", n_runs=4, n_trials=40, runs_needed=0,
                converged=True, max_rhat=1.0, min_ess=900.0, divergences=0, intro_low=0.02, intro_high=0.2,
-               reason="Delta above the ROPE, Delta_intro credibly positive")  # fmt: skip
+               reason="real", ci_prob=0.95)  # fmt: skip
     return {**row, **changes}
 
 
@@ -234,14 +234,14 @@ def test_verdict_sentences_give_each_rows_reason(tmp_path: Path) -> None:
             mean=0.0,
             hdi_low=-0.02,
             hdi_high=0.03,
-            reason="Delta HDI inside the ROPE",
+            reason="delta_in_rope",
         ),
         verdict_row(
             word="PULSE",
             verdict="inconclusive",
             hdi_low=-0.1,
             runs_needed=14,
-            reason="Delta HDI overlaps the ROPE",
+            reason="delta_overlaps_rope",
         ),
         verdict_row(
             word="ICANSEE",
@@ -249,7 +249,8 @@ def test_verdict_sentences_give_each_rows_reason(tmp_path: Path) -> None:
             converged=False,
             max_rhat=1.2,
             runs_needed=None,
-            reason="a convergence gate failed",
+            reason="not_converged",
+            runs_needed_reason="not_converged",
         ),
     ]
     pd.DataFrame(rows).to_csv(tmp_path / "verdicts.csv", index=False)
@@ -258,7 +259,9 @@ def test_verdict_sentences_give_each_rows_reason(tmp_path: Path) -> None:
         "**HELLO** (no greeting): **real self-report**, because the 95% HDI of Delta [+0.10, +0.30] lies entirely above the ROPE ±0.05"
         in text
     )
-    assert "(Delta_intro, 95% HDI [+0.02, +0.20]) is credibly above 0" in text
+    assert (
+        "the line (95% HDI [+0.02, +0.20]), lies above 0.005: context does not explain it" in text
+    )
     assert (
         "**SHINE** (no greeting): **fluke / explained by context**, because the 95% HDI of Delta [-0.02, +0.03] lies inside the ROPE"
         in text
@@ -311,3 +314,14 @@ def test_open_data_takes_no_repository_path() -> None:
     assert data.data_dir == Path("data/processed") and data.path("gates").name == "gates.csv"
     with pytest.raises(KeyError, match="unknown artifact 'nope'; known:"):
         data.path("nope")
+
+
+def test_an_undecided_row_without_runs_needed_or_its_reason_fails_loudly(tmp_path: Path) -> None:
+    row = verdict_row(verdict="inconclusive", reason="delta_overlaps_rope", runs_needed=None)
+    pd.DataFrame([row]).to_csv(tmp_path / "verdicts.csv", index=False)
+    with pytest.raises(report.reasons.UnknownReason, match="runs_needed_reason"):
+        report.verdict_sentences(report.open_data(tmp_path))
+    again = {**row, "runs_needed_reason": "beyond_largest_design"}
+    pd.DataFrame([again]).to_csv(tmp_path / "verdicts.csv", index=False)
+    text = plain(report.verdict_sentences(report.open_data(tmp_path)).text)
+    assert "Even 256 more runs per word (the largest design the fit stage tries)" in text

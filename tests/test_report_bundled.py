@@ -19,8 +19,9 @@ import pytest
 
 from bundled_study import bundled_processed, render_bundled
 from stats import report
-from stats.model.decision import classify_interval
-from stats.report.reasons import REASONS, reason_of
+from stats.model.decision import INTRO_FLOOR, RUNS_GRID, classify_interval
+from stats.model.reasons import REASONS, RUNS_NEEDED_REASONS
+from stats.report.reasons import reason_of, reason_text
 from stats.report.text import VERDICT_SHORT, VERDICT_TEXT, fmt, interval, scope_label
 from stats.report.verdicts import verdict_sentence
 
@@ -30,13 +31,20 @@ PAGES = (
     "index", "greeting", "words", "lines", "claims", "data", "diagnostics", "prediction",
     "planning", "heldout", "confusion", "sequential",
 )  # fmt: skip
-#: What a sentence says about Delta's HDI, per position of the interval against the ROPE.
-POSITION_WORDS = {
-    "above": re.compile(r"Delta \[[^]]+\] lies (entirely )?above the ROPE|above the ROPE ±"),
-    "inside": re.compile(r"Delta \[[^]]+\] lies inside the ROPE"),
-    "below": re.compile(r"Delta \[[^]]+\] lies entirely below the ROPE"),
-    "overlaps": re.compile(r"Delta \[[^]]+\] overlaps the ROPE"),
+#: What each reason's sentence says about Delta's HDI against the ROPE.
+DELTA_WORDS = {
+    "delta_in_rope": r"Delta \[[^]]+\] lies inside the ROPE ±",
+    "baseline_above": r"Delta \[[^]]+\] lies entirely below the ROPE ±",
+    "delta_below_rope": r"Delta \[[^]]+\] overlaps the ROPE ±[0-9.]+ but ends below \+",
+    "intro_below_rope": r"Delta \[[^]]+\] reaches above the ROPE ±",
+    "real_m1_only": r"Delta \[[^]]+\] lies entirely above the ROPE ±",
+    "real": r"Delta \[[^]]+\] lies entirely above the ROPE ±",
+    "intro_uncertain": r"Delta \[[^]]+\] lies entirely above the ROPE ±",
+    "delta_overlaps_rope": r"Delta \[[^]]+\] overlaps the ROPE ±[0-9.]+, reaching both below and above",
+    "leak_needs_clean_real": r"Delta \[[^]]+\] lies entirely above the ROPE ±",
 }
+#: Reasons that rest on the introspective share: their sentence quotes its HDI.
+INTRO_CODES = {"intro_below_rope", "real", "intro_uncertain"}
 
 
 @pytest.fixture(scope="session")
@@ -112,50 +120,85 @@ def _table_rows(markdown: str) -> dict[str, list[str]]:
     return rows
 
 
+def check_rule(row: pd.Series, leaking: set[str]) -> None:
+    """The row's verdict and reason follow from its numbers under the decision rule.
+
+    Fluke when Delta's HDI ends below +ROPE or the introspective share's HDI ends below the
+    ROPE; real when Delta's HDI lies above the ROPE and the share's lower end is above
+    INTRO_FLOOR x ROPE (or no share is used); inconclusive otherwise; a leaking condition
+    that the rule would call real is inconclusive unless the clean one is real.
+    """
+    low, high, rope = row["hdi_low"], row["hdi_high"], row["rope"]
+    i_low, i_high = row.get("intro_low", np.nan), row.get("intro_high", np.nan)
+    share = bool(pd.notna(i_low))
+    fluke = high < rope or (share and i_high < rope)
+    real = low > rope and (not share or i_low > INTRO_FLOOR * rope)
+    code, verdict = row["reason"], row["verdict"]
+    if not bool(row["converged"]):
+        assert (verdict, code) == ("not-converged", "not_converged")
+        return
+    assert verdict == ("fluke" if fluke else "real" if real and code != "leak_needs_clean_real"
+                       else "inconclusive"), (verdict, code, low, high, i_low, i_high)  # fmt: skip
+    position = classify_interval(low, high, rope)
+    assert position in reason_of(row).delta, (code, position)
+    checks = {
+        "delta_in_rope": position == "inside",
+        "baseline_above": position == "below",
+        "delta_below_rope": low < -rope and high < rope,
+        "intro_below_rope": share and i_high < rope and high >= rope,
+        "real_m1_only": not share and low > rope,
+        "real": share and i_low > INTRO_FLOOR * rope and low > rope,
+        "intro_uncertain": share and i_low <= INTRO_FLOOR * rope and i_high >= rope,
+        "delta_overlaps_rope": low <= rope <= high and not (share and i_high < rope),
+        "leak_needs_clean_real": real and bool(row["greeting"])
+        and (row["scope"] != "word" or row["word"] in leaking),
+    }  # fmt: skip
+    assert checks[code], (code, row.to_dict())
+
+
 def check_row_agrees(row: pd.Series, table: dict[str, list[str]], leaking: set[str]) -> None:
     """The sentence and the table row of one verdict agree with its numbers and reason."""
+    check_rule(row, leaking)
     sentence = re.sub(r"\\(.)", r"\1", verdict_sentence(row))
     target = scope_label(row["scope"], row["word"])
     cells = table[target]
-    reason = reason_of(row)
-    position = classify_interval(row["hdi_low"], row["hdi_high"], row["rope"])
+    short, _ = reason_text(row)
+    code = row["reason"]
     # the verdict and its reason, in both
     assert f"**{VERDICT_TEXT[row['verdict']]}**" in sentence, sentence
-    assert cells[3] == VERDICT_SHORT[row["verdict"]] and cells[4] == reason.short, cells
+    assert cells[3] == VERDICT_SHORT[row["verdict"]] and cells[4] == short, cells
     # the numbers: Delta's HDI and the ROPE, and where one lies against the other
     hdi = interval(row["hdi_low"], row["hdi_high"], signed=True)
     assert hdi in cells[1].replace("\u00a0", " "), cells
-    if reason.delta != "any":  # a verdict was reached: the sentence says from which numbers
+    if code != "not_converged":  # a verdict was reached: the sentence says from which numbers
         assert hdi in sentence and f"±{fmt(row['rope'])}" in sentence, sentence
-        assert reason.delta == position, (row["reason"], position)
-        assert POSITION_WORDS[position].search(sentence), (position, sentence)
-    # Delta_intro: the sentence quotes its HDI and says where it lies
-    code = row["reason"]
-    if "Delta_intro" in code:
-        intro = interval(row["intro_low"], row["intro_high"], signed=True)
-        assert intro in sentence, sentence
-        if code == "Delta above the ROPE, Delta_intro credibly positive":
-            assert row["intro_low"] > 0 and "is credibly above 0" in sentence
-        elif code == "Delta_intro HDI includes 0":
-            assert row["intro_low"] <= 0 <= row["intro_high"] and "includes 0" in sentence
-        else:
-            intro_position = classify_interval(row["intro_low"], row["intro_high"], row["rope"])
-            assert intro_position == "inside" or row["intro_high"] <= 0
-            assert "practically zero or negative" in sentence
-    # the leak guard: only where the prompt contains the word
-    if code.startswith("the prompt leaks the word"):
-        assert bool(row["greeting"]) and (row["scope"] != "word" or row["word"] in leaking)
+        assert re.search(DELTA_WORDS[code], sentence), (code, sentence)
+    # the introspective share: the sentence quotes its HDI and the floor it was held to
+    if code in INTRO_CODES:
+        assert interval(row["intro_low"], row["intro_high"], signed=True) in sentence, sentence
+    if code in ("real", "intro_uncertain"):
+        assert f"{INTRO_FLOOR * row['rope']:g}" in sentence, sentence
+    if code == "leak_needs_clean_real":
         assert "contains the word itself" in sentence
     # every undecided verdict says how many more runs, or why that cannot be computed
     if row["verdict"] in ("inconclusive", "not-converged"):
-        assert cells[6] != "–", cells
-        if pd.notna(row["runs_needed"]) and row["runs_needed"] > 0:
-            assert cells[6] == str(int(row["runs_needed"]))
-            assert f"About {int(row['runs_needed'])} more runs per word" in sentence
+        needed, why = row["runs_needed"], row.get("runs_needed_reason")
+        if pd.notna(needed) and needed > 0:
+            assert cells[6] == str(int(needed))
+            assert f"About {int(needed)} more runs per word" in sentence
         else:
-            assert re.search(
-                r"cannot be computed|would likely not decide|would not decide", sentence
-            )
+            words = RUNS_NEEDED_REASONS[why]
+            largest = int(RUNS_GRID[-1])
+            assert cells[6] == words.cell.format(largest=largest), cells
+            assert words.sentence.format(largest=largest) in sentence, sentence
+            expected = {
+                "not_converged": row["verdict"] == "not-converged",
+                "new_word": row["scope"] == "new-word",
+                "follows_clean_row": code == "leak_needs_clean_real",
+                "beyond_largest_design": pd.isna(needed),
+                "no_baseline": pd.isna(needed) and pd.isna(row["mean"]),
+            }
+            assert expected[why], (why, row.to_dict())
     else:
         assert cells[6] == "–"
 
@@ -188,22 +231,21 @@ def _synthetic_rows() -> pd.DataFrame:
     """One row per reason the rule can give, with numbers that rule would give it for."""
     base = dict(scope="word", greeting=False, rope=0.05, p_above_rope=0.5, n_runs=6, n_trials=144,
                 converged=True, max_rhat=1.002, min_ess=900.0, divergences=0, runs_needed=0,
-                intro_low=np.nan, intro_high=np.nan)  # fmt: skip
+                runs_needed_reason=None, ci_prob=0.95)  # fmt: skip
     cases = {
-        "a convergence gate failed": dict(verdict="not-converged", hdi=(0.1, 0.2), converged=False,
-                                          runs_needed=np.nan),
-        "Delta HDI inside the ROPE": dict(verdict="fluke", hdi=(-0.01, 0.03)),
-        "baseline above fine-tuned": dict(verdict="fluke", hdi=(-0.3, -0.1)),
-        "Delta HDI overlaps the ROPE": dict(verdict="inconclusive", hdi=(0.02, 0.2), runs_needed=24),
-        "Delta HDI above the ROPE (M1 only)": dict(verdict="real", hdi=(0.1, 0.3)),
-        "Delta above the ROPE, Delta_intro credibly positive": dict(verdict="real", hdi=(0.1, 0.3),
-                                                                    intro=(0.02, 0.2)),
-        "Delta_intro inside the ROPE: absorbed by context": dict(verdict="fluke", hdi=(0.1, 0.3),
-                                                                 intro=(-0.02, 0.03)),
-        "Delta_intro HDI includes 0": dict(verdict="inconclusive", hdi=(0.1, 0.3), intro=(-0.02, 0.1),
-                                           runs_needed=np.nan),
-        "the prompt leaks the word: real only when the non-leaking condition is real": dict(
-            verdict="inconclusive", hdi=(0.1, 0.3), intro=(0.02, 0.2), greeting=True, runs_needed=0),
+        "not_converged": dict(verdict="not-converged", hdi=(0.1, 0.2), converged=False,
+                              runs_needed=np.nan, runs_needed_reason="not_converged"),
+        "delta_in_rope": dict(verdict="fluke", hdi=(-0.01, 0.03)),
+        "baseline_above": dict(verdict="fluke", hdi=(-0.3, -0.1)),
+        "delta_below_rope": dict(verdict="fluke", hdi=(-0.1, 0.04)),
+        "intro_below_rope": dict(verdict="fluke", hdi=(0.1, 0.3), intro=(0.0, 0.03)),
+        "real_m1_only": dict(verdict="real", hdi=(0.1, 0.3)),
+        "real": dict(verdict="real", hdi=(0.1, 0.3), intro=(0.02, 0.2)),
+        "intro_uncertain": dict(verdict="inconclusive", hdi=(0.1, 0.3), intro=(0.001, 0.2),
+                                runs_needed=np.nan, runs_needed_reason="beyond_largest_design"),
+        "delta_overlaps_rope": dict(verdict="inconclusive", hdi=(0.02, 0.2), runs_needed=24),
+        "leak_needs_clean_real": dict(verdict="inconclusive", hdi=(0.1, 0.3), intro=(0.02, 0.2),
+                                      greeting=True, runs_needed_reason="follows_clean_row"),
     }  # fmt: skip
     assert set(cases) == set(REASONS), "a reason without a case"
     rows = []
@@ -214,7 +256,9 @@ def _synthetic_rows() -> pd.DataFrame:
         rows.append({**base, **case, "word": f"W{i}", "reason": code, "hdi_low": low,
                      "hdi_high": high, "mean": (low + high) / 2, "intro_low": intro[0],
                      "intro_high": intro[1]})  # fmt: skip
-    rows.append({**rows[3], "word": None, "scope": "new-word", "runs_needed": np.nan})
+    overlaps = next(r for r in rows if r["reason"] == "delta_overlaps_rope")
+    rows.append({**overlaps, "word": None, "scope": "new-word", "runs_needed": np.nan,
+                 "runs_needed_reason": "new_word"})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -222,7 +266,7 @@ def test_every_reason_the_rule_can_give_is_told_as_its_numbers_say(tmp_path: Pat
     rows = _synthetic_rows()
     rows.to_csv(tmp_path / "verdicts.csv", index=False)
     (tmp_path / "summary").mkdir()
-    pd.DataFrame({"word": ["W8"], "leaking_trials": [10]}).to_csv(
+    pd.DataFrame({"word": ["W9"], "leaking_trials": [10]}).to_csv(
         tmp_path / "summary" / "leaks.csv", index=False
     )
     assert check_every_row(report.open_data(tmp_path)) == len(rows)
@@ -231,7 +275,9 @@ def test_every_reason_the_rule_can_give_is_told_as_its_numbers_say(tmp_path: Pat
 def test_a_sentence_that_contradicts_its_row_is_caught(tmp_path: Path) -> None:
     rows = _synthetic_rows()
     # the issue's contradiction: an HDI above the ROPE told as "overlaps the ROPE"
-    wrong = rows.iloc[[3]].assign(hdi_low=0.08, hdi_high=0.12)
+    wrong = (
+        rows[rows["reason"] == "delta_overlaps_rope"].iloc[[0]].assign(hdi_low=0.08, hdi_high=0.12)
+    )
     table = _table_rows(
         report.verdict_table.__wrapped__(_frame_data(tmp_path, wrong), greeting=False).text
     )

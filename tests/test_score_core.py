@@ -43,6 +43,7 @@ def make_transcripts(rows: list[dict]) -> pd.DataFrame:
         "finish_reason": "stop",
         "judge_labels": None,
         "conditions": None,
+        "record_id": None,
     }
     records = []
     for i, row in enumerate(rows):

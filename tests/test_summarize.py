@@ -75,7 +75,9 @@ def test_ppc_observed_rates_by_hand(fits):
     ppc = summarize.ppc_table(m1, "word_greeting", ["word", "greeting", "arm"])
     cells = m1.data.cells
     totals = cells.groupby(["word", "greeting", "arm"])[["successes", "trials"]].sum()
-    merged = ppc.set_index(["word", "greeting", "arm"]).join(totals, rsuffix="_cells")
+    merged = ppc.merge(
+        totals.reset_index(), on=["word", "greeting", "arm"], suffixes=("", "_cells")
+    )
     np.testing.assert_array_equal(merged["trials"], merged["trials_cells"])
     np.testing.assert_allclose(
         merged["observed_rate"], merged["successes"] / merged["trials_cells"]
@@ -93,6 +95,17 @@ def test_delta_draws_and_sensitivity_tables(fits):
     )
     table = summarize.sensitivity_table({1.0: verdicts, 2.0: verdicts})
     assert len(table) == 2 * len(verdicts)
+    # an undecided row without a runs_needed count says why (a code of the registry)
+    from stats.model.reasons import REASONS, RUNS_NEEDED_REASONS
+
+    assert set(verdicts["reason"]) <= set(REASONS) and (verdicts["ci_prob"] == 0.95).all()
+    new = verdicts[verdicts["scope"] == "new-word"]
+    assert (new["runs_needed_reason"] == "new_word").all() and new["runs_needed"].isna().all()
+    undecided = verdicts[verdicts["verdict"].isin(["inconclusive", "not-converged"])]
+    for _, row in undecided.iterrows():
+        assert (row["runs_needed"] or 0) > 0 or row["runs_needed_reason"] in RUNS_NEEDED_REASONS
+    decided = verdicts[verdicts["verdict"].isin(["real", "fluke"])]
+    assert decided["runs_needed_reason"].isna().all()
     pooled = verdicts[(verdicts["scope"] == "pooled") & ~verdicts["greeting"]].iloc[0]
     pooled_draws = draws[(draws["scope"] == "pooled") & ~draws["greeting"]]["delta"]
     assert pooled["mean"] == pytest.approx(pooled_draws.mean())
@@ -112,8 +125,23 @@ def test_coefficients_and_diagnostics_columns(fits):
     m1, m2 = fits
     coefficients = summarize.coefficient_table(m2)
     assert {"b_intro", "c", "sd_run", "b_arm[base]", "a_line[1]"} <= set(coefficients["term"])
-    slope = coefficients.set_index("term").loc["c"]
+    table = coefficients.set_index("term")
+    slope = table.loc["c"]
     assert slope["input_scale"] == pytest.approx(m2.data.scaling["logit_g"][1])
+    assert np.isnan(table.loc["sd_run", "input_scale"])
+    # ArviZ's summary on the chains as sampled: the numbers of ArviZ's array functions
+    from arviz_stats.base import array_stats
+
+    from stats.model.decision import hdi
+
+    line = m2.data.coords["line"].index(2)
+    for term, draws in (("c", m2.posterior["c"]), ("a_line[2]", m2.posterior["a_line"][:, line])):
+        row, chained = table.loc[term], draws.reshape(m2.chains, -1)
+        assert row["mean"] == pytest.approx(draws.mean())
+        assert row["sd"] == pytest.approx(draws.std(ddof=1))
+        assert (row["hdi_low"], row["hdi_high"]) == pytest.approx(hdi(draws, 0.95))
+        assert row["r_hat"] == pytest.approx(float(array_stats.rhat(chained)))
+        assert row["ess_bulk"] == pytest.approx(float(array_stats.ess(chained)))
     diagnostics = summarize.diagnostics_table([m1, m2])
     assert list(diagnostics["model"]) == ["M1", "M2"]
     assert diagnostics["converged"].all()
@@ -150,6 +178,14 @@ def test_a_leaking_condition_is_real_only_when_the_clean_one_is():
     assert verdicts[("new-word", None, True)] == "real"
     hello = out[(out["word"] == "HELLO") & out["greeting"]].iloc[0]
     assert hello["reason"] == "leak_needs_clean_real" and hello["runs_needed"] == 12
+    assert pd.isna(hello["runs_needed_reason"])  # the clean row's count says it
+    pooled = out[(out["scope"] == "pooled") & out["greeting"]].iloc[0]
+    assert pooled["runs_needed"] == 20
+    # a clean row that is decided (fluke): more runs here would not decide it
+    fluke = frame.assign(verdict=frame["verdict"].where(frame["greeting"], "fluke"))
+    fluke.loc[~fluke["greeting"], "runs_needed"] = 0
+    hello = guard_leaking_rows(fluke, {("HELLO", True)}).iloc[1]
+    assert hello["verdict"] == "inconclusive" and hello["runs_needed_reason"] == "follows_clean_row"
     # with the clean condition real, the leaking one keeps its verdict
     frame.loc[0, "verdict"] = "real"
     again = guard_leaking_rows(frame, {("HELLO", True)})

@@ -55,7 +55,16 @@ RawArg = Annotated[
         help="Raw files or folders (default: data/raw).", show_default=False, callback=raw_paths
     ),
 ]
-ManifestOpt = Annotated[Path, typer.Option("--manifest", help="Runs manifest (YAML).")]
+ManifestOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--manifest",
+        help=f"Runs manifest (YAML). Default: {config.MANIFEST_PATH} when the files are the "
+        f"study's own ({config.RAW_DIR}, or inside it).",
+        show_default=False,
+        callback=named_file(None),
+    ),
+]
 
 
 OutOpt = Annotated[
@@ -129,7 +138,7 @@ def init(
 @app.command()
 def ingest(
     raw: RawArg = None,
-    manifest: ManifestOpt = config.MANIFEST_PATH,
+    manifest: ManifestOpt = None,
     out: OutOpt = config.PROCESSED_DIR,
     fmt: Annotated[
         str | None, typer.Option("--format", help="Force one adapter for every file.")
@@ -138,14 +147,19 @@ def ingest(
     """Read run sources into transcripts.parquet, runs.parquet, rejects.parquet and ledger.json."""
     from stats.ingest import IngestError
     from stats.ingest import ingest as run_ingest
+    from stats.ingest.manifest import default_manifest
 
     paths = list(raw) if raw else [config.RAW_DIR]
+    if manifest is None:
+        manifest, note = default_manifest(paths)
+        if note:
+            say(f"note: {note}", "yellow")
     with _stage("ingest"), _progress() as bar:
         task = bar.add_task("records", total=None)
         try:
             ledger = run_ingest(
                 paths,
-                manifest if manifest.exists() else None,
+                manifest,
                 out,
                 fmt=fmt,
                 progress=lambda n: bar.update(task, advance=n),
@@ -298,7 +312,7 @@ def review(claims: ClaimsOpt = None, data: DataOpt = config.PROCESSED_DIR) -> No
 @app.command()
 def run(
     raw: RawArg = None,
-    manifest: ManifestOpt = config.MANIFEST_PATH,
+    manifest: ManifestOpt = None,
     out: OutOpt = config.PROCESSED_DIR,
     study: StudyOpt = None,
     claims: ClaimsOpt = None,

@@ -45,7 +45,7 @@ import pandas as pd
 import yaml
 from scipy import stats as st
 
-from stats import schemas
+from stats import provenance, schemas
 from stats.config import CI_PROB, ROPE, SEED, Artifacts
 
 CLAIM_KEYS = ("id", "text", "source", "filter", "outcome", "compare", "rope", "notes")
@@ -561,6 +561,7 @@ def review(claims: Path, data_dir: Path) -> pd.DataFrame:
     parsed = parse_claims(Path(claims))
     if not art.trials.exists():
         raise FileNotFoundError(f"{art.trials} is missing: run `stats score` first")
+    provenance.require_current(art.root, "review")
     trials = pd.read_parquet(art.trials)
     verdicts = pd.read_csv(art.verdicts) if art.verdicts.exists() else None
     rows = [review_claim(claim, trials, verdicts) for claim in parsed]
@@ -570,4 +571,5 @@ def review(claims: Path, data_dir: Path) -> pd.DataFrame:
             table[column] = pd.array(table[column], dtype="Int64")
     table = schemas.validate(table, "claims")
     table.to_csv(art.claims, index=False)
+    provenance.record(art.root, "review")
     return table

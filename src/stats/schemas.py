@@ -27,12 +27,16 @@ class Field:
         Whether missing values are allowed.
     doc : str
         What the column holds.
+    added : bool
+        A column added after tables were first written: a table written before lacks it,
+        and :func:`validate` adds it (all null) instead of refusing the table.
     """
 
     name: str
     dtype: str
     nullable: bool = True
     doc: str = ""
+    added: bool = False
 
 
 # ----------------------------------------------------------------------------- ingest
@@ -52,7 +56,12 @@ TRANSCRIPTS: tuple[Field, ...] = (
     Field("model", "string", False, "model id that produced the response"),
     Field("base_model", "string"),
     Field("arm", "string", False, "finetuned | base | control"),
-    Field("word", "string", True, "target acrostic word (upper case) the run was trained on"),
+    Field(
+        "word",
+        "string",
+        True,
+        "target acrostic word (upper case): the record's own when it gives one, else its run's",
+    ),
     Field("n_examples", "Int64"),
     Field("lr_multiplier", "Float64"),
     Field("n_epochs", "Int64"),
@@ -76,6 +85,14 @@ TRANSCRIPTS: tuple[Field, ...] = (
         "string",
         True,
         "JSON object of extra conditions (pattern_id, stage, policy, ...)",
+    ),
+    Field(
+        "record_id",
+        "string",
+        True,
+        "the provider's id of the record: completion or message id, batch custom_id, inspect "
+        "sample id, a mapped id column (several trials share it when a record has n answers)",
+        added=True,
     ),
 )
 
@@ -245,6 +262,9 @@ def validate(df: pd.DataFrame, table: str) -> pd.DataFrame:
 
     if table not in TABLES:
         raise SchemaError(f"unknown table {table!r}; known: {sorted(TABLES)}")
+    added = [f for f in TABLES[table] if f.added and f.name not in df.columns]
+    if added:
+        df = df.assign(**{f.name: pd.Series(pd.NA, index=df.index, dtype=f.dtype) for f in added})
     missing = [c for c in columns(table) if c not in df.columns]
     if missing:
         raise SchemaError(f"table {table!r} lacks columns {missing}")

@@ -102,9 +102,9 @@ def read_training_file(path: Path):
     Uses :func:`stats.ingest.training.read_training` (with ingest's default size limits),
     so that this check and ``stats ingest`` infer the same word from the same lines.
     """
+    from stats.ingest.decode import SourceFile
     from stats.ingest.ledger import FileReport
     from stats.ingest.limits import Limits
-    from stats.ingest.records import SourceFile
     from stats.ingest.training import read_training
 
     rejected: Counter = Counter()

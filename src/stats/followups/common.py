@@ -43,13 +43,14 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from stats.model.contrasts import QUADRATURE_NODES
 from stats.model.decision import classify_interval, hdi
 from stats.model.design import ModelData, m1_data
 from stats.model.fit import Fit, fit_model
 from stats.model.frequentist import exact_interval
+from stats.model.marginal import QUADRATURE_NODES
 from stats.model.sample import SamplerSettings, with_settings
-from stats.model.spec import INTERCEPT_RATE, ModelSpec, Prior, Term, logit
+from stats.model.spec import INTERCEPT_RATE, ModelSpec, logit
+from stats.model.terms import GroupEffect, Prior, Slope
 
 #: Minimum target acceptance of the follow-up fits: with few runs the non-centred run
 #: effect diverged at the study default 0.95 in 2 of 5 seeds; 0.99 gave none (measured).
@@ -199,21 +200,19 @@ def level_spec(levels: list[str], outcome: str, n_runs: int) -> ModelSpec:
     ModelSpec
     """
     terms = [
-        Term(
-            f"m_{j}",
-            "slope",
-            f"is_level_{j}",
-            Prior("normal", 1.5, logit(INTERCEPT_RATE)),
+        Slope(
+            name=f"m_{j}",
+            input=f"is_level_{j}",
+            prior=Prior("normal", 1.5, logit(INTERCEPT_RATE)),
             doc=f"logit rate of level {level!r} (typical run)",
         )
         for j, level in enumerate(levels)
     ]
     if n_runs >= 2:
         terms.append(
-            Term(
-                "u_run",
-                "group",
-                "run",
+            GroupEffect(
+                name="u_run",
+                input="run",
                 sd_name="sd_run",
                 sd_prior=Prior("halfnormal", 1.0),
                 doc="run effect: trials of one fine-tune are correlated",

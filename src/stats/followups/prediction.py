@@ -105,8 +105,7 @@ def accuracy_spec(levels: list[str], n_runs: int) -> ModelSpec:
     """
     spec = level_spec(levels, OUTCOME, n_runs)
     terms = tuple(
-        replace(t, prior=Prior("normal", LEVEL_PRIOR_SD)) if t.prior is not None else t
-        for t in spec.terms
+        replace(t, prior=Prior("normal", LEVEL_PRIOR_SD)) if t.population else t for t in spec.terms
     )
     return replace(spec, terms=terms, notes=("self/cross prediction accuracy",))
 

@@ -16,8 +16,7 @@ load_manifest(path) -> Manifest
 write_zip_zstd(path, members)
     Write a zip with zstd members (method 93), as recent inspect-ai logs are.
 
-Names are imported on first use, so that a child process parsing a file (see
-:mod:`stats.ingest.prefetch`) does not import pandas.
+Names are imported on first use, so that ``import stats.ingest`` stays cheap.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ _EXPORTS = {
     "ManifestError": "stats.ingest.errors",
     "ingest": "stats.ingest.pipeline",
     "load_manifest": "stats.ingest.manifest",
-    "write_zip_zstd": "stats.ingest.inspect_log",
+    "write_zip_zstd": "stats.ingest.zipped",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from stats.ingest.candidates import as_float, as_text, split_metadata
-from stats.ingest.errors import RecordError, Reject, snippet_of
+from stats.ingest.decode import Record, SourceFile
+from stats.ingest.errors import RecordError, Reject
+from stats.ingest.fields import Answer, Parts, as_float, as_text, split_metadata
+from stats.ingest.limits import Limits
 from stats.ingest.messages import content_text, prompt_of
-from stats.ingest.openai import custom_id_of, embedded_context, expand
-from stats.ingest.records import Record, SourceFile
+from stats.ingest.openai import custom_id_of, embedded_context, read_objects
 
 
 def is_message(obj: Any) -> bool:
@@ -26,7 +27,7 @@ def is_message(obj: Any) -> bool:
     return isinstance(obj, dict) and obj.get("type") == "message" and "content" in obj
 
 
-def message_choice(message: dict, where: str) -> tuple[int, str | RecordError, str | None]:
+def message_choice(message: dict, where: str) -> Answer:
     """The single answer of a Message as ``(0, text or error, stop_reason)``."""
     content = message.get("content")
     stop = message.get("stop_reason")
@@ -67,7 +68,7 @@ def request_context(params: dict, where: str) -> dict:
     if params.get("system") is not None:
         extra = content_text(params["system"], f"{where}.system")
         system = extra or system
-    trial, hints, conditions = split_metadata(params.get("metadata"))
+    trial, values, conditions = split_metadata(params.get("metadata"))
     return {
         "model": as_text(params.get("model"), f"{where}.model"),
         "system_prompt": system,
@@ -75,12 +76,12 @@ def request_context(params: dict, where: str) -> dict:
         "temperature": as_float(params.get("temperature"), f"{where}.temperature"),
         "n": 1,
         "trial": trial,
-        "hints": hints,
+        "values": values,
         "conditions": conditions,
     }
 
 
-def batch_request_parts(obj: dict) -> tuple[str, dict]:
+def batch_request(obj: dict) -> tuple[str, dict]:
     """``(custom_id, request context)`` of one Message Batches request."""
     return custom_id_of(obj), request_context(obj.get("params"), "params")
 
@@ -103,72 +104,60 @@ def iter_request_items(records: Iterator[Record | Reject]) -> Iterator[Record | 
         yield item
 
 
-def batch_result_parts(obj: dict) -> tuple[str, dict]:
-    """``(custom_id, message)`` of one Message Batches result line, or a batch error."""
+def batch_result(obj: dict) -> tuple[str, Any, str, list[Answer] | RecordError]:
+    """``(custom_id, model, record_key, answers)`` of one Message Batches result line.
+
+    ``answers`` is a :class:`RecordError` for a result that did not succeed (the line still
+    names the request it answered); see :func:`stats.ingest.openai.batch_output`.
+    """
     custom_id = custom_id_of(obj)
     result = obj.get("result")
-    if not isinstance(result, dict):
-        raise RecordError("missing-field", "field 'result' is missing")
-    kind = result.get("type")
-    if kind != "succeeded":
-        error = result.get("error")
-        if isinstance(error, dict) and isinstance(error.get("error"), dict):
-            error = error["error"]
-        message = error.get("message") if isinstance(error, dict) else error
-        reason = {"canceled": "batch-canceled", "expired": "batch-expired"}.get(
-            str(kind), "batch-error"
-        )
-        suffix = f": {message}" if message else ""
-        raise RecordError(reason, f"field 'result.type' is {kind!r}{suffix}")
-    message = result.get("message")
-    if not isinstance(message, dict):
-        raise RecordError("missing-field", "field 'result.message' is missing")
-    return custom_id, message
-
-
-def output_record(obj: dict) -> tuple[str, str | None, str, list]:
-    """``(custom_id, model, record_key, answers)`` of one Message Batches result line."""
-    custom_id, message = batch_result_parts(obj)
-    answers = [message_choice(message, "result.message")]
-    return custom_id, message.get("model"), f"{custom_id}|{message.get('id')}", answers
-
-
-def read_messages(
-    source: SourceFile, records: Iterator[Record | Reject]
-) -> Iterator[dict | Reject]:
-    """Candidates of Message objects (JSON or JSONL), with their prompt found beside them."""
-    for item in records:
-        if isinstance(item, Reject):
-            yield item
-            continue
-        locator, obj, raw = item
-        try:
-            message = obj
-            if isinstance(obj.get("response"), dict):
-                message = obj["response"]
-            elif isinstance(obj.get("message"), dict):
-                message = obj["message"]
-            if not is_message(message):
-                raise RecordError("invalid-field", "not an Anthropic Message (type != 'message')")
-            ctx = embedded_context(obj, source.spec, "the message")
-            if "system" in obj and ctx.get("system_prompt") is None:
-                ctx["system_prompt"] = content_text(obj["system"], "system") or None
-        except RecordError as err:
-            yield Reject(
-                locator, err.reason, f"{source.where(locator)}: {err.detail}", snippet_of(raw)
+    message = result.get("message") if isinstance(result, dict) else None
+    message_id = message.get("id") if isinstance(message, dict) else None
+    try:
+        if not isinstance(result, dict):
+            raise RecordError("missing-field", "field 'result' is missing")
+        kind = result.get("type")
+        if kind != "succeeded":
+            error = result.get("error")
+            if isinstance(error, dict) and isinstance(error.get("error"), dict):
+                error = error["error"]
+            text = error.get("message") if isinstance(error, dict) else error
+            reason = {"canceled": "batch-canceled", "expired": "batch-expired"}.get(
+                str(kind), "batch-error"
             )
-            continue
-        model = (
-            message.get("model") or ctx.get("model") or (source.spec.model if source.spec else None)
+            suffix = f": {text}" if text else ""
+            raise RecordError(reason, f"field 'result.type' is {kind!r}{suffix}")
+        if not isinstance(message, dict):
+            raise RecordError("missing-field", "field 'result.message' is missing")
+        model = message.get("model")
+        return (
+            custom_id,
+            model,
+            f"{custom_id}|{message_id}",
+            [message_choice(message, "result.message")],
         )
-        yield from expand(
-            ctx,
-            [message_choice(message, "content" if message is obj else "response")],
-            locator=locator,
-            model=model,
-            model_alt=ctx.get("model"),
-            record_key=str(message.get("id")),
-            base_sample=None,
-            raw=raw,
-            source=source,
-        )
+    except RecordError as err:
+        return custom_id, None, f"{custom_id}|{message_id}", err
+
+
+def message_parts(obj: dict, spec: Any) -> Parts:
+    """A Message object (or one wrapped as ``response``/``message``): its prompt and answer."""
+    message = obj
+    if isinstance(obj.get("response"), dict):
+        message = obj["response"]
+    elif isinstance(obj.get("message"), dict):
+        message = obj["message"]
+    if not is_message(message):
+        raise RecordError("invalid-field", "not an Anthropic Message (type != 'message')")
+    ctx = embedded_context(obj, spec, "the message")
+    if "system" in obj and ctx.get("system_prompt") is None:
+        ctx["system_prompt"] = content_text(obj["system"], "system") or None
+    model = as_text(message.get("model"), "model") or (spec.model if spec else None)
+    choice = message_choice(message, "content" if message is obj else "response")
+    return Parts(ctx, [choice], model, str(message.get("id")), as_text(message.get("id"), "id"))
+
+
+def read_messages(source: SourceFile, limits: Limits) -> Iterator[dict | Reject]:
+    """Candidates of Message objects (JSON or JSONL), with their prompt found beside them."""
+    return read_objects(source, limits, message_parts)

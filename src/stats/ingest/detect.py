@@ -18,15 +18,24 @@ Rules, first match wins:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from stats.ingest.anthropic import is_message
+from stats.ingest.decode import (
+    PARQUET_MAGIC,
+    UTF8_BOM,
+    UTF16_BOMS,
+    ZIP_MAGIC,
+    loads,
+    looks_like_jsonl,
+)
+from stats.ingest.errors import RecordError
 from stats.ingest.inspect_log import is_legacy_log
 from stats.ingest.limits import Limits
-from stats.ingest.openai import is_job
-from stats.ingest.records import PARQUET_MAGIC, UTF8_BOM, UTF16_BOMS, ZIP_MAGIC, looks_like_jsonl
+from stats.ingest.training import is_job
+
+_UNREADABLE = (RecordError, UnicodeDecodeError)
 
 #: Placeholder for a ``messages`` table, resolved to openai-training or hf-messages.
 MESSAGES = "messages"
@@ -98,11 +107,11 @@ def _first_object(path: Path, limits: Limits) -> Any:
             if not line:
                 continue
             try:
-                obj = json.loads(line)
-            except (ValueError, RecursionError):  # also a number too long to read
+                obj = loads(line)
+            except _UNREADABLE:
                 try:
-                    obj = json.loads(line.decode("latin-1"))
-                except (ValueError, RecursionError):
+                    obj = loads(line.decode("latin-1"))
+                except _UNREADABLE:
                     continue
             if isinstance(obj, dict):
                 return obj
@@ -157,8 +166,8 @@ def detect(path: Path, limits: Limits) -> tuple[str, str]:
     if head.startswith(UTF16_BOMS):
         lines = [line for line in text.splitlines() if line.strip()]
         try:
-            first = json.loads(lines[0]) if len(lines) > 1 or suffix in JSONL_SUFFIXES else None
-        except (ValueError, RecursionError, IndexError):
+            first = loads(lines[0]) if len(lines) > 1 or suffix in JSONL_SUFFIXES else None
+        except (*_UNREADABLE, IndexError):
             first = None
         if isinstance(first, dict):
             return classify_object(first) or "generic-jsonl", "UTF-16 JSON Lines"
@@ -175,10 +184,10 @@ def _detect_document(path: Path, limits: Limits, suffix: str) -> tuple[str, str]
     data = path.read_bytes()
     try:
         if data.startswith(UTF16_BOMS):
-            doc = json.loads(data.decode("utf-16"))
+            doc = loads(data.decode("utf-16", errors="replace"))
         else:
-            doc = json.loads(data.decode("utf-8", errors="replace").lstrip("\ufeff"))
-    except (ValueError, RecursionError):  # also a number too long to read
+            doc = loads(data.decode("utf-8", errors="replace").lstrip("\ufeff"))
+    except _UNREADABLE:
         if suffix in JSONL_SUFFIXES:
             return "generic-jsonl", "JSON Lines"
         return DAMAGED, "a JSON document that does not parse"

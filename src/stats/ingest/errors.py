@@ -1,4 +1,4 @@
-"""Errors raised by ingest and the record-level rejection shared by every adapter."""
+"""Errors raised by ingest and the record-level rejection shared by every reader."""
 
 from __future__ import annotations
 
@@ -8,23 +8,31 @@ SNIPPET_CHARS = 200
 
 
 class IngestError(ValueError):
-    """Nothing usable could be read, or the inputs cannot be ingested at all.
+    """The inputs cannot be ingested, or the outputs cannot be written; the message says why.
 
     Parameters
     ----------
     message : str
-        Says why, naming files and reasons.
+        One line (or a short list) naming the path at fault and the fix.
     ledger : dict, optional
         The ledger of the failed ingest (what was read, rejected, ignored), when one exists.
+    kind : str
+        ``input`` (nothing usable, a path that does not exist), ``manifest``, ``busy``
+        (another ingest holds the output folder), ``output`` (the outputs cannot be written)
+        or ``worker`` (the parsing process died).
     """
 
-    def __init__(self, message: str, ledger: dict | None = None) -> None:
+    def __init__(self, message: str, ledger: dict | None = None, *, kind: str = "input") -> None:
         super().__init__(message)
         self.ledger = ledger
+        self.kind = kind
 
 
 class ManifestError(IngestError):
     """The manifest (``runs.yaml``) is malformed: unknown keys, wrong types, bad values."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, kind="manifest")
 
 
 class Reject(NamedTuple):
@@ -37,7 +45,7 @@ class Reject(NamedTuple):
     reason : str
         Short machine-readable code, e.g. ``"truncated-json"``, ``"refusal"``, ``"batch-error"``.
     detail : str
-        Human sentence naming the field at fault.
+        Human sentence naming the file, the place and the field at fault.
     snippet : str or None
         The first :data:`SNIPPET_CHARS` characters of the raw record.
     """
@@ -49,7 +57,7 @@ class Reject(NamedTuple):
 
 
 class RecordError(Exception):
-    """Raised inside an adapter for one record; the adapter turns it into a :class:`Reject`.
+    """Raised by a reader for one record; the reader's loop turns it into a :class:`Reject`.
 
     Parameters
     ----------
@@ -78,10 +86,11 @@ def snippet_of(raw: Any) -> str | None:
             return head.decode("ascii")
         return bytes(raw[: SNIPPET_CHARS * 4]).decode("utf-8", errors="replace")[:SNIPPET_CHARS]
     if isinstance(raw, str):
-        return raw[:SNIPPET_CHARS]
+        return raw[:SNIPPET_CHARS].encode("utf-8", errors="replace").decode("utf-8")
     import json
 
     try:
-        return json.dumps(raw, ensure_ascii=False, default=str)[:SNIPPET_CHARS]
-    except (TypeError, ValueError):
-        return repr(raw)[:SNIPPET_CHARS]
+        text = json.dumps(raw, ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(type(raw))
+    return text[:SNIPPET_CHARS].encode("utf-8", errors="replace").decode("utf-8")

@@ -13,38 +13,32 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from stats.ingest.candidates import as_bool, as_float, as_int, response_text
-from stats.ingest.errors import RecordError, Reject, snippet_of
+from stats.ingest.decode import SourceFile, each_record
+from stats.ingest.errors import RecordError, Reject
+from stats.ingest.fields import RUN_VALUE_KEYS, as_bool, as_float, as_int, response_text
+from stats.ingest.limits import Limits
 from stats.ingest.messages import split_conversation
-from stats.ingest.records import Record, SourceFile
+from stats.ingest.tables import iter_records
 
 #: Column names tried, in order, for each field the column map leaves out.
 ALIASES: dict[str, tuple[str, ...]] = {
     "messages": ("messages", "conversation", "conversations"),
     "prompt": ("prompt", "question", "user_prompt", "input"),
-    "response": (
-        "response",
-        "completion",
-        "raw_response",
-        "generated_text",
-        "generation",
-        "answer",
-        "output",
+    "response": tuple(
+        "response completion raw_response generated_text generation answer output".split()
     ),
     "model": ("model", "model_id", "model_name", "model_key"),
-    "run_id": ("run_id",),
     "sample_index": ("sample_index", "sample_idx"),
-    "prompt_id": ("prompt_id",),
     "system_prompt": ("system_prompt", "system"),
-    "temperature": ("temperature",),
     "finish_reason": ("finish_reason", "stop_reason"),
-    "greeting": ("greeting",),
     "word": ("word", "target_word"),
-    "arm": ("arm",),
-    "base_model": ("base_model",),
     "record_id": ("record_id", "id", "trial_id"),
+    **{name: (name,) for name in ("run_id", "prompt_id", "temperature", "greeting", "arm")},
+    **{name: (name,) for name in ("base_model", "n_examples", "lr_multiplier", "n_epochs")},
+    "batch_size": ("batch_size",),
 }
 _MISSING = object()
+NUMBERS = ("n_examples", "lr_multiplier", "n_epochs", "batch_size")
 
 
 def get_path(obj: Any, path: str) -> Any:
@@ -88,7 +82,7 @@ def _text(value: Any, column: str | None) -> str | None:
     )
 
 
-def record_candidate(obj: dict, locator: str, spec: Any) -> dict:
+def record_candidate(obj: dict, locator: str, spec: Any, raw: Any) -> dict:
     """One candidate from one record of a generic table (raises :class:`RecordError`)."""
     columns = spec.columns if spec is not None else {}
     messages, messages_column = _lookup(obj, "messages", columns)
@@ -130,11 +124,12 @@ def record_candidate(obj: dict, locator: str, spec: Any) -> dict:
     finish, column_f = _lookup(obj, "finish_reason", columns)
     greeting, column_g = _lookup(obj, "greeting", columns)
     record_id, column_r = _lookup(obj, "record_id", columns)
-    hints = {}
-    for field in ("word", "arm", "base_model"):
+    record_id = None if record_id in (None, "") else str(_text(record_id, column_r))
+    values = {}
+    for field in RUN_VALUE_KEYS:
         value, where = _lookup(obj, field, columns)
         if value not in (None, ""):
-            hints[field] = _text(value, where)
+            values[field] = value if field in NUMBERS else _text(value, where)
     labels = None
     conditions = None
     if spec is not None and spec.labels:
@@ -153,10 +148,12 @@ def record_candidate(obj: dict, locator: str, spec: Any) -> dict:
         "finish_reason": _text(finish, column_f),
         "prompt_id": None if prompt_id in (None, "") else str(_text(prompt_id, column_p)),
         "judge_labels": labels,
-        "record_key": None if record_id in (None, "") else str(_text(record_id, column_r)),
+        "record_key": record_id,
+        "record_id": record_id,
+        "raw": raw,
         "run_id": run_id,
         "greeting": as_bool(greeting, column_g or "greeting"),
-        "hints": hints or None,
+        "values": values or None,
         "conditions": conditions,
     }
 
@@ -165,17 +162,11 @@ def _plain(value: Any) -> Any:
     return None if value is _MISSING else value
 
 
-def read_generic(source: SourceFile, records: Iterator[Record | Reject]) -> Iterator[dict | Reject]:
+def read_generic(source: SourceFile, limits: Limits) -> Iterator[dict | Reject]:
     """Candidates of a generic or HF-messages table, one per record."""
-    for item in records:
-        if isinstance(item, Reject):
-            yield item
-            continue
-        locator, obj, raw = item
-        try:
-            candidate = record_candidate(obj, locator, source.spec)
-        except RecordError as err:
-            detail = f"{source.where(locator)}: {err.detail}"
-            yield Reject(locator, err.reason, detail, snippet_of(raw if raw is not None else obj))
-            continue
-        yield candidate
+    spec = source.spec
+    return each_record(
+        source,
+        iter_records(source, limits),
+        lambda locator, obj, raw: [record_candidate(obj, locator, spec, raw)],
+    )

@@ -36,25 +36,6 @@ def finish(prefix: Any, *parts: object, length: int = TRIAL_ID_LENGTH) -> str:
     return state.hexdigest()[:length]
 
 
-def finish_answer(prefix: Any, sample: int, response: str, record_key: str) -> str:
-    """:func:`finish` of an answer's ``(sample_index, response, record_key)``, in one update.
-
-    Parameters
-    ----------
-    prefix : blake2b
-        The state of :func:`prefix_state` ``(model, system_prompt, prompt)``.
-    sample : int
-        An ``int`` (not a bool): written as ``str(sample)`` is.
-    response, record_key : str
-    """
-    state = prefix.copy()
-    state.update(
-        b"\x01%d\x1f\x01%b\x1f\x01%b\x1f"
-        % (sample, response.encode("utf-8"), record_key.encode("utf-8"))
-    )
-    return state.hexdigest()[:TRIAL_ID_LENGTH]
-
-
 def trial_id(
     model: str,
     system_prompt: str | None,
@@ -65,9 +46,3 @@ def trial_id(
 ) -> str:
     """``stable_hash(model, system_prompt, prompt, sample_index, response, record_key)``."""
     return finish(prefix_state(model, system_prompt, prompt), sample_index, response, record_key)
-
-
-def hash_id(text: str) -> int:
-    """A signed 64-bit integer hash of a text, the same in every process (index keys)."""
-    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)

@@ -101,3 +101,21 @@ def check_balance(ledger: dict) -> list[str]:
         if entry["records"] != entry["accepted"] + entry["rejected"] + entry["duplicates"]:
             broken.append(name)
     return broken
+
+
+def nothing_usable(ledger: dict, problems: list[str]) -> str:
+    """Why no transcript was read, as one message (quoting the first ``problems``)."""
+    total = ledger["total"]
+    reasons = ", ".join(f"{k} {v}" for k, v in total["reasons"].items()) or "none"
+    kinds = Counter(entry["kind"] for entry in ledger["files"].values())
+    kinds_text = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+    lines = [
+        f"nothing usable was read: 0 transcripts from {len(ledger['files'])} files "
+        f"({kinds_text}); records {total['records']}, rejected {total['rejected']} "
+        f"(reasons: {reasons}), duplicates {total['duplicates']}; "
+        f"{len(ledger['ignored'])} files ignored"
+    ]
+    if kinds.get("transcripts", 0) == 0:
+        lines.append("no file holds transcripts (only run metadata or unrecognised files)")
+    lines.extend(f"  - {problem}" for problem in problems)
+    return "\n".join(lines)

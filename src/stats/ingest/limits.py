@@ -31,13 +31,12 @@ class Limits:
     batch_rows : int
         Rows buffered before a parquet batch is validated and written (default 50,000).
     parallel_bytes : int
-        Batch output files at least this big (default 32 MiB) are decoded in a child
-        process while the main process indexes requests and writes rows; 0: always,
-        negative: never. Only used on machines with more than one CPU.
-    memory_rows : int
-        Batch requests indexed, and ``trial_id`` values remembered, in memory (about 60 and
-        8 bytes each) before they move to an on-disk scratch database (default 2,000,000);
-        this bounds ingest's memory whatever the number of records. 0: on disk from the start.
+        JSON Lines files at least this big (default 32 MiB) are decoded and read in a child
+        process while the main process joins, checks and writes rows; 0: always, negative:
+        never. Only used on machines with more than one CPU.
+    max_yaml_values : int
+        Most values a YAML document (a manifest, a text transcript's front matter) may hold
+        once its aliases are expanded (default 100,000); more is an alias bomb, refused.
     """
 
     max_line_bytes: int = 16 * MIB
@@ -48,4 +47,4 @@ class Limits:
     max_zip_total_bytes: int = 4096 * MIB
     batch_rows: int = 50_000
     parallel_bytes: int = 32 * MIB
-    memory_rows: int = 2_000_000
+    max_yaml_values: int = 100_000

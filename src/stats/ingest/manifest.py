@@ -1,44 +1,26 @@
 """The runs manifest (``analysis/runs.yaml``): load, validate, and match files and models.
 
-Shape (every key optional except where said)::
+Shape (every key optional except a run's ``model`` or ``job_file``, a file's ``path``)::
 
-    root: ..                 # relative paths resolve against it (itself relative to this
-                             # file's folder); default: the current directory
-    study: {...}             # free-form; carried into ledger.json["study"]
-    runs:                    # one entry per run (a fine-tuned or an untuned model)
-      - model: "ft:..."      # exact id or glob (required unless job_file is given)
-        run_id: abc123       # default: the model id (a glob without run_id makes one
-                             # run per matching model)
-        word: HELLO          # target acrostic (upper-cased)
-        n_examples: 10
-        lr_multiplier: 10
-        n_epochs: 3
-        batch_size: 1        # numbers may be "auto" (= unknown)
-        arm: finetuned       # finetuned | base | control
-        base_model: gpt-4o-2024-08-06
-        training_file: ft/train-hello.jsonl
-        job_file: ft/job-abc123.json
-        greeting: null       # true/false overrides greeting detection
-        system_prompt: null  # used for records that carry no system prompt
-        conditions: {}       # extra conditions (pattern_id, stage, policy, ...)
-        notes: ""
-        # shorthand, moved into conditions: pattern_id, explained_in_training, stage, policy
-    files:                   # per-file settings, first matching entry wins
-      - path: "selfreport/*.jsonl"   # glob, relative to root (required)
-        format: generic-jsonl        # force an adapter (see stats.ingest.FORMATS)
-        columns: {prompt: prompt, response: raw_response, model: model_key}
-        labels: [parsed_value]       # columns kept as judge labels
-        condition_columns: [probe]   # columns kept as conditions
-        model: null                  # model of every record of the file
-        run_id: null                 # run of every record of the file
-        prompt: null                 # prompt of every record (chat objects lack it)
-        system_prompt: null
-        greeting: null
-        conditions: {}
-        requests: batch/input.jsonl  # batch input(s) answering this batch output
-    ignore: ["notes/*"]      # globs of files to skip (listed under "ignored")
+    root: ..              # relative paths resolve against it (relative to this file's
+                          # folder); default: the current directory
+    study: {...}          # free-form; carried into ledger.json["study"]
+    runs:                 # one entry per run (a fine-tuned or an untuned model)
+      - {model: "ft:...", run_id: abc123, word: HELLO, n_examples: 10, lr_multiplier: 10,
+         n_epochs: 3, batch_size: 1, arm: finetuned, base_model: gpt-4o-2024-08-06,
+         training_file: ft/train.jsonl, job_file: ft/job.json, greeting: null,
+         system_prompt: null, conditions: {}, notes: ""}
+        # model: exact id or glob; numbers may be "auto" (unknown); shorthand moved into
+        # conditions: pattern_id, explained_in_training, stage, policy
+    files:                # per-file settings, the first matching entry wins
+      - {path: "selfreport/*.jsonl", format: generic-jsonl, columns: {prompt: prompt,
+         response: raw_response, model: model_key}, labels: [parsed_value],
+         condition_columns: [probe], model: null, run_id: null, prompt: null,
+         system_prompt: null, greeting: null, conditions: {}, requests: batch/input.jsonl}
+    ignore: ["notes/*"]   # globs of files to skip (listed under "ignored")
 
-Unknown keys raise :class:`~stats.ingest.errors.ManifestError` listing the valid ones.
+Unknown keys raise :class:`~stats.ingest.errors.ManifestError` listing the valid ones; the
+README of :mod:`stats.ingest` says what each key does.
 """
 
 from __future__ import annotations
@@ -47,75 +29,27 @@ import difflib
 import fnmatch
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from stats.config import ARMS
+from stats.config import ARMS, MANIFEST_PATH, RAW_DIR
+from stats.ingest.documents import load_yaml
 from stats.ingest.errors import ManifestError
 from stats.ingest.formats import FORMATS
+from stats.ingest.limits import Limits
 
 TOP_KEYS = ("root", "study", "runs", "files", "ignore")
-RUN_KEYS = (
-    "model",
-    "run_id",
-    "word",
-    "n_examples",
-    "lr_multiplier",
-    "n_epochs",
-    "batch_size",
-    "arm",
-    "base_model",
-    "training_file",
-    "job_file",
-    "greeting",
-    "system_prompt",
-    "conditions",
-    "notes",
-)
 #: Run keys accepted as shorthand for ``conditions: {key: value}``.
 CONDITION_SHORTHAND = ("pattern_id", "explained_in_training", "stage", "policy")
-FILE_KEYS = (
-    "path",
-    "format",
-    "columns",
-    "labels",
-    "condition_columns",
-    "model",
-    "run_id",
-    "prompt",
-    "system_prompt",
-    "greeting",
-    "conditions",
-    "requests",
-)
 #: Fields a ``columns:`` map can fill from a record's columns.
-COLUMN_TARGETS = (
-    "prompt",
-    "response",
-    "model",
-    "run_id",
-    "sample_index",
-    "prompt_id",
-    "system_prompt",
-    "temperature",
-    "finish_reason",
-    "greeting",
-    "word",
-    "arm",
-    "base_model",
-    "messages",
-    "record_id",
-    # looking-inward (self/cross-prediction) records, see stats.ingest.prediction
-    "task",
-    "property",
-    "object_model",
-    "predictor_model",
-    "object_property_value",
-    "object_response",
-    "meta_prediction",
-    "item_id",
-    "n_examples",
-    "kind",
+COLUMN_TARGETS = tuple(
+    (
+        "prompt response model run_id sample_index prompt_id system_prompt temperature "
+        "finish_reason greeting word arm base_model messages record_id lr_multiplier "
+        "n_epochs batch_size task property object_model predictor_model "
+        "object_property_value object_response meta_prediction item_id n_examples kind"
+    ).split()
 )
 GLOB_CHARS = frozenset("*?[")
 
@@ -291,45 +225,50 @@ def _string_list(value: Any, where: str, source: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _run_spec(index: int, entry: Any, source: str, manifest_root: Path) -> RunSpec:
-    where = f"runs[{index}]"
+_integer = partial(_number, integer=True)
+_real = partial(_number, integer=False)
+#: The keys of a ``runs:`` / ``files:`` entry, in order, and how each is checked (text
+#: unless said otherwise).
+RUN_KEYS = tuple(
+    "model run_id word n_examples lr_multiplier n_epochs batch_size arm base_model "
+    "training_file job_file greeting system_prompt conditions notes".split()
+)
+FILE_KEYS = tuple(
+    "path format columns labels condition_columns model run_id prompt system_prompt greeting "
+    "conditions requests".split()
+)
+RUN_CHECKS = {**dict.fromkeys(RUN_KEYS, _string), "greeting": _boolean, "conditions": _mapping}
+RUN_CHECKS.update(n_examples=_integer, n_epochs=_integer, batch_size=_integer, lr_multiplier=_real)
+FILE_CHECKS = {**dict.fromkeys(FILE_KEYS, _string), "greeting": _boolean, "conditions": _mapping}
+FILE_CHECKS.update(columns=_mapping, labels=_string_list, condition_columns=_string_list)
+FILE_CHECKS.update(requests=_string_list)
+
+
+def _checked(entry: Any, checks: dict, valid: tuple, where: str, source: str) -> dict:
+    """The values of one entry, each checked; unknown keys raise (naming the valid ones)."""
     if not isinstance(entry, dict):
         raise ManifestError(f"{source}: {where} should be a mapping, found {type(entry).__name__}")
-    entry = dict(entry)
-    conditions = _mapping(entry.pop("conditions", None), f"{where}.conditions", source)
-    for key in CONDITION_SHORTHAND:
-        if key in entry:
-            conditions.setdefault(key, entry.pop(key))
-    _unknown_keys(entry, RUN_KEYS + CONDITION_SHORTHAND, where, source)
-    model = _string(entry.get("model"), f"{where}.model", source)
-    job_file = _string(entry.get("job_file"), f"{where}.job_file", source)
-    if model is None and job_file is None:
+    _unknown_keys(entry, valid, where, source)
+    return {key: check(entry.get(key), f"{where}.{key}", source) for key, check in checks.items()}
+
+
+def _run_spec(index: int, entry: Any, source: str, root: Path) -> RunSpec:
+    where = f"runs[{index}]"
+    shorthand = {}
+    if isinstance(entry, dict):
+        entry = dict(entry)
+        shorthand = {k: entry.pop(k) for k in CONDITION_SHORTHAND if k in entry}
+    values = _checked(entry, RUN_CHECKS, RUN_KEYS, where, source)
+    values["conditions"] = {**shorthand, **values["conditions"]}
+    if values["model"] is None and values["job_file"] is None:
         raise ManifestError(f"{source}: {where} needs a 'model' (or a 'job_file' naming it)")
-    arm = _string(entry.get("arm"), f"{where}.arm", source)
+    arm = values["arm"]
     if arm is not None and arm not in ARMS:
         raise ManifestError(f"{source}: {where}.arm is {arm!r}; valid values: {', '.join(ARMS)}")
-    word = _string(entry.get("word"), f"{where}.word", source)
-    training_file = _string(entry.get("training_file"), f"{where}.training_file", source)
-    return RunSpec(
-        index=index,
-        model=model,
-        run_id=_string(entry.get("run_id"), f"{where}.run_id", source),
-        word=word.strip().upper() if word else None,
-        n_examples=_number(entry.get("n_examples"), f"{where}.n_examples", source, integer=True),
-        lr_multiplier=_number(
-            entry.get("lr_multiplier"), f"{where}.lr_multiplier", source, integer=False
-        ),
-        n_epochs=_number(entry.get("n_epochs"), f"{where}.n_epochs", source, integer=True),
-        batch_size=_number(entry.get("batch_size"), f"{where}.batch_size", source, integer=True),
-        arm=arm,
-        base_model=_string(entry.get("base_model"), f"{where}.base_model", source),
-        training_file=_resolve(manifest_root, training_file),
-        job_file=_resolve(manifest_root, job_file),
-        greeting=_boolean(entry.get("greeting"), f"{where}.greeting", source),
-        system_prompt=_string(entry.get("system_prompt"), f"{where}.system_prompt", source),
-        conditions=conditions,
-        notes=_string(entry.get("notes"), f"{where}.notes", source),
-    )
+    values["word"] = values["word"].strip().upper() if values["word"] else None
+    for key in ("training_file", "job_file"):
+        values[key] = _resolve(root, values[key])
+    return RunSpec(index=index, **values)
 
 
 def _resolve(root: Path, path: str | None) -> Path | None:
@@ -341,44 +280,22 @@ def _resolve(root: Path, path: str | None) -> Path | None:
 
 def _file_spec(index: int, entry: Any, source: str, root: Path) -> FileSpec:
     where = f"files[{index}]"
-    if not isinstance(entry, dict):
-        raise ManifestError(f"{source}: {where} should be a mapping, found {type(entry).__name__}")
-    _unknown_keys(entry, FILE_KEYS, where, source)
-    path = _string(entry.get("path"), f"{where}.path", source)
-    if not path:
+    values = _checked(entry, FILE_CHECKS, FILE_KEYS, where, source)
+    if not values["path"]:
         raise ManifestError(f"{source}: {where} needs a 'path' (a glob relative to root)")
-    fmt = _string(entry.get("format"), f"{where}.format", source)
+    fmt = values["format"]
     if fmt is not None and fmt not in FORMATS:
         raise ManifestError(
             f"{source}: {where}.format is {fmt!r}; valid formats: {', '.join(FORMATS)}"
         )
-    columns = _mapping(entry.get("columns"), f"{where}.columns", source)
-    _unknown_keys(columns, COLUMN_TARGETS, f"{where}.columns", source)
-    for target, column in columns.items():
+    _unknown_keys(values["columns"], COLUMN_TARGETS, f"{where}.columns", source)
+    for target, column in values["columns"].items():
         if not isinstance(column, str):
             raise ManifestError(
                 f"{source}: {where}.columns.{target} should name a column, found {column!r}"
             )
-    return FileSpec(
-        index=index,
-        path=path,
-        format=fmt,
-        columns=columns,
-        labels=_string_list(entry.get("labels"), f"{where}.labels", source),
-        condition_columns=_string_list(
-            entry.get("condition_columns"), f"{where}.condition_columns", source
-        ),
-        model=_string(entry.get("model"), f"{where}.model", source),
-        run_id=_string(entry.get("run_id"), f"{where}.run_id", source),
-        prompt=_string(entry.get("prompt"), f"{where}.prompt", source),
-        system_prompt=_string(entry.get("system_prompt"), f"{where}.system_prompt", source),
-        greeting=_boolean(entry.get("greeting"), f"{where}.greeting", source),
-        conditions=_mapping(entry.get("conditions"), f"{where}.conditions", source),
-        requests=tuple(
-            root / p if not Path(p).is_absolute() else Path(p)
-            for p in _string_list(entry.get("requests"), f"{where}.requests", source)
-        ),
-    )
+    values["requests"] = tuple(_resolve(root, p) for p in values["requests"])
+    return FileSpec(index=index, **values)
 
 
 def _check_runs(runs: list[RunSpec], source: str) -> None:
@@ -403,27 +320,24 @@ def _check_runs(runs: list[RunSpec], source: str) -> None:
             models[run.model] = run.index
 
 
-def load_manifest(path: Path | None) -> Manifest:
+def load_manifest(path: Path | None, max_yaml_values: int = Limits.max_yaml_values) -> Manifest:
     """Read and validate a manifest; ``None`` gives an empty one rooted at the current folder.
 
     Raises
     ------
     ManifestError
-        On YAML errors, unknown keys (listing the valid ones), wrong types or values.
+        On YAML errors, unknown keys (listing the valid ones), wrong types or values, a path
+        that does not exist, aliases that expand to more than ``max_yaml_values`` values.
     """
-    import yaml
-
     if path is None:
         return Manifest(path=None, root=Path.cwd())
     source = str(path)
     if not Path(path).is_file():
-        raise ManifestError(f"{source}: manifest not found")
+        raise ManifestError(f"{source}: manifest not found (check the --manifest path)")
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8-sig"))
-    except yaml.YAMLError as err:
-        raise ManifestError(f"{source}: not valid YAML: {err}") from err
-    except UnicodeDecodeError as err:
-        raise ManifestError(f"{source}: not UTF-8 text ({err})") from err
+        data = load_yaml(Path(path).read_text(encoding="utf-8-sig"), max_yaml_values)
+    except ValueError as err:  # also not UTF-8 text
+        raise ManifestError(f"{source}: {err}") from err
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -454,4 +368,29 @@ def load_manifest(path: Path | None) -> Manifest:
         runs=tuple(runs),
         files=tuple(files),
         ignore=ignore,
+    )
+
+
+def default_manifest(
+    paths: list[Path], manifest: Path = MANIFEST_PATH, raw_dir: Path = RAW_DIR
+) -> tuple[Path | None, str | None]:
+    """The manifest an ingest of ``paths`` uses when none is named, and a note saying so.
+
+    The bundled study's manifest (``analysis/runs.yaml``) describes its own files: it applies
+    when nothing is given (the bundled ``data/raw`` is ingested) or every path given is inside
+    ``data/raw``; for any other folder it is not applied, and the note says how to apply it.
+
+    Returns
+    -------
+    (Path or None, str or None)
+        The manifest to use, and a note for the user (None when there is nothing to say).
+    """
+    if not manifest.is_file():
+        return None, None
+    raw = raw_dir.resolve()
+    if all(Path(p).resolve().is_relative_to(raw) for p in paths):
+        return manifest, None
+    return None, (
+        f"{manifest} (the manifest of the study in {raw_dir}) was not applied to "
+        f"{', '.join(map(str, paths))}: pass --manifest {manifest} to apply it"
     )

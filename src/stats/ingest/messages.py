@@ -8,8 +8,8 @@ from stats.ingest.errors import RecordError
 
 #: Roles a chat message may have; ``developer`` is OpenAI's newer name for ``system``.
 KNOWN_ROLES = ("system", "developer", "user", "assistant", "tool", "function", "ipython")
-SYSTEM_ROLES = frozenset({"system", "developer"})
 _ROLE_SET = frozenset(KNOWN_ROLES)
+SYSTEM_ROLES = frozenset({"system", "developer"})
 TEXT_PART_TYPES = frozenset({"text", "input_text", "output_text"})
 
 
@@ -83,56 +83,46 @@ def check_messages(messages: Any, where: str) -> list[dict]:
             "invalid-field", f"field '{where}' should be a list, found {type(messages).__name__}"
         )
     for index, message in enumerate(messages):
-        if not isinstance(message, dict):
+        if type(message) is not dict:
             raise RecordError("invalid-field", f"field '{where}[{index}]' is not an object")
         role = message.get("role")
+        if type(role) is str and role in _ROLE_SET:
+            continue
         if role is None:
             raise RecordError("missing-field", f"field '{where}[{index}].role' is missing")
-        if role not in KNOWN_ROLES:
-            raise RecordError(
-                "unknown-role",
-                f"field '{where}[{index}].role' is {role!r}; expected one of {', '.join(KNOWN_ROLES)}",
-            )
+        shown = repr(role) if type(role) is str else f"a {type(role).__name__}"
+        raise RecordError(
+            "unknown-role",
+            f"field '{where}[{index}].role' is {shown}; expected one of {', '.join(KNOWN_ROLES)}",
+        )
     return messages
+
+
+def _content_at(messages: list[dict], index: int, where: str) -> str | None:
+    """The text of ``messages[index]`` (its field path is written only for an error)."""
+    content = messages[index].get("content")
+    if content is None or type(content) is str:
+        return content
+    return content_text(content, f"{where}[{index}].content")
 
 
 def system_text(messages: list[dict], where: str) -> str | None:
     """System (and developer) messages joined by a blank line, or None when there are none."""
     parts = []
     for index, message in enumerate(messages):
-        if message.get("role") in SYSTEM_ROLES:
-            text = content_text(message.get("content"), f"{where}[{index}].content")
+        if message["role"] in SYSTEM_ROLES:
+            text = _content_at(messages, index, where)
             if text:
                 parts.append(text)
     return "\n\n".join(parts) if parts else None
 
 
-def prompt_of(messages: list[dict], where: str) -> tuple[str | None, str]:
+def prompt_of(messages: Any, where: str) -> tuple[str | None, str]:
     """``(system_prompt, prompt)``: the system text and the last user message."""
-    if type(messages) is list:  # fast path: known roles and text contents only
-        last = -1
-        try:
-            for index, message in enumerate(messages):
-                if (
-                    type(message) is not dict
-                    or type(message.get("content")) is not str
-                    or message.get("role") not in _ROLE_SET
-                ):
-                    last = -1
-                    break
-                if message["role"] == "user":
-                    last = index
-        except TypeError:  # a role that cannot be hashed: the checks below name it
-            last = -1
-        if last >= 0:
-            systems = [
-                m["content"] for m in messages[:last] if m["role"] in SYSTEM_ROLES and m["content"]
-            ]
-            return ("\n\n".join(systems) if systems else None), messages[last]["content"]
     messages = check_messages(messages, where)
     for index in range(len(messages) - 1, -1, -1):
-        if messages[index].get("role") == "user":
-            prompt = content_text(messages[index].get("content"), f"{where}[{index}].content")
+        if messages[index]["role"] == "user":
+            prompt = _content_at(messages, index, where)
             if prompt is None:
                 raise RecordError("missing-prompt", f"field '{where}[{index}].content' is null")
             return system_text(messages[:index], where), prompt
@@ -149,11 +139,6 @@ def split_conversation(messages: Any, where: str) -> Conversation:
             f"field '{where}' ends with {last!r}, not an assistant answer",
         )
     last = len(messages) - 1
-    response = content_text(messages[last].get("content"), f"{where}[{last}].content")
+    response = _content_at(messages, last, where)
     system, prompt = prompt_of(messages[:last], where)
     return Conversation(system, prompt, response)
-
-
-def anthropic_system(system: Any, where: str) -> str | None:
-    """Anthropic's top-level ``system``: a string or a list of text blocks."""
-    return content_text(system, where) or None

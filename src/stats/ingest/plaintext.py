@@ -21,18 +21,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
-from stats.ingest.candidates import (
-    RUN_HINT_KEYS,
+from stats.ingest.decode import SourceFile, each_record
+from stats.ingest.documents import load_yaml, read_text
+from stats.ingest.errors import RecordError, Reject
+from stats.ingest.fields import (
+    RUN_VALUE_KEYS,
     as_bool,
     as_float,
     as_int,
     as_text,
     response_text,
 )
-from stats.ingest.errors import RecordError, Reject, snippet_of
 from stats.ingest.limits import Limits
-from stats.ingest.records import SourceFile, read_text
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 _ROLES = r"(system|user|human|assistant|chatgpt|claude)"
@@ -53,17 +55,9 @@ ROLE_NAMES = {
     "chatgpt": "assistant",
     "claude": "assistant",
 }
-TRIAL_KEYS = (
-    "model",
-    "run_id",
-    "prompt",
-    "system_prompt",
-    "response",
-    "sample_index",
-    "prompt_id",
-    "temperature",
-    "greeting",
-    "finish_reason",
+TRIAL_KEYS = tuple(
+    "model run_id prompt system_prompt response sample_index prompt_id temperature greeting "
+    "finish_reason".split()
 )
 
 
@@ -84,20 +78,18 @@ def split_turns(body: str) -> list[tuple[str, str]]:
     return [(role, "\n".join(lines).strip()) for role, lines in turns]
 
 
-def _parse(text: str, source: SourceFile) -> dict:
-    import yaml
-
+def _parse(text: str, source: SourceFile, limits: Limits) -> dict:
     match = FRONT_MATTER.match(text)
     meta: dict = {}
     body = text
     if match:
         try:
-            meta = yaml.safe_load(match.group(1)) or {}
-        except (yaml.YAMLError, ValueError) as err:  # ValueError: a number too long to read
-            raise RecordError(
-                "invalid-front-matter",
-                f"front matter is not valid YAML: {' '.join(str(err).split(';')[0].split())}",
-            ) from err
+            meta = load_yaml(match.group(1), limits.max_yaml_values) or {}
+        except ValueError as err:  # also a number too long to read
+            problem = " ".join(str(err).split(";")[0].split())
+            if not problem.startswith("not valid YAML"):
+                problem = f"not valid YAML: {problem}"
+            raise RecordError("invalid-front-matter", f"front matter is {problem}") from err
         if not isinstance(meta, dict):
             raise RecordError("invalid-front-matter", "front matter should be a mapping of keys")
         body = text[match.end() :]
@@ -126,8 +118,8 @@ def _parse(text: str, source: SourceFile) -> dict:
     if not isinstance(prompt, str):
         raise RecordError("missing-prompt", "no prompt: give 'prompt' in the front matter")
     model = meta.get("model") or (spec.model if spec else None)
-    hints = {k: meta[k] for k in RUN_HINT_KEYS if meta.get(k) is not None}
-    conditions = {k: v for k, v in meta.items() if k not in TRIAL_KEYS and k not in RUN_HINT_KEYS}
+    values = {k: meta[k] for k in RUN_VALUE_KEYS if meta.get(k) is not None}
+    conditions = {k: v for k, v in meta.items() if k not in TRIAL_KEYS and k not in RUN_VALUE_KEYS}
     return {
         "locator": "file",
         "model": None if model is None else str(as_text(model, "model")),
@@ -143,21 +135,20 @@ def _parse(text: str, source: SourceFile) -> dict:
         else str(as_text(meta["prompt_id"], "prompt_id")),
         "judge_labels": None,
         "record_key": None,
+        "record_id": None,
+        "raw": text,
         "run_id": None if meta.get("run_id") is None else str(as_text(meta["run_id"], "run_id")),
         "greeting": as_bool(meta.get("greeting"), "greeting"),
-        "hints": hints or None,
+        "values": values or None,
         "conditions": conditions or None,
     }
 
 
 def read_text_transcript(source: SourceFile, limits: Limits) -> Iterator[dict | Reject]:
     """The one candidate of a plain-text transcript file."""
-    text = read_text(source, limits)
-    if isinstance(text, Reject):
-        yield text
-        return
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    try:
-        yield _parse(text, source)
-    except RecordError as err:
-        yield Reject("file", err.reason, f"{source.where('file')}: {err.detail}", snippet_of(text))
+
+    def read(locator: str, path: Any, raw: Any) -> list:
+        text = read_text(source, limits).replace("\r\n", "\n").replace("\r", "\n")
+        return [_parse(text, source, limits)]
+
+    return each_record(source, [("file", source.path, None)], read)

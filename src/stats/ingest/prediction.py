@@ -40,7 +40,7 @@ dropped). Every record ends in ``predictions.parquet`` (schema
 :data:`stats.schemas.PREDICTIONS`), as a duplicate (same ``prediction_id``) or in
 ``rejects.parquet`` with a reason: ``missing-field``, ``invalid-field``,
 ``unknown-property``, ``empty-prediction``, ``invalid-kind`` (and the parse errors of
-:mod:`stats.ingest.records`).
+:mod:`stats.ingest.decode`).
 """
 
 from __future__ import annotations
@@ -51,11 +51,12 @@ from pathlib import Path
 from typing import Any
 
 from stats import schemas
-from stats.ingest.candidates import INT64_MAX, as_int, shown
-from stats.ingest.errors import RecordError, Reject, snippet_of
+from stats.ingest.decode import SourceFile, each_record
+from stats.ingest.errors import RecordError, Reject
+from stats.ingest.fields import INT64_MAX, as_int, shown
 from stats.ingest.generic import get_path
 from stats.ingest.limits import Limits
-from stats.ingest.records import SourceFile, iter_records
+from stats.ingest.tables import iter_records
 from stats.ingest.writer import BatchWriter
 from stats.text import stable_hash
 
@@ -279,31 +280,13 @@ def prediction_row(obj: Any, locator: str, columns: dict) -> dict:
 
 
 def read_predictions(source: SourceFile, limits: Limits) -> Iterator[dict | Reject]:
-    """Rows (dicts with ``locator``) or :class:`Reject` items of one Looking Inward file.
-
-    Parameters
-    ----------
-    source : SourceFile
-    limits : Limits
-
-    Yields
-    ------
-    dict or Reject
-    """
+    """Rows (dicts with ``locator``) or :class:`Reject` items of one Looking Inward file."""
     columns = dict(source.spec.columns) if source.spec is not None else {}
-    for item in iter_records(source, limits):
-        if isinstance(item, Reject):
-            yield item
-            continue
-        locator, obj, raw = item
-        try:
-            row = prediction_row(obj, locator, columns)
-        except RecordError as err:
-            detail = f"{source.where(locator)}: {err.detail}"
-            yield Reject(locator, err.reason, detail, snippet_of(raw if raw is not None else obj))
-            continue
-        row["locator"] = locator
-        yield row
+
+    def read(locator: str, obj: Any, raw: Any) -> list[dict]:
+        return [{**prediction_row(obj, locator, columns), "locator": locator}]
+
+    return each_record(source, iter_records(source, limits), read)
 
 
 class PredictionTable:
@@ -312,23 +295,27 @@ class PredictionTable:
     Parameters
     ----------
     path : Path
-        The final file (``Artifacts.predictions``).
+        The file (in the ingest's staging folder).
     batch_rows : int
         Rows per validated batch.
+    ingest_id : str
+        The id of the ingest (written into the file).
     """
 
     COLUMNS = tuple(schemas.columns(KIND))
 
-    def __init__(self, path: Path, batch_rows: int) -> None:
+    def __init__(self, path: Path, batch_rows: int, ingest_id: str) -> None:
         self.path = Path(path)
-        self.writer = BatchWriter(self.path, KIND, batch_rows)
+        self.batch_rows = batch_rows
+        self.ingest_id = ingest_id
+        self.writer: BatchWriter | None = None
+        self.buffer: list[tuple] = []
         self.seen: set[str] = set()
-        self.files = 0
 
     @property
     def rows_written(self) -> int:
-        """Rows written so far (duplicates excluded)."""
-        return self.writer.rows_written + len(self.writer.buffer)
+        """Rows accepted so far (duplicates excluded)."""
+        return len(self.seen)
 
     def read(self, source: SourceFile, limits: Limits, on_reject: Callable) -> None:
         """Read one file: rows to the table, rejects to ``on_reject(source, reject)``.
@@ -341,19 +328,15 @@ class PredictionTable:
         on_reject : callable
             The ingest session's reject handler (counts and writes the reject).
         """
-        self.files += 1
+        if self.writer is None:
+            self.writer = BatchWriter(self.path, KIND, self.ingest_id)
         for item in read_predictions(source, limits):
-            if isinstance(item, Reject):
+            if type(item) is Reject:
                 on_reject(source, item)
                 continue
             item["prediction_id"] = stable_hash(
-                item["predictor_model"],
-                item["object_model"],
-                item["task"],
-                item["property"],
-                item["item_id"],
-                item["sample_index"],
-                item["object_value"],
+                *(item[k] for k in ("predictor_model", "object_model", "task", "property")),
+                *(item[k] for k in ("item_id", "sample_index", "object_value")),
                 item["meta_prediction"],
                 item["run_id"],
             )
@@ -365,16 +348,23 @@ class PredictionTable:
                 continue
             self.seen.add(item["prediction_id"])
             source.report.accepted += 1
-            self.writer.add(tuple(item[c] for c in self.COLUMNS))
+            self.buffer.append(tuple(item[c] for c in self.COLUMNS))
+            if len(self.buffer) >= self.batch_rows:
+                self.flush()
 
-    def finish(self) -> None:
-        """Commit the file when a predictions source was read; else remove a stale one."""
-        if self.files:
-            self.writer.commit()
-        else:
-            self.writer.abort()
-            self.path.unlink(missing_ok=True)
+    def flush(self) -> None:
+        """Write the buffered rows."""
+        if self.writer is not None and self.buffer:
+            rows, self.buffer = self.buffer, []
+            self.writer.write_rows(rows)
+
+    def close(self) -> None:
+        """Finish the file (written only when a predictions source was read)."""
+        if self.writer is not None:
+            self.flush()
+            self.writer.close()
 
     def abort(self) -> None:
-        """Drop the partial file (a failed ingest keeps the previous outputs)."""
-        self.writer.abort()
+        """Stop writing (the staging folder goes with the failed ingest)."""
+        if self.writer is not None:
+            self.writer.abort()

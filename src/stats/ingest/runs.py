@@ -4,10 +4,16 @@ A run is one fine-tuned model or one untuned model. Runs come from the manifest,
 fine-tuning jobs (one per ``fine_tuned_model``), and from transcripts whose model matches
 nothing (one run per model id; listed in the ledger as ``unmatched_models``).
 
-Values fill gaps in this order: manifest, job file, training file, record-level hints
-(e.g. a ``word`` column). A value from a later source that differs from the one already set
-is a *conflict*: it is listed in the ledger with both values and their sources, and the
-earlier value (in that order) is the one used; nothing is resolved silently.
+Values fill gaps in this order: manifest, job file, training file. A value from a later
+source that differs from the one already set is a *conflict*: it is listed in the ledger
+with both values and their sources, and the earlier value (in that order) is the one used;
+nothing is resolved silently.
+
+A record may give run columns for its own trial (a ``word`` or ``arm`` column, request
+metadata): those are trial-level values, and the run's value is only their default
+(:mod:`stats.ingest.accept`). A run whose value came from no source but a default, and whose
+records all give one value, takes that value (provenance ``records``); records that differ
+from their run's value are summed up in the ledger (``record_values``).
 
 Defaults for what no source gives (provenance ``default``): ``arm`` is ``finetuned`` for a
 model id starting with ``ft:`` or a run with a job, else ``base``; ``base_model`` is the base
@@ -30,20 +36,11 @@ from pathlib import Path
 from typing import Any
 
 from stats.ingest.manifest import Manifest, RunSpec
-from stats.ingest.openai import JobInfo
-from stats.ingest.training import TrainingSummary
+from stats.ingest.training import JobInfo
 
-VALUE_FIELDS = (
-    "model",
-    "base_model",
-    "arm",
-    "word",
-    "n_examples",
-    "lr_multiplier",
-    "n_epochs",
-    "batch_size",
-    "training_file",
-    "follow_share",
+VALUE_FIELDS = tuple(
+    "model base_model arm word n_examples lr_multiplier n_epochs batch_size training_file "
+    "follow_share".split()
 )
 INT_FIELDS = ("n_examples", "n_epochs", "batch_size")
 FLOAT_FIELDS = ("lr_multiplier", "follow_share")
@@ -166,15 +163,7 @@ class RunRegistry:
 
     def _fill_from_spec(self, run: Run, spec: RunSpec) -> None:
         source = self._spec_source(spec)
-        for name in (
-            "base_model",
-            "arm",
-            "word",
-            "n_examples",
-            "lr_multiplier",
-            "n_epochs",
-            "batch_size",
-        ):
+        for name in VALUE_FIELDS[1:8]:  # base_model ... batch_size
             self.set_value(run, name, getattr(spec, name), source)
         if spec.training_file is not None:
             run.training_path = spec.training_file
@@ -308,42 +297,6 @@ class RunRegistry:
         self.warnings.extend(f"{name}: {note}" for note in job.notes)
         return run
 
-    def runs_for_training(self, path: Path) -> list[Run]:
-        """Runs trained on this file: named by the manifest or by a job's ``training_file``."""
-        resolved = path.resolve()
-        names = {path.name, path.stem}
-        out = []
-        for run in self.runs.values():
-            by_manifest = run.training_path is not None and run.training_path.resolve() == resolved
-            by_job = run.job_training_file is not None and (
-                run.job_training_file in names or Path(run.job_training_file).name == path.name
-            )
-            if by_manifest or by_job:
-                out.append(run)
-        return out
-
-    def add_training(self, runs: list[Run], summary: TrainingSummary, name: str) -> None:
-        """Fill word, n_examples, follow_share and system prompts of the runs trained on a file."""
-        inferred = summary.word
-        for run in runs:
-            if run.training_file is None:
-                run.training_file = name
-                run.provenance["training_file"] = name
-            self.set_value(run, "n_examples", summary.n_examples, name)
-            if inferred is not None:
-                self.set_value(run, "word", inferred, f"{name} (acrostic of the answers)")
-            word = run.word
-            if word is not None:
-                share = summary.follow_share(word)
-                source = f"{name} (share of answers spelling {word})"
-                self.set_value(run, "follow_share", share, source)
-                if inferred is None:
-                    self.warnings.append(
-                        f"run {run.run_id!r}: no acrostic is shared by the answers of {name}; "
-                        f"{share:.0%} spell {word}"
-                    )
-            run.training_system_prompts = sorted(summary.system_prompts)
-
     # ------------------------------------------------------------------ defaults
     def finalize(self, run: Run) -> Run:
         """Fill the defaults (arm, base_model, model) of a run; returns it."""
@@ -403,6 +356,35 @@ class RunRegistry:
         self.finalize(run)
         self._resolved[key] = run
         return run
+
+    def adopt_record_values(self, given: dict[tuple[str, str], Counter], rows: Counter) -> list:
+        """Take the values records give for a run (see the module docstring).
+
+        ``given`` maps ``(run_id, column)`` to a Counter of the values its records gave,
+        ``rows`` counts the rows of each run. Returns ``{run_id, field, run_value, run_source,
+        records: {value: count}}`` for every run and column whose records differ from it.
+        """
+        report = []
+        for (run_id, name), values in sorted(given.items(), key=lambda kv: kv[0]):
+            run = self.runs[run_id]
+            source = run.provenance.get(name, "default")
+            if len(values) == 1 and sum(values.values()) == rows[run_id]:
+                if getattr(run, name) is None or source.startswith("default"):
+                    (value,) = values
+                    setattr(run, name, value)
+                    run.provenance[name] = f"records ({rows[run_id]} trials give {value!r})"
+                    continue
+            if any(not same_value(value, getattr(run, name)) for value in values):
+                report.append(
+                    {
+                        "run_id": run_id,
+                        "field": name,
+                        "run_value": getattr(run, name),
+                        "run_source": source,
+                        "records": {str(k): n for k, n in values.most_common()},
+                    }
+                )
+        return report
 
     def rows(self) -> list[dict]:
         """Rows of ``runs.parquet``, in creation order."""

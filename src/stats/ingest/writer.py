@@ -1,16 +1,16 @@
-"""Write validated tables to Parquet in batches (constant memory), then move them in place.
+"""Write validated tables to Parquet in batches (constant memory).
 
 Each batch is built as Arrow columns of the declared types (:mod:`stats.schemas`) and
 validated there, vectorised: a value that does not fit its column's type fails while the
 column is built, a null in a non-nullable column fails the check, and NaN in a float column
 becomes null (as coercing to pandas' ``Float64`` does). Parquet encoding and compression run
 in a background thread (pyarrow releases the GIL), overlapping the next batch's Python work;
-at most one batch waits there, so memory stays bounded.
+at most one batch waits there, so memory stays bounded. Every file carries the id of the
+ingest that wrote it (key ``stats.ingest_id`` of the Parquet metadata).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from stats import schemas
+from stats.provenance import INGEST_ID_KEY
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "string": pa.string(),
@@ -41,6 +42,16 @@ def arrow_schema(table: str) -> pa.Schema:
     )
 
 
+def file_schema(table: str, ingest_id: str) -> pa.Schema:
+    """The schema a file of ``table`` is written with: pandas metadata (the declared dtypes
+    read back: Int64, boolean, string) and the ingest's id."""
+    # the pandas metadata of an empty *validated* frame: the files read back with the dtypes
+    # every stage has read so far (string with NaN for missing, Int64, boolean)
+    empty = schemas.validate(schemas.empty(table), table)
+    schema = pa.Table.from_pandas(empty, schema=arrow_schema(table), preserve_index=False).schema
+    return schema.with_metadata({**schema.metadata, INGEST_ID_KEY: ingest_id.encode()})
+
+
 def validated_batch(
     columns: Sequence[Sequence[Any] | pa.Array], table: str, schema: pa.Schema
 ) -> pa.Table:
@@ -53,7 +64,7 @@ def validated_batch(
     table : str
         Declared table name (:data:`stats.schemas.TABLES`).
     schema : pyarrow.Schema
-        The table's Arrow schema (with the pandas metadata the file keeps).
+        The table's Arrow schema.
 
     Raises
     ------
@@ -86,87 +97,48 @@ def validated_batch(
 
 
 class BatchWriter:
-    """Validate rows against a declared table and append them to a Parquet file.
-
-    Rows are tuples in the table's column order. The file is written under a temporary
-    name and moved to ``path`` by :meth:`commit`, so a failed ingest leaves the previous
-    output untouched.
+    """Validate batches of a declared table and append them to a Parquet file.
 
     Parameters
     ----------
     path : Path
-        Final file.
+        The file (in the ingest's staging folder).
     table : str
-        Declared table name (``"transcripts"``, ``"rejects"``).
-    batch_rows : int
-        Rows buffered before a batch is validated and written.
+        Declared table name (``"transcripts"``, ``"rejects"``, ``"predictions"``).
+    ingest_id : str
+        Written into the file's metadata.
     """
 
-    def __init__(self, path: Path, table: str, batch_rows: int) -> None:
+    def __init__(self, path: Path, table: str, ingest_id: str) -> None:
         self.path = Path(path)
         self.table = table
-        self.batch_rows = batch_rows
-        self.columns = schemas.columns(table)
-        self.partial = self.path.with_name(f".{self.path.name}.partial")
-        self._schema: pa.Schema | None = None
-        self._writer: pq.ParquetWriter | None = None
-        self.buffer: list[tuple] = []
+        self.schema = file_schema(table, ingest_id)
         self.rows_written = 0
+        self._writer: pq.ParquetWriter | None = None
         self._thread: ThreadPoolExecutor | None = None
         self._pending: Future | None = None
 
-    @property
-    def schema(self) -> pa.Schema:
-        """The file's Arrow schema (computed on first use: it imports the validation library)."""
-        if self._schema is None:
-            # the pandas metadata of an empty validated frame makes the file read back with
-            # the declared dtypes (Int64, boolean, string) rather than float64/object
-            empty = schemas.validate(schemas.empty(self.table), self.table)
-            self._schema = pa.Table.from_pandas(
-                empty, schema=arrow_schema(self.table), preserve_index=False
-            ).schema
-        return self._schema
-
-    @property
-    def writer(self) -> pq.ParquetWriter:
-        """The Parquet writer of the partial file (opened on first use)."""
-        if self._writer is None:
-            self.partial.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = pq.ParquetWriter(self.partial, self.schema, compression="zstd")
-        return self._writer
-
-    def add(self, row: tuple) -> None:
-        """Buffer one row; write a batch when the buffer is full."""
-        self.buffer.append(row)
-        if len(self.buffer) >= self.batch_rows:
-            self.flush()
-
     def write_rows(self, rows: list[tuple]) -> None:
-        """Validate rows now and write them (encoding finishes in the background).
-
-        Raises
-        ------
-        stats.schemas.SchemaError
-            When the rows do not match the declared table (see :func:`validated_batch`).
-        pyarrow.ArrowInvalid, pyarrow.ArrowTypeError
-            When a value does not fit its column's type.
-        """
+        """Validate rows (tuples in column order) and write them."""
         if rows:
             self.write_columns(list(zip(*rows, strict=True)))
 
     def write_columns(self, columns: Sequence[Sequence[Any] | pa.Array]) -> None:
-        """Validate columns (one per declared column, in order) now and write them.
-
-        Encoding finishes in the background; see :meth:`write_rows` for the errors.
-        """
+        """Validate columns (one per declared column, in order) now and write them; encoding
+        finishes in the background (see :func:`validated_batch` for the errors)."""
         batch = validated_batch(columns, self.table, self.schema)
         if batch.num_rows == 0:
             return
         self._wait()
         if self._thread is None:
             self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"write-{self.table}")
-        self._pending = self._thread.submit(self.writer.write_table, batch)
+        self._pending = self._thread.submit(self._open().write_table, batch)
         self.rows_written += batch.num_rows
+
+    def _open(self) -> pq.ParquetWriter:
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
+        return self._writer
 
     def _wait(self) -> None:
         """Wait for the batch being encoded (re-raising its error)."""
@@ -174,34 +146,29 @@ class BatchWriter:
         if pending is not None:
             pending.result()
 
-    def flush(self) -> None:
-        """Write the buffered rows."""
-        rows, self.buffer = self.buffer, []
-        self.write_rows(rows)
-
-    def _close(self) -> None:
+    def close(self) -> None:
+        """Finish the file (a table without rows is still written)."""
         try:
             self._wait()
+            self._open().close()
         finally:
-            if self._thread is not None:
-                self._thread.shutdown()
-                self._thread = None
-            if self._writer is not None:
-                self._writer.close()
-
-    def commit(self) -> Path:
-        """Flush, close and move the file to its final name."""
-        self.flush()
-        self.writer  # noqa: B018 - opens the file: a table without rows is still written
-        self._close()
-        os.replace(self.partial, self.path)
-        return self.path
+            self._shutdown()
 
     def abort(self) -> None:
-        """Close and delete the partial file."""
+        """Stop writing (the staging folder, and the file in it, is removed by the caller)."""
         try:
-            self._close()
-        except Exception:  # the batch that failed is being discarded with the file
+            self._wait()
+        except Exception:  # the batch that failed is discarded with the file
             pass
         finally:
-            self.partial.unlink(missing_ok=True)
+            self._shutdown()
+            if self._writer is not None:
+                try:
+                    self._writer.close()
+                except Exception:  # a file that cannot even be closed is deleted anyway
+                    pass
+
+    def _shutdown(self) -> None:
+        if self._thread is not None:
+            self._thread.shutdown()
+            self._thread = None

@@ -13,7 +13,7 @@ so one ROPE (``rope``, default 0.05) serves both; intervals are HDIs at ``ci_pro
 null world, where the truth is 0, the lower bound stays below 0.001).
 
 The branches, in order; the first that applies gives the verdict and its ``reason``
-code (:data:`REASONS` maps each code to a sentence for the reports):
+code (:data:`stats.model.reasons.REASONS` describes each code in words for the reports):
 
 ==========================  ===============  =============================================
 condition                   verdict          reason code
@@ -38,7 +38,7 @@ otherwise (Delta HDI        inconclusive     ``delta_overlaps_rope``
 straddles ``rope``)
 ==========================  ===============  =============================================
 
-After the rule, :func:`stats.summarize.guard_leaking_rows` turns a ``real`` row whose
+After the rule, :func:`stats.summarize.verdicts.guard_leaking_rows` turns a ``real`` row whose
 prompt contains the word into ``inconclusive`` with reason ``leak_needs_clean_real``
 unless the non-leaking row of the same scope is ``real`` too.
 
@@ -97,38 +97,6 @@ def classify_interval(low: float, high: float, rope: float) -> str:
 #: Floor of the introspective share's HDI lower bound for ``real``, as a fraction of the ROPE.
 INTRO_FLOOR = 0.1
 
-#: Reason code -> the sentence a report prints for it (``{rope}``, ``{floor}`` and
-#: ``{prob}`` are filled in by :func:`reason_text`). One entry per branch of the rule.
-REASONS: dict[str, str] = {
-    "not_converged": "a fit this verdict uses missed a convergence gate, so there is no verdict",
-    "delta_in_rope": "the fine-tuned rate is practically the baseline's: Delta's {prob} HDI "
-    "lies inside the ROPE (+-{rope})",
-    "baseline_above": "the baseline names the word early more often than the fine-tuned "
-    "models: Delta's {prob} HDI lies below -{rope}",
-    "delta_below_rope": "the fine-tuned rate is credibly not practically above the "
-    "baseline's: Delta's {prob} HDI lies below +{rope}",
-    "intro_below_rope": "context (greeting, leak, guessability, line) explains the early "
-    "naming: the introspective share's {prob} HDI lies below {rope}",
-    "real_m1_only": "Delta's {prob} HDI lies above the ROPE ({rope}); without a baseline "
-    "arm the hazard model cannot check the introspective part",
-    "real": "Delta's {prob} HDI lies above the ROPE ({rope}) and the introspective share's "
-    "HDI lies above {floor}: context does not explain it",
-    "intro_uncertain": "Delta lies above the ROPE, but the introspective share's {prob} HDI "
-    "reaches both below {floor} and above {rope}: more runs are needed",
-    "delta_overlaps_rope": "Delta's {prob} HDI straddles the ROPE's edge ({rope}): more "
-    "runs are needed",
-    "leak_needs_clean_real": "the prompt contains the word, so self-report counts only "
-    "when the condition without it is real too",
-}
-
-
-def reason_text(code: str, rope: float = config.ROPE, prob: float = config.CI_PROB) -> str:
-    """The plain-words sentence of a reason code (:data:`REASONS`)."""
-    if code not in REASONS:
-        raise KeyError(f"unknown verdict reason {code!r}; known: {sorted(REASONS)}")
-    floor = INTRO_FLOOR * rope
-    return REASONS[code].format(rope=f"{rope:g}", floor=f"{floor:g}", prob=f"{prob:.0%}")
-
 
 @dataclass(frozen=True)
 class Decision:
@@ -163,7 +131,7 @@ def decide(
     Returns
     -------
     Decision
-        ``reason`` is a key of :data:`REASONS`.
+        ``reason`` is a key of :data:`stats.model.reasons.REASONS`.
     """
     delta_pos = classify_interval(*delta_hdi, rope)
     intro_pos = classify_interval(*intro_hdi, rope) if intro_hdi is not None else None

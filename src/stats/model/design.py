@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from stats import config
-from stats.model.spec import GROUP_KEYS, GUESS_CLIP, PINNED_SE, REFERENCE_ARM, Layout, group_key
+from stats.model.layout import Layout, pinned_terms
+from stats.model.spec import GUESS_CLIP, REFERENCE_ARM
 
 #: Columns that identify an M1 cell (besides successes/trials).
 M1_BY = ["run_id", "word", "arm", "greeting", "n_examples", "lr_multiplier", "prompt_id"]
@@ -34,8 +35,6 @@ M2_BY = [
 #: Optional M2 cell column: the prompt leaks the target word (greeting "hello" for HELLO).
 #: Cells without it are taken as not leaking.
 M2_OPTIONAL = ["leak"]
-#: Fewest levels for a group term to be sampled centred (its sd is poorly known below).
-MIN_PINNED_LEVELS = 4
 #: Dimensions of group effects and the cell column each one reads.
 DIM_COLUMNS = {"word": "word", "run": "run_id", "prompt": "prompt_id", "line": "line"}
 
@@ -114,14 +113,6 @@ class ModelData:
         groups = np.array([first[level] for level in self.coords[dim]])
         same = groups[:, None] == groups[None, :]
         return np.eye(len(groups)) - same / same.sum(axis=1, keepdims=True)
-
-    def early_by_line(self, k: int) -> np.ndarray:
-        """1.0 for lines (``coords["line"]``) whose cells have at most ``k`` letters visible."""
-        lines = np.asarray(self.coords["line"], dtype=float)
-        visible = pd.to_numeric(self.cells["letters_visible"], errors="coerce")
-        observed = visible.groupby(self.cells["line"]).max()
-        values = np.array([observed.get(int(t), t) for t in lines], dtype=float)
-        return (values <= k).astype(float)
 
     def digest_frame(self) -> pd.DataFrame:
         """The cells reduced to what determines the fit (for the cache key)."""
@@ -335,79 +326,6 @@ def m2_data(cells: pd.DataFrame, k: int = config.EARLY_K) -> ModelData:
         layout,
         guessability=guess,
     )
-
-
-def _logit_rate(y: np.ndarray, n: np.ndarray) -> tuple[float, float]:
-    """Smoothed logit rate and its standard error (``(y + 0.5) / (n + 1)``)."""
-    p = (y + 0.5) / (n + 1.0)
-    info = n * p * (1 - p)
-    return float(np.log(p / (1 - p))), float(1 / np.sqrt(info)) if info > 0 else np.inf
-
-
-def level_estimates(
-    y: np.ndarray, n: np.ndarray, codes: np.ndarray, levels: int, weight: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rough per-level estimate and standard error of a group term, from its own cells.
-
-    Plain terms: the level's logit rate. Terms with a multiplier (``d_word * baseline``):
-    the difference of logit rates between the level's cells where the multiplier is on
-    and where it is off.
-    """
-    estimate, se = np.full(levels, np.nan), np.full(levels, np.inf)
-    for j in range(levels):
-        level = codes == j
-        if weight is None:
-            estimate[j], se[j] = _logit_rate(y[level].sum(), n[level].sum())
-            continue
-        on, off = level & (weight != 0), level & (weight == 0)
-        if not on.any() or not off.any():
-            continue
-        e1, s1 = _logit_rate(y[on].sum(), n[on].sum())
-        e0, s0 = _logit_rate(y[off].sum(), n[off].sum())
-        estimate[j], se[j] = e1 - e0, float(np.hypot(s1, s0))
-    return estimate, se
-
-
-def _plain_cells(dim: str, inputs: dict) -> np.ndarray | slice:
-    """Cells where ``dim``'s plain effect acts alone (its multiplied terms are all off).
-
-    Word effects are read from fine-tuned cells without the greeting: pooled over all
-    cells, the greeting's leak of HELLO made the word levels look far apart, so word
-    effects of sd ~0.2 known to +-0.15 were sampled centred and diverged (4 of 10 OC
-    studies at 16 runs per word missed their gates; non-centred all passed, measured).
-    """
-    multipliers = [m for d, m in GROUP_KEYS if d == dim and m is not None and m in inputs]
-    if not multipliers:
-        return slice(None)
-    return np.logical_and.reduce([np.asarray(inputs[m]) == 0 for m in multipliers])
-
-
-def pinned_terms(
-    y: np.ndarray, n: np.ndarray, inputs: dict, index: dict, coords: dict
-) -> frozenset[str]:
-    """Group terms the data pin down (see ``Layout.pinned``).
-
-    A term is pinned when it has at least :data:`MIN_PINNED_LEVELS` levels, every level's
-    standard error is below :data:`PINNED_SE` *and* the levels clearly differ (their spread
-    exceeds twice the largest standard error): then the posterior of its sd stays away
-    from 0 and the centred form has no funnel. Used for M1 only: in M2 the word terms
-    share the cells with guessability and line effects, and centring them diverged
-    (measured on the operating-characteristics design).
-    """
-    keys = set()
-    for dim, multiplier in GROUP_KEYS:
-        if dim not in coords or (multiplier is not None and multiplier not in inputs):
-            continue
-        weight = None if multiplier is None else inputs[multiplier]
-        cells = _plain_cells(dim, inputs) if multiplier is None else slice(None)
-        estimate, se = level_estimates(
-            y[cells], n[cells], index[dim][cells], len(coords[dim]), weight
-        )
-        if len(se) < MIN_PINNED_LEVELS or not np.all(se < PINNED_SE):
-            continue
-        if np.std(estimate) > 2 * se.max():
-            keys.add(group_key(dim, multiplier))
-    return frozenset(keys)
 
 
 def _guessability_by_line(cells: pd.DataFrame) -> pd.DataFrame:

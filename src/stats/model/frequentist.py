@@ -21,6 +21,7 @@ from scipy import stats as sps
 from stats import config
 from stats.model.design import ModelData
 from stats.model.spec import ModelSpec
+from stats.model.terms.base import label
 
 EXACT_METHODS = ("clopper-pearson", "jeffreys")
 #: A posterior mean and an MLE "disagree" when they are more than this many standard
@@ -70,24 +71,10 @@ def fixed_effect_design(spec: ModelSpec, data: ModelData) -> pd.DataFrame:
     ``g_word``) so that the population terms are estimated conditional on words, as in
     the model. Run and prompt effects are left out (the SEs are cluster-robust by run).
     """
-    rows = data.rows
     columns: dict[str, np.ndarray] = {}
-    words = data.coords["word"]
     for term in spec.terms:
-        if term.kind == "intercept":
-            columns[term.name] = np.ones(rows.size)
-        elif term.kind == "slope":
-            columns[term.name] = rows.inputs[term.input]
-        elif term.kind == "contrast":
-            for k, level in enumerate(data.coords[term.input]):
-                columns[f"{term.name}[{level}]"] = (rows.index[term.input] == k + 1).astype(float)
-        elif term.kind == "group" and term.input == "word" and len(words) > 1:
-            codes = rows.index["word"]
-            multiplier = rows.inputs[term.multiplier] if term.multiplier else 1.0
-            last = len(words) - 1
-            for j, word in enumerate(words[:-1]):
-                sum_coded = (codes == j).astype(float) - (codes == last).astype(float)
-                columns[f"{term.name}[{word}]"] = sum_coded * multiplier
+        if term.population or term.input == "word":
+            columns |= term.design_columns(data.rows, data.coords)
     return pd.DataFrame(columns)
 
 
@@ -129,26 +116,26 @@ def glm_crosscheck(
             se = pd.Series(np.nan, index=design.columns)
     rows = []
     for term in spec.terms:
-        if term.kind not in ("intercept", "slope", "contrast"):
+        if not term.population:
             continue
         draws = posterior[term.name]
         labels = (
             [(term.name, draws)]
             if draws.ndim == 1
             else [
-                (f"{term.name}[{level}]", draws[:, k])
+                (label(term.name, term.input, level, k), draws[:, k])
                 for k, level in enumerate(data.coords[term.input])
             ]
         )
-        for label, values in labels:
+        for name, values in labels:
             b_mean, b_sd = float(values.mean()), float(values.std())
-            m, s = float(mle.get(label, np.nan)), float(se.get(label, np.nan))
+            m, s = float(mle.get(name, np.nan)), float(se.get(name, np.nan))
             unstable = not (np.isfinite(m) and np.isfinite(s)) or s > 10 or abs(m) > 15
             z = (b_mean - m) / max(b_sd, s) if not unstable else float("nan")
             flag = (
                 "mle-unstable" if unstable else "disagree" if abs(z) > DISAGREEMENT_SE else "agree"
             )
-            rows.append((label, b_mean, b_sd, m, s, z, flag))
+            rows.append((name, b_mean, b_sd, m, s, z, flag))
     return pd.DataFrame(
         rows, columns=["term", "bayes_mean", "bayes_sd", "mle", "robust_se", "z_diff", "flag"]
     )

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stats import config, schemas
+from stats import config, provenance, schemas
 from stats import summarize as S
 from stats.model.compiled import CompiledModels
 from stats.model.contrasts import Contrast, Predictor, deltas, intro_shares
@@ -472,6 +472,7 @@ def fit_study(
     spec = load_study(study)
     if not artifacts.trials.exists():
         raise FileNotFoundError(f"{artifacts.trials} does not exist: run `stats score` first")
+    provenance.require_current(artifacts.root, "fit")
     trials = prepare_trials(pd.read_parquet(artifacts.trials), spec.k)
     if trials.empty:
         raise ValueError(f"{artifacts.trials}: no trials with a target word to model")
@@ -490,4 +491,5 @@ def fit_study(
     write_tables(tables, artifacts.summary)
     verdicts = verdicts_frame(analysis)
     verdicts.to_csv(artifacts.verdicts, index=False)
+    provenance.record(artifacts.root, "fit")
     return verdicts

@@ -23,9 +23,4 @@ def posterior_arrays(idata: Any, names: list[str]) -> tuple[dict[str, np.ndarray
 
 def posterior_names(spec: ModelSpec) -> list[str]:
     """Every named quantity kept from a posterior: free parameters and effects."""
-    from stats.model.build import free_parameter_names
-
-    names = free_parameter_names(spec)
-    names += [t.around for t in spec.terms if t.around]
-    names += [t.name for t in spec.terms if t.kind in ("group", "random_walk")]
-    return list(dict.fromkeys(names))
+    return spec.posterior_names()

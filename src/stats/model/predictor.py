@@ -64,7 +64,7 @@ def linear_predictor(
     rows : Rows
     ops : Ops, default GRAPH
     exclude : tuple of str
-        Terms to leave out (e.g. ``("b_intro", "v_intro")`` for the no-introspection
+        Terms to leave out (e.g. ``("intro_word",)`` for the no-introspection
         counterfactual).
 
     Returns
@@ -74,25 +74,6 @@ def linear_predictor(
     """
     eta: Any = np.zeros(rows.size)
     for term in spec.terms:
-        if term.name in exclude:
-            continue
-        value = params[term.name]
-        if term.kind == "intercept":
-            eta = eta + ops.scalar(value)
-        elif term.kind == "slope":
-            eta = eta + ops.scalar(value) * rows.inputs[term.input]
-        elif term.kind == "contrast":
-            codes = rows.index[term.input]
-            for k in range(rows.n_levels[term.input]):
-                eta = eta + ops.column(value, k) * (codes == k + 1)
-        elif term.kind in ("group", "random_walk"):
-            codes = rows.index.get(term.input)
-            if codes is None:
-                continue  # a new level: effect integrated over by the caller
-            effect = ops.take(value, codes)
-            if term.multiplier is not None:
-                effect = effect * rows.inputs[term.multiplier]
-            eta = eta + effect
-        else:  # pragma: no cover - spec validation prevents it
-            raise ValueError(f"unknown term kind {term.kind!r}")
+        if term.name not in exclude:
+            eta = term.add_to(eta, params[term.name], rows, ops)
     return eta

@@ -11,7 +11,7 @@ only the models that have a flagged estimand.
 
 The power-scaled prior is the one the study's prior scales set (intercepts, slopes,
 contrasts, group standard deviations, locations, random-walk start and steps:
-:func:`stats.model.synthetic.prior_log_density`), not the hierarchical structure of the
+:func:`stats.model.prior.prior_log_density`), not the hierarchical structure of the
 group effects (the recommendation of the paper for hierarchical models).
 """
 

@@ -1,8 +1,10 @@
 """Model specifications as plain data: terms and priors, no PyMC import.
 
-A :class:`ModelSpec` lists the terms of a logit-linear predictor and their priors.
-:mod:`stats.model.build` turns it into a PyMC model; :mod:`stats.model.synthetic`
-draws from the same generative process with NumPy. Keeping the specification free
+A :class:`ModelSpec` lists the terms of a logit-linear predictor and their priors; each
+term is an instance of one class per kind (:mod:`stats.model.terms`), which knows its
+priors, parameter names, NumPy draws and PyMC build. :mod:`stats.model.build` turns a
+spec into a PyMC model; :mod:`stats.model.synthetic` draws from the same generative
+process with NumPy. Keeping the specification free
 of PyMC (as bambi separates its formula/spec layer from its backend) means priors
 stay reviewable and testable without compiling anything, and the cache key of a fit
 is simply the hash of this data.
@@ -42,14 +44,23 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass, field, replace
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from stats import config
+from stats.model.layout import Layout
+from stats.model.terms import (
+    Contrast,
+    FixedGroupEffect,
+    GroupEffect,
+    Intercept,
+    PositiveGroupEffect,
+    Prior,
+    RandomWalk,
+    Slope,
+    Term,
+)
 
-PriorKind = Literal["normal", "halfnormal"]
-TermKind = Literal["intercept", "random_walk", "slope", "contrast", "group"]
-Link = Literal["identity", "softplus"]
 MODEL_NAMES = ("M1", "M2")
 OUTCOMES = ("articulated_early", "articulated", "follows_pattern")
 
@@ -66,136 +77,6 @@ RW_STEP = 0.25
 #: Guessability is clipped to [GUESS_CLIP, 1 - GUESS_CLIP] before its logit is taken,
 #: so that impossible words (g ~ 0) and fully visible words (g ~ 1) stay finite.
 GUESS_CLIP = config.GUESS_CLIP
-
-
-@dataclass(frozen=True)
-class Prior:
-    """A prior distribution written as data.
-
-    Parameters
-    ----------
-    kind : {"normal", "halfnormal"}
-        Distribution family.
-    sigma : float
-        Scale (standard deviation of the normal, or of the half-normal's parent).
-    mu : float, default 0.0
-        Location (normal only).
-    """
-
-    kind: PriorKind
-    sigma: float
-    mu: float = 0.0
-
-    def scaled(self, factor: float) -> Prior:
-        """The same prior with its scale multiplied by ``factor`` (location unchanged)."""
-        return replace(self, sigma=self.sigma * factor)
-
-
-@dataclass(frozen=True)
-class Term:
-    """One additive term of the linear predictor.
-
-    Parameters
-    ----------
-    name : str
-        Parameter name in the posterior, e.g. ``"b_greet"``, ``"u_word"``.
-    kind : {"intercept", "random_walk", "slope", "contrast", "group"}
-        ``intercept``: one scalar. ``random_walk``: one value per level of ``input``
-        (``a_line``), a Gaussian random walk whose first value has ``prior`` and whose
-        steps have the prior ``step`` (a fixed scale: with hundreds of trials at risk
-        per line, a learnt step scale made a funnel that NUTS diverged in).
-        ``slope``: scalar times the numeric ``input``. ``contrast``: one value per
-        non-reference level of the categorical ``input`` (reference level offset 0).
-        ``group``: a partially pooled effect per level of ``input``, non-centred:
-        ``sd * z`` with ``z`` standard (zero-sum when ``zero_sum``) and ``sd ~ sd_prior``.
-    input : str or None
-        Design column the term reads (numeric for slopes, a dimension for the others).
-    prior : Prior or None
-        Prior of the value(s) (intercept, random walk start, slope, contrast).
-    multiplier : str or None
-        Numeric design column multiplying a group effect (e.g. ``"finetuned"`` turns
-        ``d_word`` into a word-specific fine-tuning effect).
-    sd_name : str or None
-        Name of the standard deviation parameter (group and random-walk terms).
-    sd_prior : Prior or None
-        Prior of that standard deviation.
-    step : Prior or None
-        Prior of each random-walk step.
-    zero_sum : bool
-        Group effects sum to zero over levels (``pm.ZeroSumNormal``); the intercept
-        then carries the mean, which removes the intercept/word-effect ridge.
-    zero_sum_within : str or None
-        Group effects sum to zero within each level of this cell column (prompts within
-        greeting level: otherwise the prompt effects and ``b_greet`` trade off, and NUTS
-        diverged in that ridge).
-    centred : bool
-        Sample the effects directly (``Normal(0, sd)``) instead of ``sd * z``. Chosen
-        when the data pin every level (see :attr:`Layout.pinned`): then the non-centred
-        form is a curved ridge (measured: 125 vs 20 leapfrog steps, and divergences),
-        while with weakly informed levels the centred form is a funnel.
-    sd_fixed : float or None
-        A group term whose sd is this fixed prior scale rather than a parameter
-        (``sd_name`` and ``sd_prior`` are then None): the effects are sampled directly,
-        ``Normal(0, sd_fixed)`` (zero-sum when ``zero_sum``), with neither funnel nor
-        ridge. For terms over a handful of levels, whose sd the data cannot estimate.
-    around : str or None
-        A zero-sum ``sd_fixed`` group term only: the slope term (Normal prior) whose
-        value the effects deviate around. The per-level totals ``t = slope + effect`` are
-        multivariate normal with the covariance their priors imply; the slope is their
-        mean and the effects their deviations. They are sampled as the per-level
-        *levels* ``<name>_level`` = ``base + t``, ``base`` being the intercept and the
-        plain group effect over the same input (``a + u_word[w]``): the logit of a word's
-        cells with the greeting. The same model (a linear reparametrisation with unit
-        Jacobian), but the data pin each level on its own. As totals, a word whose cells
-        without the greeting are all zero and with it are not (the greeting leaks HELLO)
-        put ``u_word``, ``a`` and the total on a ridge that NUTS diverged in (1-12
-        divergences per fit on an independent study, prior x1 and x2; none as levels,
-        and 30 instead of 40-45 leapfrog steps).
-    link : {"identity", "softplus"}
-        Group terms only. ``softplus``: the effect of a level is ``softplus(loc + sd * z)``,
-        always positive (introspection can only add to the hazard); ``loc`` is the scalar
-        parameter ``loc_name`` with prior ``loc_prior``.
-    loc_name : str or None
-        Name of the location of a ``softplus`` group term (``b_intro``).
-    loc_prior : Prior or None
-        Its prior.
-    doc : str
-        What the term means.
-    """
-
-    name: str
-    kind: TermKind
-    input: str | None = None
-    prior: Prior | None = None
-    multiplier: str | None = None
-    sd_name: str | None = None
-    sd_prior: Prior | None = None
-    step: Prior | None = None
-    zero_sum: bool = False
-    zero_sum_within: str | None = None
-    centred: bool = False
-    sd_fixed: float | None = None
-    around: str | None = None
-    link: Link = "identity"
-    loc_name: str | None = None
-    loc_prior: Prior | None = None
-    doc: str = ""
-
-    @property
-    def sd_free(self) -> bool:
-        """Whether the term's sd is a sampled parameter (a group term without ``sd_fixed``)."""
-        return self.kind == "group" and self.sd_fixed is None
-
-    def scaled(self, factor: float) -> Term:
-        """The term with every prior scale multiplied by ``factor``."""
-        return replace(
-            self,
-            prior=self.prior.scaled(factor) if self.prior else None,
-            sd_prior=self.sd_prior.scaled(factor) if self.sd_prior else None,
-            step=self.step.scaled(factor) if self.step else None,
-            sd_fixed=self.sd_fixed * factor if self.sd_fixed is not None else None,
-            loc_prior=self.loc_prior.scaled(factor) if self.loc_prior else None,
-        )
 
 
 @dataclass(frozen=True)
@@ -222,6 +103,10 @@ class ModelSpec:
     family: str = "binomial"
     notes: tuple[str, ...] = field(default_factory=tuple)
 
+    def __post_init__(self) -> None:
+        for term in self.terms:
+            term.check(self)
+
     def term(self, name: str) -> Term:
         """The term called ``name`` (``KeyError`` naming the available terms)."""
         for t in self.terms:
@@ -241,90 +126,61 @@ class ModelSpec:
             prior_scale=self.prior_scale * factor,
         )
 
-    def to_dict(self) -> dict:
+    def absorbed(self) -> set[str]:
+        """Terms sampled by another term together with its own values (``around``)."""
+        return {name for t in self.terms if (name := t.absorbs()) is not None}
+
+    def free_names(self) -> list[str]:
+        """Names of the sampled (free) variables, as in the posterior."""
+        absorbed = self.absorbed()
+        return [n for t in self.terms if t.name not in absorbed for n in t.free_names()]
+
+    def posterior_names(self) -> list[str]:
+        """Every variable kept from a posterior: free parameters and effects."""
+        return list(dict.fromkeys(n for t in self.terms for n in t.posterior_names()))
+
+    def summary_names(self) -> list[str]:
+        """Interpretable parameters reported in coefficient tables (no raw ``z``)."""
+        return [n for t in self.terms for n in t.summary_names()]
+
+    def gated_names(self) -> list[str]:
+        """Quantities whose R-hat and ESS gate a fit.
+
+        Every parameter on the scale it is interpreted on: intercepts, slopes, contrasts,
+        standard deviations, line intercepts and the word- and prompt-level effects,
+        rather than the auxiliary standardised ``z`` of non-centred terms (run effects:
+        ``sd_run`` only, see :meth:`stats.model.terms.GroupEffect.gated_names`).
+        """
+        return [n for t in self.terms for n in t.gated_names()]
+
+    def variable_dims(self) -> dict[str, tuple[str, ...]]:
+        """Dimensions (beyond chain and draw) of every variable of the model."""
+        out: dict[str, tuple[str, ...]] = {}
+        for term in self.terms:
+            out |= term.variable_dims()
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (used for the cache key and the fit's attributes)."""
-        return asdict(self)
+        return {
+            "name": self.name,
+            "outcome": self.outcome,
+            "terms": [t.to_dict() for t in self.terms],
+            "prior_scale": self.prior_scale,
+            "k": self.k,
+            "family": self.family,
+            "notes": list(self.notes),
+        }
 
     def digest(self) -> str:
         """Stable hash of the specification."""
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class Layout:
-    """Which factors vary in the data: decides which terms are identifiable.
-
-    Parameters
-    ----------
-    n_words, n_runs, n_prompts : int
-        Number of distinct levels.
-    arms : tuple of str
-        Arms present.
-    greeting_varies : bool
-        Both greeting and no-greeting cells exist.
-    n_examples_varies, lr_varies : bool
-        More than one training-set size / learning-rate multiplier among fine-tunes.
-    prompts_within_greeting : bool
-        Some greeting level has two or more prompts (otherwise prompt effects are
-        confounded with the greeting effect and are left out).
-    guessability_varies : bool
-        M2 only: the clipped guessability takes more than one value.
-    leak_varies : bool
-        M2 only: fine-tuned early lines occur both with and without a leaking prompt.
-    pinned : frozenset of str
-        Group terms (keyed ``"word"``, ``"word*baseline"``, ``"word*greeting"``,
-        ``"word*intro"``, ``"run"``) whose every level has a standard error below
-        :data:`PINNED_SE` from its own cells and whose levels clearly differ: they are
-        sampled centred (see :func:`stats.model.design.pinned_terms`).
-    """
-
-    n_words: int
-    n_runs: int
-    n_prompts: int
-    arms: tuple[str, ...]
-    greeting_varies: bool
-    n_examples_varies: bool
-    lr_varies: bool
-    prompts_within_greeting: bool
-    guessability_varies: bool = False
-    leak_varies: bool = False
-    pinned: frozenset[str] = frozenset()
-
-    def centred(self, dim: str, multiplier: str | None = None) -> bool:
-        """Whether the group term over ``dim`` (times ``multiplier``) is pinned by the data."""
-        return group_key(dim, multiplier) in self.pinned
-
-
-#: A group term is sampled centred when every level's effect has a standard error below
-#: this (logit scale) from its own cells: much tighter than the HalfNormal(1) sd prior.
-PINNED_SE = 0.2
 #: Fixed prior scale of the word x greeting effects ``g_word``. Not learnt: a handful of
 #: words cannot estimate it, and a learnt sd made M2 at 32 runs per word miss its gates
 #: (R-hat 1.02-1.04, ESS 200-290: the sd/effect ridge, measured on the OC design).
 GREET_WORD_SD = 2.5
-#: Multipliers that define word-level group terms.
-GROUP_KEYS = (
-    ("word", None),
-    ("word", "baseline"),
-    ("word", "greeting"),
-    ("word", "intro"),
-    ("run", None),
-)
-
-
-def z_name(term: Term) -> str:
-    """Name of the standardised (raw) variable of a non-centred group term."""
-    return f"{term.name}_z"
-
-
-def level_name(term: Term) -> str:
-    """Name of the sampled per-level levels of a group term with ``around`` set."""
-    return f"{term.name}_level"
-
-
-def group_key(dim: str, multiplier: str | None) -> str:
-    """Key of a group term in :attr:`Layout.pinned`."""
-    return dim if multiplier is None else f"{dim}*{multiplier}"
 
 
 def logit(p: float) -> float:
@@ -345,26 +201,29 @@ def _shared_terms(layout: Layout) -> list[Term]:
     terms: list[Term] = []
     if layout.greeting_varies:
         terms.append(
-            Term("b_greet", "slope", "greeting", _normal(1.0), doc="prompt opens with a greeting")
+            Slope(
+                name="b_greet",
+                input="greeting",
+                prior=_normal(1.0),
+                doc="prompt opens with a greeting",
+            )
         )
     other_arms = [a for a in config.ARMS if a in layout.arms and a != REFERENCE_ARM]
     if REFERENCE_ARM in layout.arms and other_arms:
         # Arm offsets shift a whole population rate, like the intercept: same scale.
         terms.append(
-            Term(
-                "b_arm",
-                "contrast",
-                "arm",
-                _normal(1.5),
+            Contrast(
+                name="b_arm",
+                input="arm",
+                prior=_normal(1.5),
                 doc=f"arm offset from {REFERENCE_ARM} (logit)",
             )
         )
     if layout.n_words >= 2:
         terms.append(
-            Term(
-                "u_word",
-                "group",
-                "word",
+            GroupEffect(
+                name="u_word",
+                input="word",
                 sd_name="sd_word",
                 sd_prior=_half(1.0),
                 zero_sum=True,
@@ -374,10 +233,9 @@ def _shared_terms(layout: Layout) -> list[Term]:
         )
         if REFERENCE_ARM in layout.arms and other_arms:
             terms.append(
-                Term(
-                    "d_word",
-                    "group",
-                    "word",
+                GroupEffect(
+                    name="d_word",
+                    input="word",
                     multiplier="baseline",
                     sd_name="sd_word_baseline",
                     sd_prior=_half(1.0),
@@ -388,10 +246,9 @@ def _shared_terms(layout: Layout) -> list[Term]:
             )
         if layout.greeting_varies:
             terms.append(
-                Term(
-                    "g_word",
-                    "group",
-                    "word",
+                FixedGroupEffect(
+                    name="g_word",
+                    input="word",
                     multiplier="greeting",
                     zero_sum=True,
                     sd_fixed=GREET_WORD_SD,
@@ -402,10 +259,9 @@ def _shared_terms(layout: Layout) -> list[Term]:
             )
     if layout.n_runs >= 2:
         terms.append(
-            Term(
-                "u_run",
-                "group",
-                "run",
+            GroupEffect(
+                name="u_run",
+                input="run",
                 sd_name="sd_run",
                 sd_prior=_half(1.0),
                 centred=layout.centred("run"),
@@ -439,21 +295,24 @@ def m1_spec(
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown M1 outcome {outcome!r}; valid: {list(OUTCOMES)}")
     terms = [
-        Term("a", "intercept", prior=_normal(1.5, logit(INTERCEPT_RATE)), doc="intercept (logit)")
+        Intercept(name="a", prior=_normal(1.5, logit(INTERCEPT_RATE)), doc="intercept (logit)")
     ]
     if layout.n_examples_varies:
-        terms.append(Term("b_n", "slope", "x_n", _normal(1.0), doc="log2(n_examples/10), per 2 sd"))
+        terms.append(
+            Slope(name="b_n", input="x_n", prior=_normal(1.0), doc="log2(n_examples/10), per 2 sd")
+        )
     if layout.lr_varies:
         terms.append(
-            Term("b_lr", "slope", "x_lr", _normal(1.0), doc="log2(lr_multiplier), per 2 sd")
+            Slope(
+                name="b_lr", input="x_lr", prior=_normal(1.0), doc="log2(lr_multiplier), per 2 sd"
+            )
         )
     terms += _shared_terms(layout)
     if layout.prompts_within_greeting:
         terms.append(
-            Term(
-                "u_prompt",
-                "group",
-                "prompt",
+            GroupEffect(
+                name="u_prompt",
+                input="prompt",
                 sd_name="sd_prompt",
                 sd_prior=_half(1.0),
                 zero_sum_within="greeting",
@@ -479,10 +338,9 @@ def m2_spec(layout: Layout, prior_scale: float = 1.0, k: int = config.EARLY_K) -
     ModelSpec
     """
     terms = [
-        Term(
-            "a_line",
-            "random_walk",
-            "line",
+        RandomWalk(
+            name="a_line",
+            input="line",
             prior=_normal(1.5, logit(INTERCEPT_RATE)),
             step=_normal(RW_STEP),
             doc=f"baseline hazard per line (random walk, steps ~ Normal(0, {RW_STEP}))",
@@ -490,22 +348,19 @@ def m2_spec(layout: Layout, prior_scale: float = 1.0, k: int = config.EARLY_K) -
     ]
     if layout.guessability_varies:
         terms.append(
-            Term("c", "slope", "logit_g", _normal(1.0), doc="logit guessability, per 2 sd")
+            Slope(name="c", input="logit_g", prior=_normal(1.0), doc="logit guessability, per 2 sd")
         )
     terms += _shared_terms(layout)
     if REFERENCE_ARM in layout.arms and any(a != REFERENCE_ARM for a in layout.arms):
         several = layout.n_words >= 2
         terms.append(
-            Term(
-                "intro_word",
-                "group",
-                "word",
+            PositiveGroupEffect(
+                name="intro_word",
+                input="word",
                 multiplier="intro",
                 sd_name="sd_intro" if several else None,
                 sd_prior=_half(1.0) if several else None,
                 zero_sum=several,
-                sd_fixed=None if several else 0.0,
-                link="softplus",
                 loc_name="b_intro",
                 loc_prior=_normal(1.5),
                 doc="introspection: extra fine-tuned hazard at lines with <= k letters "
@@ -514,11 +369,10 @@ def m2_spec(layout: Layout, prior_scale: float = 1.0, k: int = config.EARLY_K) -
         )
         if layout.leak_varies:
             terms.append(
-                Term(
-                    "b_leak",
-                    "slope",
-                    "leak_intro",
-                    _normal(1.5),
+                Slope(
+                    name="b_leak",
+                    input="leak_intro",
+                    prior=_normal(1.5),
                     doc="leak: extra fine-tuned hazard at early lines when the prompt "
                     "contains the word (the introspection term is then learnt from "
                     "non-leaking prompts)",

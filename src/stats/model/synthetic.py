@@ -3,8 +3,8 @@
 Used by the recovery tests, simulation-based calibration, operating characteristics
 and the ``runs_needed`` assurance. It works on cells, not transcripts:
 
-* :func:`draw_prior` draws every parameter of a spec from its prior with NumPy
-  (an implementation independent of :mod:`stats.model.build`, which SBC checks);
+* :func:`draw_prior` (:mod:`stats.model.prior`, importable here) draws every parameter
+  of a spec from its prior with NumPy, independently of the PyMC builder (SBC checks it);
 * :func:`simulate_binomial` draws M1 cell counts given parameters;
 * :func:`design_grid` lays out runs x prompts x samples, and :func:`simulate_world`
   runs the M2 hazard process line by line at cell level (``events_t ~ Binomial(at_risk_t,
@@ -24,85 +24,16 @@ import numpy as np
 import pandas as pd
 
 from stats import config
-from stats.model.design import M1_BY, M2_BY, M2_OPTIONAL, ModelData, m2_data, pinned_terms
+from stats.model.design import M1_BY, M2_BY, M2_OPTIONAL, ModelData, m2_data
+from stats.model.layout import Layout, pinned_terms
 from stats.model.predictor import DRAWS, linear_predictor
-from stats.model.spec import Layout, ModelSpec, Prior, Term, m2_spec, z_name
+from stats.model.prior import draw_prior, prior_idata, prior_log_density  # noqa: F401 (callers)
+from stats.model.spec import ModelSpec, m2_spec
 
 
 def expit(x: np.ndarray) -> np.ndarray:
     """Logistic function."""
     return 1.0 / (1.0 + np.exp(-x))
-
-
-def softplus(x: np.ndarray) -> np.ndarray:
-    """``log(1 + exp(x))``, without overflow."""
-    return np.logaddexp(0.0, x)
-
-
-def _draw(prior: Prior, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    if prior.kind == "normal":
-        return rng.normal(prior.mu, prior.sigma, size=shape)
-    if prior.kind == "halfnormal":
-        return np.abs(rng.normal(0.0, prior.sigma, size=shape))
-    raise ValueError(f"unknown prior kind {prior.kind!r}")
-
-
-def draw_prior(
-    spec: ModelSpec, data: ModelData, rng: np.random.Generator, draws: int = 1
-) -> dict[str, np.ndarray]:
-    """Draw all parameters of ``spec`` from the prior.
-
-    Parameters
-    ----------
-    spec : ModelSpec
-    data : ModelData
-        Supplies the dimension labels (and within-group centring of prompt effects).
-    rng : numpy.random.Generator
-    draws : int, default 1
-
-    Returns
-    -------
-    dict of str to ndarray
-        Effects by term name (``(draws,)`` or ``(draws, levels)``) plus the standard
-        deviations (``sd_word``, ...) and random-walk starts; group effects are
-        ``sd * z`` with ``z`` centred over levels when the term is zero-sum, exactly
-        as :func:`stats.model.build.build_model` defines them.
-    """
-    coords = data.coords
-    out: dict[str, np.ndarray] = {}
-    for term in spec.terms:
-        if term.kind in ("intercept", "slope"):
-            out[term.name] = _draw(term.prior, rng, (draws,))
-        elif term.kind == "contrast":
-            out[term.name] = _draw(term.prior, rng, (draws, len(coords[term.input])))
-        elif term.kind == "group":
-            sd = (
-                _draw(term.sd_prior, rng, (draws,))
-                if term.sd_free
-                else np.full(draws, term.sd_fixed)
-            )
-            z = rng.normal(size=(draws, len(coords[term.input])))
-            if term.zero_sum:
-                z = z - z.mean(axis=1, keepdims=True)
-            if term.zero_sum_within:
-                z = z @ data.centring_matrix(term.input, term.zero_sum_within).T
-            if term.sd_free:
-                out[term.sd_name] = sd
-            out[term.name] = sd[:, None] * z
-            if term.link == "softplus":
-                loc = _draw(term.loc_prior, rng, (draws,))
-                out[term.loc_name] = loc
-                out[z_name(term)] = z
-                out[term.name] = softplus(loc[:, None] + out[term.name])
-        elif term.kind == "random_walk":
-            start = _draw(term.prior, rng, (draws,))
-            steps = _draw(term.step, rng, (draws, len(coords[term.input]) - 1))
-            out[f"{term.name}_start"] = start
-            out[f"{term.name}_step"] = steps
-            out[term.name] = np.concatenate(
-                [start[:, None], start[:, None] + np.cumsum(steps, axis=1)], axis=1
-            )
-    return out
 
 
 def simulate_binomial(
@@ -467,105 +398,3 @@ def world_trials(
     trials["articulated"] = word_line > 0
     trials["articulated_early"] = (word_line > 0) & (word_line <= k)
     return trials
-
-
-def prior_idata(spec: ModelSpec, data: ModelData, chains: int, draws: int, seed: int) -> object:
-    """A sampler-shaped DataTree whose "posterior" is iid prior draws (NumPy).
-
-    Lets unit tests run the whole pipeline in seconds by standing in for NUTS (bambi's
-    trick of replacing sampling by prior draws): every gate passes (iid draws), and the
-    tables have the right shapes and labels.
-    """
-    import xarray as xr
-
-    from stats.model.build import level_base, level_name, model_coords
-
-    rng = np.random.default_rng(seed)
-    params = draw_prior(spec, data, rng, chains * draws)
-    coords = model_coords(spec, data)
-    variables = {}
-    for name, values in params.items():
-        values = values.reshape(chains, draws, *values.shape[1:])
-        dims = ["chain", "draw"]
-        if values.ndim == 3:
-            term = next(t for t in spec.terms if name in (t.name, f"{t.name}_step", z_name(t)))
-            dims.append(term.input if name != f"{term.name}_step" else f"{term.input}_step")
-        variables[name] = (dims, values)
-    # raw z's of non-centred group terms and the levels of 'around' terms, so that every
-    # free parameter exists
-    for term in spec.terms:
-        if term.around:
-            level = level_base(spec, term, params, draws=True)
-            level = level + params[term.around][:, None] + params[term.name]
-            variables[level_name(term)] = (
-                ["chain", "draw", term.input],
-                level.reshape(chains, draws, -1),
-            )
-        if term.sd_free and not term.centred and term.link == "identity":
-            sd = params[term.sd_name].reshape(chains, draws, 1)
-            z = params[term.name].reshape(chains, draws, -1) / np.where(sd == 0, 1, sd)
-            variables[z_name(term)] = (["chain", "draw", term.input], z)
-    posterior = xr.Dataset(
-        variables,
-        coords={"chain": np.arange(chains), "draw": np.arange(draws)}
-        | {k: v for k, v in coords.items() if k != "cell"},
-    )
-    stats = xr.Dataset(
-        {
-            "diverging": (["chain", "draw"], np.zeros((chains, draws), dtype=bool)),
-            "energy": (["chain", "draw"], rng.normal(size=(chains, draws))),
-        },
-        coords={"chain": np.arange(chains), "draw": np.arange(draws)},
-    )
-    return xr.DataTree.from_dict({"posterior": posterior, "sample_stats": stats})
-
-
-def prior_log_density(spec: ModelSpec, params: dict[str, np.ndarray]) -> np.ndarray:
-    """Log density, per draw, of the priors that the spec's scales set.
-
-    Intercept, slopes, contrasts, group standard deviations, locations of softplus
-    group terms and random-walk start and steps. Standardised ``z`` and centred group
-    effects are left out: their density depends on parameters, not on the spec, so it
-    cancels in a ratio of two specs (prior-sensitivity reweighting).
-    """
-    from scipy import stats as sps
-
-    draws = len(next(iter(params.values())))
-    total = np.zeros(draws)
-
-    def add(values: np.ndarray, prior: Prior) -> None:
-        nonlocal total
-        values = np.asarray(values).reshape(draws, -1)
-        if prior.kind == "normal":
-            total = total + sps.norm.logpdf(values, prior.mu, prior.sigma).sum(axis=1)
-        else:
-            total = total + sps.halfnorm.logpdf(values, scale=prior.sigma).sum(axis=1)
-
-    for term in spec.terms:
-        if term.kind in ("intercept", "slope", "contrast"):
-            add(params[term.name], term.prior)
-            continue
-        if term.link == "softplus":
-            add(params[term.loc_name], term.loc_prior)
-        if term.sd_free:
-            add(params[term.sd_name], term.sd_prior)
-        elif term.kind == "group" and term.link == "identity":
-            total = total + _fixed_group_log_density(params[term.name], term)
-        elif term.kind == "random_walk":
-            walk = np.asarray(params[term.name]).reshape(draws, -1)
-            add(walk[:, 0], term.prior)
-            if walk.shape[1] > 1:
-                add(np.diff(walk, axis=1), term.step)
-    return total
-
-
-def _fixed_group_log_density(effects: np.ndarray, term: Term) -> np.ndarray:
-    """Log density per draw of fixed-sd group effects (on the zero-sum subspace if zero-sum).
-
-    Up to a constant that does not depend on ``term.sd_fixed``; what matters in a ratio of
-    two specs is the ``-|u|^2 / (2 sd^2) - d log sd`` part, ``d`` the free dimensions.
-    """
-    effects = np.asarray(effects).reshape(len(effects), -1)
-    free = effects.shape[1] - 1 if term.zero_sum else effects.shape[1]
-    sd = term.sd_fixed
-    return -0.5 * (effects**2).sum(axis=1) / sd**2 - free * np.log(sd)

@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 
 from stats import plots
+from stats.model.reasons import REASONS
 from stats.report.artifacts import ReportData
 from stats.report.blocks import block
 from stats.report.common import focus_rows, main_prior_scale
 from stats.report.markdown import Markdown, bullets, callout, escape_markdown, md_table
-from stats.report.reasons import REASONS, reason_of, reason_text, runs_needed_text
+from stats.report.reasons import reason_of, reason_text, rule_text, runs_needed_text
 from stats.report.text import (
     VERDICT_SHORT,
     VERDICT_TEXT,
@@ -204,8 +205,10 @@ def decision_rule(data: ReportData) -> Markdown:
     for _, row in verdicts.iterrows():
         reason_of(row)  # every reason of this study is described (else: UnknownReason)
     used = verdicts["reason"].value_counts()
+    rope = verdicts["rope"].iloc[0] if len(verdicts) else data.rope
+    prob = verdicts["ci_prob"].iloc[0] if len(verdicts) and "ci_prob" in verdicts else None
     items = [
-        f"{' or '.join(f'**{v}**' for v in reason.verdicts)} when {reason.rule} "
+        f"{' or '.join(f'**{v}**' for v in reason.verdicts)} when {rule_text(code, rope, prob)} "
         f"({int(used.get(code, 0))} of {len(verdicts)} rows here)."
         for code, reason in REASONS.items()
     ]

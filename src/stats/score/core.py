@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stats import provenance
 from stats.config import (
     ARTICULATION_LEVELS,
     ARTICULATION_THRESHOLD,
@@ -371,6 +372,7 @@ def score_file(
     artifacts = Artifacts(Path(data_dir))
     if not artifacts.transcripts.exists():
         raise FileNotFoundError(f"{artifacts.transcripts}: no transcripts; run ingest first")
+    provenance.require_current(artifacts.root, "score")
     transcripts = pd.read_parquet(artifacts.transcripts)
     trials = score_transcripts(
         transcripts,
@@ -384,4 +386,5 @@ def score_file(
     if labels is None and LABELS_PATH.exists():
         labels = LABELS_PATH
     write_agreement(trials, artifacts.summary, labels=labels)
+    provenance.record(artifacts.root, "score")
     return trials
