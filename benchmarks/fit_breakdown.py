@@ -95,7 +95,6 @@ def main() -> None:
         from stats.model.sensitivity import power_scaling
         from stats.model.spec import m1_spec, m2_spec
         from stats.model.study import load_study
-        from stats.model.synthetic import prior_log_density
 
     study = load_study(config.STUDY_PATH)
     trials = prepare_trials(pd.read_parquet(config.Artifacts().trials), study.k)
@@ -132,23 +131,20 @@ def main() -> None:
         )
     with clock.step("diagnostics + PSIS-LOO"):
         gates = diagnostics.diagnose(idata, spec, data)
-    from stats.model.loo import pointwise_loglik
-    from stats.model.posterior import posterior_arrays, posterior_names
-
-    posterior, chains = posterior_arrays(idata, posterior_names(spec))
+    with tempfile.TemporaryDirectory() as folder, clock.step("store (loglik, prior, write)"):
+        tree = cache.fit_tree(idata, spec, data, seed=settings.seed, attrs={"cache_key": "key"})
+        cache.save(tree, Path(folder) / "fit.nc")
     with clock.step("psense (every scalar)"):
-        scalars = {k: v for k, v in posterior.items() if v.ndim == 1}
-        from stats.model.predictor import DRAWS, linear_predictor
+        from stats.model.posterior import posterior_arrays, posterior_names
 
-        eta = linear_predictor(spec, posterior, data.rows, DRAWS)
+        posterior, chains = posterior_arrays(idata, posterior_names(spec))
+        loglik = tree["log_likelihood"]["y"].values
         power_scaling(
-            scalars,
-            prior_log_density(spec, posterior),
-            pointwise_loglik(eta, data.y, data.n),
+            {k: v for k, v in posterior.items() if v.ndim == 1},
+            tree["log_prior"]["prior"].values.reshape(-1),
+            loglik.reshape(-1, loglik.shape[-1]),
             chains,
         )
-    with tempfile.TemporaryDirectory() as folder, clock.step("store"):
-        cache.save(idata, Path(folder) / "fit.nc", "key", spec, gates, sampler.name)
 
     steps = leapfrogs(idata, "sample_stats") / (settings.chains * settings.draws)
     print(

@@ -140,6 +140,7 @@ class Sampler:
                 seed=seed,
                 target_accept=settings.target_accept,
                 progress_bar=False,
+                save_warmup=False,  # neither stored nor diagnosed
             )
         import pymc as pm
 
