@@ -48,7 +48,8 @@ def fit_once(source: Path, folder: Path) -> dict[str, object]:
     def field(name: str) -> float:
         return float(re.search(rf"{name}: ([\d.]+)", done.stderr).group(1))
 
-    fits = re.findall(r"fit (\d+) of \d+ (\S+): (\S+) \(([\d.]+) s\)", done.stdout + done.stderr)
+    # "fit 2 of 3 M2-word_line-x1: converged (16.0 s)" or "... NOT converged (21.8 s, 2 attempts)"
+    fits = re.findall(r"fit \d+ of \d+ (\S+): ([^(]+) \(([^)]+)\)", done.stdout + done.stderr)
     return {
         "command": " ".join(command[2:]),
         "wall": wall,
@@ -56,7 +57,7 @@ def fit_once(source: Path, folder: Path) -> dict[str, object]:
         "system": field(r"System time \(seconds\)"),
         "load_before": load,
         "load_after": os.getloadavg()[0],
-        "fits": [f"{name} {seconds} s ({state})" for _, name, state, seconds in fits],
+        "fits": [f"{name} {state.strip()} ({detail})" for name, state, detail in fits],
     }
 
 
