@@ -25,6 +25,7 @@ from stats import config
 from stats.cli import app
 from stats.cli_args import EXAMPLES
 from stats.model.events import FitEvent
+from stats.report.reasons import reason_text
 
 VERDICTS = pd.DataFrame(
     {
@@ -35,10 +36,8 @@ VERDICTS = pd.DataFrame(
         "hdi_low": [0.06, -0.02],
         "hdi_high": [0.46, 0.30],
         "verdict": ["real", "inconclusive"],
-        "reason": [
-            "Delta above the ROPE, Delta_intro credibly positive",
-            "Delta HDI overlaps the ROPE",
-        ],
+        "rope": [0.05, 0.05],
+        "reason": ["real", "delta_overlaps_rope"],
     }
 )
 
@@ -125,7 +124,10 @@ def test_fit_shows_every_verdict_with_its_reason_and_what_next(study, fake_fit):
     for row in VERDICTS.itertuples():
         label = "all words" if row.scope == "pooled" else row.word
         assert any(
-            line.strip().startswith(label) and row.verdict in line and row.reason in line
+            line.strip().startswith(label)
+            and row.verdict in line
+            and reason_text(pd.Series(row._asdict()))[0] in line  # words, not the code
+            and row.reason not in line.split(row.verdict, 1)[1]
             for line in lines
         )
     assert "next: stats review" in result.output

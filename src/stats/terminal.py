@@ -260,9 +260,13 @@ def verdict_table(verdicts: pd.DataFrame) -> Table:
     for column in ("word", "greeting", "Delta [95% HDI]", "verdict"):
         table.add_column(column, no_wrap=True)
     table.add_column("reason", overflow="fold")
+    import pandas as pd
+
+    from stats.report.reasons import reason_text  # the page's words (heavy: imported here)
+
     for row in verdicts.itertuples():
         delta = f"{row.mean:+.2f} [{row.hdi_low:+.2f}, {row.hdi_high:+.2f}]"
-        reason = _text(getattr(row, "reason", None))
+        reason = reason_text(pd.Series(row._asdict()))[0]
         table.add_row(
             escape(_scope(row)),
             _greeting(row.greeting),
