@@ -70,6 +70,45 @@ def test_cache_second_call_does_not_resample(tiny, tmp_path, monkeypatch):
     assert cache.cache_key(s, more, settings) != first.key
     with pytest.raises(AssertionError, match="resampled"):
         fit.fit_model(s, data, changed, name="M1-test", cache_dir=tmp_path)
+    # and so is any change of the model code or of the sampler libraries (a cached fit of
+    # older code, or of "auto" resolved to another sampler, is never reused)
+    assert cache.code_digest() == cache.source_digest(cache.CODE_PACKAGES, cache.LIBRARIES)
+    monkeypatch.setattr(cache, "code_digest", lambda: "other code")
+    assert cache.cache_key(s, data, settings) != first.key
+
+
+def test_a_stored_fit_opens_as_an_arviz_datatree_with_named_dims(tiny, tmp_path):
+    """The cache file is a standard ArviZ DataTree: xarray and ArviZ open it, LOO and
+    power-scaling sensitivity run from the file alone."""
+    import arviz as az
+    import xarray as xr
+
+    s, data = tiny
+    settings = sample.SamplerSettings(
+        draws=100, tune=100, chains=2, seed=3, backend="pymc", retries=0
+    )
+    result = fit.fit_model(s, data, settings, name="M1-test", cache_dir=tmp_path)
+    tree = xr.open_datatree(result.path, engine="h5netcdf")
+    groups = {"posterior", "sample_stats", "log_likelihood", "log_prior", "prior", "observed_data"}
+    assert groups <= set(tree.children)
+    posterior = tree["posterior"]
+    assert posterior.sizes["chain"] == 2 and posterior.sizes["draw"] == 100
+    assert posterior["u_word"].dims == ("chain", "draw", "word")
+    assert set(posterior["word"].values) == {"HELLO", "SHINE"}
+    np.testing.assert_array_equal(posterior["a"].values.reshape(-1), result.posterior["a"])
+    observed = int((data.n > 0).sum())
+    assert tree["log_likelihood"]["y"].dims == ("chain", "draw", "cell")
+    assert tree["log_likelihood"]["y"].shape == (2, 100, observed)
+    assert "word" in tree["observed_data"].coords  # the cells' columns label ``cell``
+    assert tree["log_prior"]["prior"].dims == ("chain", "draw")
+    assert tree["prior"].sizes["draw"] == cache.PRIOR_DRAWS
+    assert "diverging" in tree["sample_stats"]
+    assert tree.attrs["cache_key"] == result.key
+    idata = az.from_netcdf(result.path)
+    loo = az.loo(idata)
+    assert np.isfinite(loo.elpd) and loo.n_data_points == observed
+    table = az.psense_summary(idata, var_names=["a"])
+    assert np.isfinite(table[["prior", "likelihood"]].to_numpy(dtype=float)).all()
 
 
 def test_sampler_settings_are_validated():

@@ -41,11 +41,11 @@ class PriorSampler:
         self.calls = 0
         self.settings: list[tuple[str, object]] = []  # (model, settings) of each draw
 
-    def __call__(self, spec, data, settings):
+    def __call__(self, spec, data, settings, compiled):
         self.spec, self.data = spec, data
-        return self
+        return self, {}
 
-    def draw(self, settings, seed, counts=None):
+    def draw(self, settings, seed, values=None):
         self.calls += 1
         self.settings.append((self.spec.name, settings))
         return synthetic.prior_idata(self.spec, self.data, settings.chains, settings.draws, seed)

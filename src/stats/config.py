@@ -195,8 +195,12 @@ PARETO_K_WARN = 0.7
 # --- sampling ------------------------------------------------------------------
 SEED = 20261122
 CHAINS = 4
-DRAWS = 1000
-TUNE = 1000
+#: nutpie on the bundled study (benchmarks/results/fit_breakdown.md): M2's slowest-mixing
+#: quantities (b_intro, sd_intro) reached a bulk ESS of 370-440 in 1000 draws per chain, at
+#: the gate (400); 2000 draws give 640-900. nutpie's adaptation needs far fewer tuning
+#: steps than PyMC's: 500 kept every ESS and R-hat of 1000 (3 seeds each model).
+DRAWS = 2000
+TUNE = 500
 TARGET_ACCEPT = 0.95  # small group SDs diverge at PyMC's default 0.8 (measured)
 #: PyMC NUTS; "dense" takes fewer steps on the bundled M1 but diverged more often (measured)
 MASS_MATRIX = "diag"

@@ -17,6 +17,7 @@ import numpy as np
 from scipy.special import expit
 
 from stats.model import cache
+from stats.model.compiled import CompiledModels
 from stats.model.design import ModelData
 from stats.model.diagnostics import Gates
 from stats.model.events import FitEvent, Progress
@@ -46,7 +47,11 @@ class Fit:
     cached : bool
         Loaded from the cache rather than sampled.
     path : Path or None
-        The NetCDF file.
+        The stored fit (:mod:`stats.model.cache`).
+    tree : DataTree or None
+        The fit as stored: posterior, sample_stats, log_likelihood, log_prior, prior and
+        observed_data groups (:func:`stats.model.cache.fit_tree`); None for simulation
+        refits (:class:`stats.model.refit.Refitter`), which are not stored.
     """
 
     name: str
@@ -60,6 +65,7 @@ class Fit:
     path: Path | None = None
     sampler: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    tree: Any = None
 
     @property
     def converged(self) -> bool:
@@ -81,11 +87,11 @@ class Fit:
         return expit(self.eta())
 
 
-def _sampler_for(spec: ModelSpec, data: ModelData, settings: SamplerSettings) -> Sampler:
-    """The sampler :func:`fit_model` uses (a seam for tests that stand in for NUTS)."""
-    from stats.model.build import build_model
-
-    return Sampler(build_model(spec, data), settings)
+def _sampler_for(
+    spec: ModelSpec, data: ModelData, settings: SamplerSettings, compiled: CompiledModels
+) -> tuple[Sampler, dict[str, Any]]:
+    """The sampler :func:`fit_model` uses and the values it sets (a seam for tests)."""
+    return compiled.sampler(spec, data, settings)
 
 
 def fit_model(
@@ -99,6 +105,7 @@ def fit_model(
     progress: Progress | None = None,
     index: int = 1,
     total: int = 1,
+    compiled: CompiledModels | None = None,
 ) -> Fit:
     """Sample ``spec`` on ``data`` (or load the cached fit).
 
@@ -117,6 +124,9 @@ def fit_model(
         before each retry, and at the end (``done``, or ``cached`` for a cache hit).
     index, total : int
         This fit's position among the stage's fits ("fit k of n"), for the events.
+    compiled : CompiledModels, optional
+        Compiled models of earlier fits, reused when this fit has the same structure
+        (:mod:`stats.model.compiled`); None compiles for this fit alone.
 
     Returns
     -------
@@ -134,10 +144,10 @@ def fit_model(
     path = cache_dir / f"{name}-{key[:16]}.nc" if cache_dir is not None else None
     names = posterior_names(spec)
     if path is not None and path.exists():
-        idata = cache.load(path)
-        if idata is not None and idata.attrs.get("cache_key") == key:
-            posterior, chains = posterior_arrays(idata, names)
-            diagnostics = json.loads(idata.attrs["diagnostics"])
+        tree = cache.load(path)
+        if tree is not None and tree.attrs.get("cache_key") == key:
+            posterior, chains = posterior_arrays(tree, names)
+            diagnostics = json.loads(tree.attrs["diagnostics"])
             emit("cached", len(diagnostics.get("attempts", [])) or 1, diagnostics["converged"])
             return Fit(
                 name,
@@ -149,23 +159,33 @@ def fit_model(
                 key,
                 cached=True,
                 path=path,
-                sampler=str(idata.attrs.get("sampler", "")),
+                sampler=str(tree.attrs.get("sampler", "")),
+                tree=tree,
             )
     emit("start")
     start = time.perf_counter()
-    sampler_ = _sampler_for(spec, data, settings)
+    sampler_, values = _sampler_for(spec, data, settings, compiled or CompiledModels())
     idata, diagnostics = sample_gated(
-        lambda s: sampler_.draw(s, s.seed),
+        lambda s: sampler_.draw(s, s.seed, values),
         spec,
         data,
         settings,
         gates,
         on_retry=lambda attempt: emit("retry", attempt),
     )
-    diagnostics["seconds"] = time.perf_counter() - start  # build and compile included
+    diagnostics["seconds"] = time.perf_counter() - start  # build and compile included (if any)
     emit("done", len(diagnostics["attempts"]), diagnostics["converged"])
     sampler = diagnostics["sampler"] = sampler_.name
     posterior, chains = posterior_arrays(idata, names)
+    attrs = {
+        "cache_key": key,
+        "spec": json.dumps(spec.to_dict()),
+        "diagnostics": json.dumps(diagnostics),
+        "sampler": sampler,
+    }
+    tree = cache.fit_tree(idata, spec, data, seed=settings.seed, attrs=attrs)
     if path is not None:
-        cache.save(idata, path, key, spec, diagnostics, sampler)
-    return Fit(name, spec, data, posterior, chains, diagnostics, key, path=path, sampler=sampler)
+        cache.save(tree, path)
+    return Fit(
+        name, spec, data, posterior, chains, diagnostics, key, path=path, sampler=sampler, tree=tree
+    )

@@ -29,6 +29,7 @@ import pandas as pd
 
 from stats import config, provenance, schemas
 from stats import summarize as S
+from stats.model.compiled import CompiledModels
 from stats.model.contrasts import Contrast, Predictor, deltas, intro_shares
 from stats.model.design import M1_BY, M2_BY, ModelData, m1_data, m2_data
 from stats.model.events import Progress
@@ -39,11 +40,10 @@ from stats.model.frequentist import (
     glm_crosscheck,
     self_consistency,
 )
-from stats.model.loo import pointwise_loglik
 from stats.model.sensitivity import power_scaling
 from stats.model.spec import ModelSpec, m1_spec, m2_spec
 from stats.model.study import Study, load_study
-from stats.model.synthetic import draw_prior, prior_log_density
+from stats.model.synthetic import draw_prior
 from stats.summarize.gates import check_tables
 from stats.summarize.observed import observed_tables
 
@@ -91,11 +91,14 @@ def _say(progress: Progress | None, message: str) -> None:
 
 @dataclass
 class FitPlan:
-    """Numbers the stage's fits for the progress events ("fit k of n")."""
+    """Numbers the stage's fits for the progress events ("fit k of n") and shares their
+    compiled models (:mod:`stats.model.compiled`)."""
 
     progress: Progress | None
     total: int
     done: int = 0
+    #: One compiled model per structure, shared by the stage's fits.
+    compiled: CompiledModels = field(default_factory=CompiledModels)
 
     def fit(
         self, spec: ModelSpec, data: ModelData, study: Study, name: str, cache_dir: Path | None
@@ -112,6 +115,7 @@ class FitPlan:
             progress=self.progress,
             index=self.done,
             total=self.total,
+            compiled=self.compiled,
         )
 
 
@@ -224,6 +228,9 @@ PRIOR_SENSITIVITY_COLUMNS = [
 def prior_sensitivity(result: ScaleResult) -> pd.DataFrame:
     """Power-scaling sensitivity of every verdict estimand of the main fits.
 
+    The log prior and pointwise log-likelihood are those stored with each fit
+    (:func:`stats.model.cache.fit_tree`).
+
     Returns
     -------
     DataFrame
@@ -239,10 +246,11 @@ def prior_sensitivity(result: ScaleResult) -> pd.DataFrame:
         keys = [k for k, v in draws.items() if np.isfinite(v).all() and np.ptp(v) > 0]
         if not keys:
             continue
+        loglik = fit.tree["log_likelihood"]["y"].values
         table = power_scaling(
             {str(i): draws[k] for i, k in enumerate(keys)},
-            prior_log_density(fit.spec, fit.posterior),
-            pointwise_loglik(fit, fit.data.y, fit.data.n),
+            fit.tree["log_prior"]["prior"].values.reshape(-1),
+            loglik.reshape(-1, loglik.shape[-1]),
             fit.chains,
         )
         scope, word, greeting = zip(*[keys[int(q)] for q in table["quantity"]], strict=True)

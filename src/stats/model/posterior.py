@@ -10,8 +10,8 @@ from stats.model.spec import ModelSpec
 
 
 def posterior_arrays(idata: Any, names: list[str]) -> tuple[dict[str, np.ndarray], int]:
-    """Draws stacked over chains from a sampler DataTree or a cached Dataset."""
-    posterior = idata["posterior"] if "posterior" in getattr(idata, "children", {}) else idata
+    """Draws stacked over chains from a DataTree's ``posterior`` group."""
+    posterior = idata["posterior"]
     out = {}
     chains = 0
     for name in names:

@@ -95,8 +95,13 @@ class Sampler:
     containers, so refits on new counts (``pm.set_data``) need no recompilation.
     """
 
-    def __init__(self, model: Any, settings: SamplerSettings) -> None:
+    def __init__(
+        self, model: Any, settings: SamplerSettings, shared: dict[str, Any] | None = None
+    ) -> None:
         self.model = model
+        #: Shared variables outside the model's data containers that ``draw`` may set
+        #: (the prior factor of :mod:`stats.model.compiled`).
+        self.shared = dict(shared or {})
         self.nutpie = settings.backend == "nutpie" or (
             settings.backend == "auto" and nutpie_available()
         )
@@ -110,12 +115,23 @@ class Sampler:
 
             self.compiled = nutpie.compile_pymc_model(model)
 
-    def draw(self, settings: SamplerSettings, seed: int, counts: dict | None = None) -> Any:
-        """Posterior draws (a DataTree) with ``settings``; ``counts`` replace the data."""
+    def draw(self, settings: SamplerSettings, seed: int, values: dict | None = None) -> Any:
+        """Posterior draws (a DataTree) with ``settings``.
+
+        ``values`` set data containers (the counts of a model built with mutable counts) and
+        :attr:`shared` variables by name before sampling; the draws depend on ``settings``,
+        ``seed`` and ``values`` only, not on earlier calls. The shared variables are set for
+        nutpie too: its compiled model copies them (``with_data`` replaces the copies), but
+        the initial points come from a PyTensor function that reads them.
+        """
+        values = dict(values or {})
+        for name, value in values.items():
+            variable = self.shared[name] if name in self.shared else self.model[name]
+            variable.set_value(np.asarray(value, dtype=variable.dtype))
         if self.nutpie:
             import nutpie
 
-            compiled = self.compiled if counts is None else self.compiled.with_data(**counts)
+            compiled = self.compiled if not values else self.compiled.with_data(**values)
             return nutpie.sample(
                 compiled,
                 draws=settings.draws,
@@ -124,12 +140,11 @@ class Sampler:
                 seed=seed,
                 target_accept=settings.target_accept,
                 progress_bar=False,
+                save_warmup=False,  # neither stored nor diagnosed
             )
         import pymc as pm
 
         with self.model:
-            if counts is not None:
-                pm.set_data(counts)
             step = self.nuts_step(settings)
             if self.trace is None:
                 self.trace = _shared_function_trace(self.model)

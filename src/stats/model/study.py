@@ -16,7 +16,7 @@ Every key is optional; :data:`DEFAULTS` lists them with their defaults (from
     sensitivity_method: auto      # auto: refit at the sensitivity scales only the models
                                   # whose verdict estimands power-scaling flags as prior-
                                   # sensitive (stats.model.sensitivity); refit: always
-    sampler: {draws: 1000, tune: 1000, chains: 4, target_accept: 0.95, seed: 20261122,
+    sampler: {draws: 2000, tune: 500, chains: 4, target_accept: 0.95, seed: 20261122,
               backend: auto, retries: 1, mass_matrix: diag,
               per_model: {}}
                                            # retries: refits after a missed gate, each with

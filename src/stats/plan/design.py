@@ -358,20 +358,11 @@ def code_digest() -> str:
     ``.py`` file), with the installed PyMC, PyTensor and nutpie versions: a change of the
     models, the rule or the planner moves every cache key, without a version to bump.
     """
-    from importlib import import_module, metadata
+    from stats.model.cache import source_digest
 
-    digest = hashlib.sha256()
-    for package in ("stats.model", "stats.summarize", "stats.plan"):
-        folder = Path(import_module(package).__file__).parent
-        for path in sorted(folder.rglob("*.py")):
-            digest.update(path.relative_to(folder).as_posix().encode())
-            digest.update(path.read_bytes())
-    for name in ("pymc", "pytensor", "nutpie"):
-        try:
-            digest.update(f"{name}=={metadata.version(name)}".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{name} absent".encode())
-    return digest.hexdigest()[:16]
+    return source_digest(
+        ("stats.model", "stats.summarize", "stats.plan"), ("pymc", "pytensor", "nutpie")
+    )
 
 
 def _study_fingerprint(study: Any) -> dict[str, Any]:
