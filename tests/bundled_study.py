@@ -81,6 +81,7 @@ def bundled_processed() -> Path:
             raise RuntimeError(
                 f"stats run on the bundled study failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
             )
+        (work / "run.log").write_text(result.stdout + result.stderr)
         (work / "DONE").write_text(key)
         shutil.rmtree(target, ignore_errors=True)
         work.rename(target)  # the whole folder appears at once

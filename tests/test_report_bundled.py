@@ -288,3 +288,16 @@ def test_a_sentence_that_contradicts_its_row_is_caught(tmp_path: Path) -> None:
 def _frame_data(folder: Path, verdicts: pd.DataFrame) -> report.ReportData:
     verdicts.to_csv(folder / "verdicts.csv", index=False)
     return report.open_data(folder)
+
+
+def test_the_fit_progress_announces_the_sensitivity_refits(processed: Path) -> None:
+    """``fit k of n`` may grow only after a line saying which refits were added and why."""
+    log = (processed.parent / "run.log").read_text()
+    totals = [int(n) for n in re.findall(r"fit \d+ of (\d+) ", log)]
+    assert totals, log[-2000:]
+    more = re.findall(
+        r"prior sensitivity \((?:power-scaling flags|always refit) [^)]+\): (\d+) more fits", log
+    )
+    first, last = totals[0], totals[-1]
+    assert [first + int(n) for n in more] == ([last] if last != first else [])
+    assert sorted(totals) == totals

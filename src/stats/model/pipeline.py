@@ -212,6 +212,13 @@ def analyse(
         refit = present if study.sensitivity_method == "refit" else present & flagged
         if refit:
             plan.total += len(study.sensitivity) * len(refit)
+            why = "always refit" if study.sensitivity_method == "refit" else "power-scaling flags"
+            scales = ", ".join(f"x{factor:g}" for factor in study.sensitivity)
+            _say(
+                progress,
+                f"prior sensitivity ({why} {', '.join(sorted(refit))}): "
+                f"{plan.total - plan.done} more fits at prior {scales}",
+            )
             for factor in study.sensitivity:
                 scale = study.prior_scale * factor
                 runs.append(_refit_scale(study, scale, main, refit, guess_at_k, cache_dir, plan))
