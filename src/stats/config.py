@@ -70,7 +70,7 @@ class Artifacts:
 
     root: Path = PROCESSED_DIR
 
-    #: name -> artifact. Summary tables are written by :func:`stats.model.pipeline.write_tables`
+    #: name -> artifact. Summary tables are written by :func:`stats.model.tables.write_tables`
     #: as ``summary/<name>.csv`` (``.parquet`` for draws) and by :mod:`stats.followups`.
     FILES: ClassVar[dict[str, Artifact]] = {
         # ingest

@@ -34,21 +34,10 @@ from stats.model.contrasts import Contrast, Predictor, deltas, intro_shares
 from stats.model.design import M1_BY, M2_BY, ModelData, m1_data, m2_data
 from stats.model.events import Progress
 from stats.model.fit import Fit, fit_model
-from stats.model.frequentist import (
-    cross_terms,
-    fisher_greeting,
-    glm_crosscheck,
-    self_consistency,
-)
-from stats.model.sensitivity import power_scaling
+from stats.model.sensitivity import prior_sensitivity
 from stats.model.spec import ModelSpec, m1_spec, m2_spec
 from stats.model.study import Study, load_study
-from stats.model.synthetic import draw_prior
-from stats.summarize.gates import check_tables
-from stats.summarize.observed import observed_tables
-
-#: Prior draws used for the prior overlay of Delta and the prior predictive check.
-PRIOR_DRAWS = 1000
+from stats.model.tables import summary_tables, write_tables
 
 
 @dataclass
@@ -225,57 +214,6 @@ def analyse(
     return Analysis(study, main, runs, extra, guess_at_k, psense)
 
 
-#: Columns of the ``prior_sensitivity`` table.
-PRIOR_SENSITIVITY_COLUMNS = [
-    "fit", "model", "estimand", "scope", "word", "greeting", "prior", "likelihood",
-    "diagnosis", "flagged",
-]  # fmt: skip
-
-
-def prior_sensitivity(result: ScaleResult) -> pd.DataFrame:
-    """Power-scaling sensitivity of every verdict estimand of the main fits.
-
-    The log prior and pointwise log-likelihood are those stored with each fit
-    (:func:`stats.model.cache.fit_tree`).
-
-    Returns
-    -------
-    DataFrame
-        :data:`PRIOR_SENSITIVITY_COLUMNS` (``estimand``: ``delta`` from M1,
-        ``delta_intro`` from M2; see :mod:`stats.model.sensitivity`).
-    """
-    frames = []
-    delta = {(c.scope, c.word, c.greeting): c.delta for c in result.contrasts}
-    sources = [(result.m1, "delta", delta)]
-    if result.m2 is not None and result.intro:
-        sources.append((result.m2, "delta_intro", result.intro))
-    for fit, estimand, draws in sources:
-        keys = [k for k, v in draws.items() if np.isfinite(v).all() and np.ptp(v) > 0]
-        if not keys:
-            continue
-        loglik = fit.tree["log_likelihood"]["y"].values
-        table = power_scaling(
-            {str(i): draws[k] for i, k in enumerate(keys)},
-            fit.tree["log_prior"]["prior"].values.reshape(-1),
-            loglik.reshape(-1, loglik.shape[-1]),
-            fit.chains,
-        )
-        scope, word, greeting = zip(*[keys[int(q)] for q in table["quantity"]], strict=True)
-        frames.append(
-            table.drop(columns="quantity").assign(
-                fit=fit.name,
-                model=fit.spec.name,
-                estimand=estimand,
-                scope=scope,
-                word=word,
-                greeting=greeting,
-            )
-        )
-    if not frames:
-        return pd.DataFrame(columns=PRIOR_SENSITIVITY_COLUMNS)
-    return pd.concat(frames, ignore_index=True)[PRIOR_SENSITIVITY_COLUMNS]
-
-
 def _refit_scale(
     study: Study,
     scale: float,
@@ -299,99 +237,6 @@ def _refit_scale(
         label = result.name.rsplit("-x", 1)[0]
         fits.append(plan.fit(target, result.data, study, f"{label}-x{scale:g}", cache_dir))
     return judge(study, scale, fits[0], fits[1], guess_at_k, study.sampler.seed)
-
-
-# ----------------------------------------------------------------------------- tables
-def _prior_contrasts(result: ScaleResult, guess_at_k: dict[str, float], seed: int) -> tuple:
-    spec: ModelSpec = result.m1.spec
-    prior = draw_prior(spec, result.m1.data, np.random.default_rng(seed), PRIOR_DRAWS)
-    pred = Predictor(spec, result.m1.data, prior, seed=seed)
-    return deltas(pred, guess_at_k), prior
-
-
-def summary_tables(
-    analysis: Analysis, trials: pd.DataFrame | None = None
-) -> dict[str, pd.DataFrame]:
-    """Every summary table of CONTRACTS.md (plus ``prior_predictive``, ``intro_draws`` and,
-    given the trials, ``cross_terms``)."""
-    study = analysis.study
-    main = analysis.main
-    ci = study.ci_prob
-    m1_fits = [main.m1, *analysis.extra.values()]
-    tables: dict[str, pd.DataFrame] = {}
-    tables["diagnostics"] = S.diagnostics_table(analysis.fits)
-    tables["coefficients"] = pd.concat(
-        [S.coefficient_table(f, ci) for f in analysis.fits], ignore_index=True
-    )
-    tables["word_rates"] = pd.concat(
-        [S.word_rates_table(f, analysis.guess_at_k, ci) for f in m1_fits], ignore_index=True
-    )
-    draws = [S.delta_draws_table(main.contrasts, "posterior", main.prior_scale)]
-    priors = []
-    for result in [main, *analysis.sensitivity]:
-        if result is not main:
-            draws.append(S.delta_draws_table(result.contrasts, "posterior", result.prior_scale))
-        prior_contrasts, prior = _prior_contrasts(result, analysis.guess_at_k, study.sampler.seed)
-        draws.append(S.delta_draws_table(prior_contrasts, "prior", result.prior_scale))
-        if result is main:
-            priors.append(S.prior_predictive_table(result.m1, prior))
-    tables["delta_draws"] = pd.concat(draws, ignore_index=True)
-    tables["intro_draws"] = _intro_draws(main)
-    tables["prior_predictive"] = pd.concat(priors, ignore_index=True)
-    tables["curves"] = pd.concat([S.curves_table(f, ci) for f in m1_fits], ignore_index=True)
-    tables["hazard"] = (
-        S.hazard_table(main.m2, ci) if main.m2 else pd.DataFrame(columns=HAZARD_COLUMNS)
-    )
-    ppc = [S.ppc_table(main.m1, "word_greeting", ["word", "greeting", "arm"], ci)]
-    if main.m2 is not None:
-        ppc.append(S.ppc_table(main.m2, "line", ["arm", "line"], ci))
-    tables["ppc"] = pd.concat(ppc, ignore_index=True)
-    tables["sensitivity"] = S.sensitivity_table(
-        {r.prior_scale: r.verdicts for r in [main, *analysis.sensitivity]}
-    )
-    tables["prior_sensitivity"] = analysis.prior_sensitivity
-    cross = glm_crosscheck(main.m1.spec, main.m1.data, main.m1.posterior)
-    cross.insert(0, "fit", main.m1.name)
-    tables["crosscheck"] = cross
-    tables["fisher"] = fisher_greeting(main.m1.data.cells)
-    consistency = []
-    for f in m1_fits:
-        c = self_consistency(f.data.cells)
-        c["outcome"] = f.spec.outcome
-        consistency.append(c)
-    tables["consistency"] = pd.concat(consistency, ignore_index=True)
-    if trials is not None:
-        tables["cross_terms"] = cross_terms(trials, ci)
-        cells = main.m1.data.cells
-        extra = study.extra_outcomes
-        tables |= observed_tables(trials, cells, study.outcome, extra, main.prior_scale)
-    tables |= check_tables(tables["diagnostics"], tables["sensitivity"], main.prior_scale)
-    return tables
-
-
-HAZARD_COLUMNS = [
-    "arm", "line", "letters_visible", "at_risk", "events", "raw_hazard", "hazard_mean",
-    "hazard_low", "hazard_high", "cumulative_raw", "cumulative_mean", "cumulative_low",
-    "cumulative_high", "guessability",
-]  # fmt: skip
-
-
-def _intro_draws(result: ScaleResult) -> pd.DataFrame:
-    frames = []
-    for (scope, word, greeting), values in result.intro.items():
-        frames.append(
-            pd.DataFrame(
-                {
-                    "scope": scope,
-                    "word": word,
-                    "greeting": greeting,
-                    "prior_scale": result.prior_scale,
-                    "draw": np.arange(len(values)),
-                    "delta_intro": values,
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def verdicts_frame(analysis: Analysis) -> pd.DataFrame:
@@ -443,16 +288,6 @@ def cells_from_trials(
     words = sorted(set(trials["word"].dropna().astype(str)))
     guess = {w: float(guessability(w, min(study.k, len(w)))) for w in words}
     return m1, m2, extra, guess
-
-
-def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> None:
-    """Write each table as CSV (``delta_draws``, ``intro_draws``: Parquet)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, table in tables.items():
-        if name in ("delta_draws", "intro_draws"):
-            table.to_parquet(folder / f"{name}.parquet", index=False)
-        else:
-            table.to_csv(folder / f"{name}.csv", index=False)
 
 
 def fit_study(

@@ -17,8 +17,13 @@ group effects (the recommendation of the paper for hierarchical models).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from stats.model.pipeline import ScaleResult
 
 #: Prior (or likelihood) sensitivity at or above this flags an estimand (ArviZ's default).
 PSENSE_THRESHOLD = 0.05
@@ -90,3 +95,54 @@ def power_scaling(
             }
         )
     return pd.DataFrame(rows, columns=COLUMNS[2:])
+
+
+#: Columns of the ``prior_sensitivity`` table.
+PRIOR_SENSITIVITY_COLUMNS = [
+    "fit", "model", "estimand", "scope", "word", "greeting", "prior", "likelihood",
+    "diagnosis", "flagged",
+]  # fmt: skip
+
+
+def prior_sensitivity(result: ScaleResult) -> pd.DataFrame:
+    """Power-scaling sensitivity of every verdict estimand of the main fits.
+
+    The log prior and pointwise log-likelihood are those stored with each fit
+    (:func:`stats.model.cache.fit_tree`).
+
+    Returns
+    -------
+    DataFrame
+        :data:`PRIOR_SENSITIVITY_COLUMNS` (``estimand``: ``delta`` from M1,
+        ``delta_intro`` from M2; see :mod:`stats.model.sensitivity`).
+    """
+    frames = []
+    delta = {(c.scope, c.word, c.greeting): c.delta for c in result.contrasts}
+    sources = [(result.m1, "delta", delta)]
+    if result.m2 is not None and result.intro:
+        sources.append((result.m2, "delta_intro", result.intro))
+    for fit, estimand, draws in sources:
+        keys = [k for k, v in draws.items() if np.isfinite(v).all() and np.ptp(v) > 0]
+        if not keys:
+            continue
+        loglik = fit.tree["log_likelihood"]["y"].values
+        table = power_scaling(
+            {str(i): draws[k] for i, k in enumerate(keys)},
+            fit.tree["log_prior"]["prior"].values.reshape(-1),
+            loglik.reshape(-1, loglik.shape[-1]),
+            fit.chains,
+        )
+        scope, word, greeting = zip(*[keys[int(q)] for q in table["quantity"]], strict=True)
+        frames.append(
+            table.drop(columns="quantity").assign(
+                fit=fit.name,
+                model=fit.spec.name,
+                estimand=estimand,
+                scope=scope,
+                word=word,
+                greeting=greeting,
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=PRIOR_SENSITIVITY_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[PRIOR_SENSITIVITY_COLUMNS]
