@@ -25,7 +25,7 @@ Writes ``benchmarks/results/sbc_ranks.csv`` (quantity, sim, rank, max_rank, trut
 ``sbc_fits.csv`` (per-simulation diagnostics and attempts), ``sbc.png`` (ECDF differences
 with 95% simultaneous bands), ``sbc_hist.png`` (rank histograms) and ``sbc.md``. Run::
 
-    PYTENSOR_FLAGS=blas__ldflags= uv run --no-sync --with nutpie python benchmarks/sbc.py
+    PYTENSOR_FLAGS=blas__ldflags= .venv/bin/python benchmarks/sbc.py
 """
 
 from __future__ import annotations
@@ -770,10 +770,7 @@ def main(argv: list[str] | None = None) -> None:
     data = chosen.data()
     model_spec = spec.m1_spec(data.layout)
     sampler, sampler_name = make_sampler(model_spec, data, settings)
-    python = (
-        "uv run --no-sync --with nutpie python" if sampler_name == "nutpie" else ".venv/bin/python"
-    )
-    command = f"PYTENSOR_FLAGS=blas__ldflags= {python} " + shlex.join(
+    command = "PYTENSOR_FLAGS=blas__ldflags= .venv/bin/python " + shlex.join(
         ["benchmarks/sbc.py", *(sys.argv[1:] if argv is None else argv)]
     )
     result = run(data, model_spec, sampler, args.sims, args.seed, retry=not args.no_retry)
