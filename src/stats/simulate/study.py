@@ -8,7 +8,8 @@ Three layers, each usable alone (tests use the first two without touching the di
 2. :func:`draw_trials` - every trial's outcome (generative model) and text
    (:mod:`stats.simulate.trials`);
 3. :func:`write_study` - batch input/output JSONL, fine-tuning jobs and training files,
-   chat-completion JSONL, inspect ``.eval`` logs, ``runs.yaml``, ``truth.json``, README (this module).
+   chat-completion JSONL, inspect ``.eval`` logs, ``runs.yaml``, ``truth.json``, README
+   (this module).
 
 The names of the first two layers are re-exported here, so ``stats.simulate.study`` still
 offers all three.
