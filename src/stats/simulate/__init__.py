@@ -19,13 +19,9 @@ from typing import Any
 import yaml
 
 from stats.simulate.design import DesignError, load_design
-from stats.simulate.study import (
-    Trial,
-    draw_trials,
-    plan_runs,
-    relative_to,
-    write_study,
-)
+from stats.simulate.runs import plan_runs
+from stats.simulate.study import relative_to, write_study
+from stats.simulate.trials import Trial, draw_trials
 from stats.simulate.truth import guess_table, true_tables
 
 __all__ = ["DesignError", "draw_trials", "load_design", "plan_runs", "simulate"]

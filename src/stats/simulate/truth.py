@@ -50,7 +50,7 @@ def guess_table(design: Design) -> dict[str, list[float]]:
 
 def _leaks(design: Design, word: str, greeting: bool) -> list[bool]:
     """Per prompt paraphrase: does the prompt (with or without greeting) leak ``word``."""
-    from stats.simulate.study import leaked_words, user_prompt
+    from stats.simulate.trials import leaked_words, user_prompt
 
     return [leaked_words(design, user_prompt(design, p, greeting))[word] for p in design.prompts]
 
@@ -171,7 +171,7 @@ def true_tables(design: Design) -> dict[str, Any]:
         plus "pooled"), ``delta_table`` (one row per word x greeting with both arms'
         rates), ``delta_by_cell`` and ``cells`` (arm x word x n_examples x LR x greeting).
     """
-    from stats.simulate.study import plan_runs
+    from stats.simulate.runs import plan_runs
 
     base_effects = [r.articulation_effect for r in plan_runs(design) if r.arm == "base"]
     mix = [(c.runs, c.n_examples, c.lr_multiplier) for c in design.cells]
