@@ -12,7 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from stats.score import score_response
-from stats.score.articulation.vocabulary import NOT_CLAIMS
+from stats.score.articulation.vocabulary import GREETING_REFERENCE, NOT_CLAIMS
 
 #: Phrasings that claim the word ``{w}`` (lower case), ``{W}`` (capitals) or spelled ``{s}``.
 CLAIMS = (
@@ -62,6 +62,8 @@ def _fill(template: str, word: str) -> str:
 )
 def test_any_claimed_word_is_recorded(word, template, target, before, after):
     assume(word.upper() not in NOT_CLAIMS)
+    # a clause that refers to the greeting ("greet...") is by rule not a claim of the lines
+    assume(GREETING_REFERENCE.search(word) is None)
     response = "\n".join([*before, _fill(template, word), *after])
     scores = score_response(response, target)
     assert scores["named_word"] == word.upper()
