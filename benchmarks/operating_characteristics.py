@@ -215,10 +215,14 @@ def rejudge(out: Path) -> None:
     rope = float(raw["rope"].iloc[0])
     verdicts = []
     for row in raw.itertuples():
-        intro = (row.intro_low, row.intro_high) if row.basis == "M1+M2" else None
+        m2 = row.basis == "M1+M2"
         verdicts.append(
             decide(
-                (row.hdi_low, row.hdi_high), rope, intro_hdi=intro, converged=bool(row.converged)
+                (row.hdi_low, row.hdi_high),
+                rope,
+                intro_hdi=(row.intro_low, row.intro_high) if m2 else None,
+                intro_p_floor=row.intro_p_floor if m2 else None,
+                converged=bool(row.converged),
             )
         )
     raw["verdict"] = [d.verdict for d in verdicts]

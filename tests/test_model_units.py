@@ -362,7 +362,7 @@ def _draws(low, high, n=4000):
         ((0.10, 0.30), (-0.20, -0.01), True, "fluke", "intro_below_rope"),
         ((0.00, 0.30), (0.00, 0.03), True, "fluke", "intro_below_rope"),  # whatever Delta
         ((0.10, 0.30), (-0.02, 0.20), True, "inconclusive", "intro_uncertain"),
-        ((0.10, 0.30), (0.001, 0.20), True, "inconclusive", "intro_uncertain"),  # floor
+        ((0.10, 0.30), (0.0, 0.08), True, "inconclusive", "intro_uncertain"),  # P(> floor) 0.94
         ((-0.02, 0.04), None, True, "fluke", "delta_in_rope"),
         ((-0.30, -0.10), None, True, "fluke", "baseline_above"),
         ((-0.10, 0.04), None, True, "fluke", "delta_below_rope"),  # one-sided
@@ -384,6 +384,31 @@ def test_decision_rule_on_constructed_draws(delta, intro, converged, verdict, re
     assert got.verdict in words.verdicts and got.delta_position in words.delta
 
 
+def test_a_skewed_share_whose_hdi_reaches_zero_is_credibly_above_the_floor():
+    """Density highest near 0 (a share bounded by 0), but 98% of the mass above the floor."""
+    floor = decision.INTRO_FLOOR * ROPE
+    intro = np.concatenate(
+        [np.linspace(0.0, floor, 80, endpoint=False), np.linspace(floor, 0.4, 3920)]
+    )
+    low, _ = decision.hdi(intro, 0.95)
+    assert low < floor  # the HDI alone would call it uncertain
+    assert decision.p_above_floor(intro, ROPE) == pytest.approx(0.98, abs=1e-3)
+    got = decision.decide_draws(_draws(0.10, 0.30), ROPE, intro=intro)
+    assert (got.verdict, got.reason) == ("real", "real")
+    # just below the probability the rule asks for: uncertain
+    intro = np.concatenate(
+        [np.linspace(0.0, floor, 120, endpoint=False), np.linspace(floor, 0.4, 3880)]
+    )
+    assert decision.p_above_floor(intro, ROPE) < decision.INTRO_PROB
+    got = decision.decide_draws(_draws(0.10, 0.30), ROPE, intro=intro)
+    assert (got.verdict, got.reason) == ("inconclusive", "intro_uncertain")
+
+
+def test_an_intro_interval_without_its_probability_is_refused():
+    with pytest.raises(ValueError, match="intro_p_floor"):
+        decision.decide((0.1, 0.3), ROPE, intro_hdi=(0.01, 0.2))
+
+
 def test_every_reason_code_is_described_once_with_every_placeholder_known():
     assert list(reasons.REASONS) == [
         "not_converged", "delta_in_rope", "baseline_above", "delta_below_rope",
@@ -391,7 +416,7 @@ def test_every_reason_code_is_described_once_with_every_placeholder_known():
         "leak_needs_clean_real",
     ]  # fmt: skip
     values = dict(hdi="[+0.10, +0.30]", intro="[+0.01, +0.20]", rope="0.05", floor="0.005",
-                  prob="95%")  # fmt: skip
+                  prob="95%", p_floor="98.0%", intro_prob="97.5%")  # fmt: skip
     for code, words in reasons.REASONS.items():
         assert set(words.verdicts) <= set(decision.VERDICTS), code
         assert set(words.delta) <= set(reasons.POSITIONS), code
@@ -430,9 +455,10 @@ def test_runs_needed_grows_as_the_interval_nears_the_rope():
     assert n_close is not None and n_close >= 1
     assert n_closer is None or n_closer > n_close
     # projected precision: sd shrinks as sqrt(R / (R + m))
-    low, high = decision._projected(close, 30, 10, 0.95, np.random.default_rng(0), 4000)
+    mu, sd = decision._projected(close, 30, 10, np.random.default_rng(0), 4000)
+    low, high = mu - 1.96 * sd, mu + 1.96 * sd
     assert (low > ROPE).mean() > 0.7 and (high < ROPE).mean() < 0.05
-    assert np.median(high - low) == pytest.approx(2 * 1.96 * 0.05 * np.sqrt(10 / 40), rel=0.05)
+    assert sd == pytest.approx(0.05 * np.sqrt(10 / 40), rel=0.05)
 
 
 def test_runs_needed_pairs_fits_with_different_numbers_of_draws():

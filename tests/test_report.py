@@ -221,6 +221,7 @@ def verdict_row(**changes: object) -> dict[str, object]:
     row = dict(scope="word", word="HELLO", greeting=False, estimand="Delta", mean=0.2, hdi_low=0.1, hdi_high=0.3,
                rope=0.05, p_above_rope=0.99, verdict="real", n_runs=4, n_trials=40, runs_needed=0,
                converged=True, max_rhat=1.0, min_ess=900.0, divergences=0, intro_low=0.02, intro_high=0.2,
+               intro_p_floor=0.99,
                reason="real", ci_prob=0.95)  # fmt: skip
     return {**row, **changes}
 
@@ -260,7 +261,8 @@ def test_verdict_sentences_give_each_rows_reason(tmp_path: Path) -> None:
         in text
     )
     assert (
-        "the line (95% HDI [+0.02, +0.20]), lies above 0.005: context does not explain it" in text
+        "the line (95% HDI [+0.02, +0.20]), exceeds 0.005 with probability 99.0%: context does "
+        "not explain it" in text
     )
     assert (
         "**SHINE** (no greeting): **fluke / explained by context**, because the 95% HDI of Delta [-0.02, +0.03] lies inside the ROPE"

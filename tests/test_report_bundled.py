@@ -19,10 +19,10 @@ import pytest
 
 from bundled_study import bundled_processed, render_bundled
 from stats import report
-from stats.model.decision import INTRO_FLOOR, RUNS_GRID, classify_interval
+from stats.model.decision import INTRO_FLOOR, INTRO_PROB, RUNS_GRID, classify_interval
 from stats.model.reasons import REASONS, RUNS_NEEDED_REASONS
 from stats.report.reasons import reason_of, reason_text
-from stats.report.text import VERDICT_SHORT, VERDICT_TEXT, fmt, interval, scope_label
+from stats.report.text import VERDICT_SHORT, VERDICT_TEXT, fmt, interval, probability, scope_label
 from stats.report.verdicts import verdict_sentence
 
 pytestmark = pytest.mark.slow
@@ -124,15 +124,16 @@ def check_rule(row: pd.Series, leaking: set[str]) -> None:
     """The row's verdict and reason follow from its numbers under the decision rule.
 
     Fluke when Delta's HDI ends below +ROPE or the introspective share's HDI ends below the
-    ROPE; real when Delta's HDI lies above the ROPE and the share's lower end is above
-    INTRO_FLOOR x ROPE (or no share is used); inconclusive otherwise; a leaking condition
+    ROPE; real when Delta's HDI lies above the ROPE and the share exceeds INTRO_FLOOR x ROPE
+    with probability at least INTRO_PROB (or no share is used); inconclusive otherwise; a leaking condition
     that the rule would call real is inconclusive unless the clean one is real.
     """
     low, high, rope = row["hdi_low"], row["hdi_high"], row["rope"]
     i_low, i_high = row.get("intro_low", np.nan), row.get("intro_high", np.nan)
+    p_floor = row.get("intro_p_floor", np.nan)
     share = bool(pd.notna(i_low))
     fluke = high < rope or (share and i_high < rope)
-    real = low > rope and (not share or i_low > INTRO_FLOOR * rope)
+    real = low > rope and (not share or p_floor >= INTRO_PROB)
     code, verdict = row["reason"], row["verdict"]
     if not bool(row["converged"]):
         assert (verdict, code) == ("not-converged", "not_converged")
@@ -147,8 +148,8 @@ def check_rule(row: pd.Series, leaking: set[str]) -> None:
         "delta_below_rope": low < -rope and high < rope,
         "intro_below_rope": share and i_high < rope and high >= rope,
         "real_m1_only": not share and low > rope,
-        "real": share and i_low > INTRO_FLOOR * rope and low > rope,
-        "intro_uncertain": share and i_low <= INTRO_FLOOR * rope and i_high >= rope,
+        "real": share and p_floor >= INTRO_PROB and low > rope,
+        "intro_uncertain": share and p_floor < INTRO_PROB and i_high >= rope,
         "delta_overlaps_rope": low <= rope <= high and not (share and i_high < rope),
         "leak_needs_clean_real": real and bool(row["greeting"])
         and (row["scope"] != "word" or row["word"] in leaking),
@@ -178,6 +179,7 @@ def check_row_agrees(row: pd.Series, table: dict[str, list[str]], leaking: set[s
         assert interval(row["intro_low"], row["intro_high"], signed=True) in sentence, sentence
     if code in ("real", "intro_uncertain"):
         assert f"{INTRO_FLOOR * row['rope']:g}" in sentence, sentence
+        assert probability(row["intro_p_floor"]) in sentence, sentence
     if code == "leak_needs_clean_real":
         assert "contains the word itself" in sentence
     # every undecided verdict says how many more runs, or why that cannot be computed
@@ -238,13 +240,14 @@ def _synthetic_rows() -> pd.DataFrame:
         "delta_in_rope": dict(verdict="fluke", hdi=(-0.01, 0.03)),
         "baseline_above": dict(verdict="fluke", hdi=(-0.3, -0.1)),
         "delta_below_rope": dict(verdict="fluke", hdi=(-0.1, 0.04)),
-        "intro_below_rope": dict(verdict="fluke", hdi=(0.1, 0.3), intro=(0.0, 0.03)),
+        "intro_below_rope": dict(verdict="fluke", hdi=(0.1, 0.3), intro=(0.0, 0.03, 0.4)),
         "real_m1_only": dict(verdict="real", hdi=(0.1, 0.3)),
-        "real": dict(verdict="real", hdi=(0.1, 0.3), intro=(0.02, 0.2)),
-        "intro_uncertain": dict(verdict="inconclusive", hdi=(0.1, 0.3), intro=(0.001, 0.2),
+        "real": dict(verdict="real", hdi=(0.1, 0.3), intro=(0.002, 0.2, 0.981)),
+        "intro_uncertain": dict(verdict="inconclusive", hdi=(0.1, 0.3), intro=(0.001, 0.2, 0.9),
                                 runs_needed=np.nan, runs_needed_reason="beyond_largest_design"),
         "delta_overlaps_rope": dict(verdict="inconclusive", hdi=(0.02, 0.2), runs_needed=24),
-        "leak_needs_clean_real": dict(verdict="inconclusive", hdi=(0.1, 0.3), intro=(0.02, 0.2),
+        "leak_needs_clean_real": dict(verdict="inconclusive", hdi=(0.1, 0.3),
+                                      intro=(0.02, 0.2, 0.99),
                                       greeting=True, runs_needed_reason="follows_clean_row"),
     }  # fmt: skip
     assert set(cases) == set(REASONS), "a reason without a case"
@@ -252,10 +255,10 @@ def _synthetic_rows() -> pd.DataFrame:
     for i, (code, case) in enumerate(cases.items()):
         case = dict(case)
         low, high = case.pop("hdi")
-        intro = case.pop("intro", (np.nan, np.nan))
+        intro = case.pop("intro", (np.nan, np.nan, np.nan))
         rows.append({**base, **case, "word": f"W{i}", "reason": code, "hdi_low": low,
                      "hdi_high": high, "mean": (low + high) / 2, "intro_low": intro[0],
-                     "intro_high": intro[1]})  # fmt: skip
+                     "intro_high": intro[1], "intro_p_floor": intro[2]})  # fmt: skip
     overlaps = next(r for r in rows if r["reason"] == "delta_overlaps_rope")
     rows.append({**overlaps, "word": None, "scope": "new-word", "runs_needed": np.nan,
                  "runs_needed_reason": "new_word"})  # fmt: skip

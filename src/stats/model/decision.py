@@ -8,9 +8,13 @@ fine-tuned early rate owed to the introspection term, the rest being explained b
 greeting, leak, guessability and the line profile). Both are on the probability scale,
 so one ROPE (``rope``, default 0.05) serves both; intervals are HDIs at ``ci_prob``.
 ``Delta_intro`` is >= 0 by construction (M2's introspection effect is
-``softplus(...)``), so "credibly positive" means its HDI's lower bound is above a floor,
-:data:`INTRO_FLOOR` x ``rope`` (0.005 at the default ROPE; in the operating-characteristics
-null world, where the truth is 0, the lower bound stays below 0.001).
+``softplus(...)``), so "credibly positive" means credibly above a floor,
+:data:`INTRO_FLOOR` x ``rope`` (0.005 at the default ROPE): the posterior probability
+``intro_p_floor`` = P(Delta_intro > floor) is at least :data:`INTRO_PROB`. A tail
+probability, not the HDI's lower end: the posterior of a share bounded by 0 is skewed
+with its density highest near 0, so its HDI keeps reaching down to 0 even when almost all
+of its mass lies well above the floor (the HDI's lower end is not a one-sided bound).
+With 0.975 the condition is "the share's central 95% interval lies above the floor".
 
 The branches, in order; the first that applies gives the verdict and its ``reason``
 code (:data:`stats.model.reasons.REASONS` describes each code in words for the reports):
@@ -30,8 +34,8 @@ Delta_intro HDI upper <     fluke            ``intro_below_rope``
 Delta HDI lower > ``rope``  real             ``real_m1_only``
 and no M2
 Delta HDI lower > ``rope``  real             ``real``
-and Delta_intro HDI lower
-> floor
+and P(Delta_intro > floor)
+>= INTRO_PROB
 Delta HDI lower > ``rope``  inconclusive     ``intro_uncertain``
 (Delta_intro neither)
 otherwise (Delta HDI        inconclusive     ``delta_overlaps_rope``
@@ -94,8 +98,12 @@ def classify_interval(low: float, high: float, rope: float) -> str:
     return "overlaps"
 
 
-#: Floor of the introspective share's HDI lower bound for ``real``, as a fraction of the ROPE.
+#: The introspective share's floor for ``real``, as a fraction of the ROPE.
 INTRO_FLOOR = 0.1
+#: Posterior probability the introspective share must exceed its floor with, for ``real``:
+#: 0.975, the lower end of the share's central 95% interval. Chosen on simulated studies
+#: with seeds apart from the benchmark's (``benchmarks/results/oc_calibration.md``).
+INTRO_PROB = 0.975
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,7 @@ def decide(
     rope: float,
     *,
     intro_hdi: tuple[float, float] | None = None,
+    intro_p_floor: float | None = None,
     converged: bool = True,
 ) -> Decision:
     """Apply the decision rule (module docstring) to HDIs.
@@ -125,6 +134,8 @@ def decide(
         Half-width of the region of practical equivalence.
     intro_hdi : (float, float), optional
         HDI of M2's Delta_intro; ``None`` when M2 is not part of the verdict.
+    intro_p_floor : float, optional
+        P(Delta_intro > :data:`INTRO_FLOOR` x ``rope``); required with ``intro_hdi``.
     converged : bool
         Whether every fit used passed its gates.
 
@@ -133,6 +144,8 @@ def decide(
     Decision
         ``reason`` is a key of :data:`stats.model.reasons.REASONS`.
     """
+    if intro_hdi is not None and intro_p_floor is None:
+        raise ValueError("intro_hdi needs intro_p_floor (P(Delta_intro > floor))")
     delta_pos = classify_interval(*delta_hdi, rope)
     intro_pos = classify_interval(*intro_hdi, rope) if intro_hdi is not None else None
 
@@ -154,7 +167,7 @@ def decide(
         return verdict("inconclusive", "delta_overlaps_rope")
     if intro_hdi is None:
         return verdict("real", "real_m1_only")
-    if intro_hdi[0] > INTRO_FLOOR * rope:
+    if intro_p_floor >= INTRO_PROB:
         return verdict("real", "real")
     return verdict("inconclusive", "intro_uncertain")
 
@@ -172,43 +185,46 @@ def decide_draws(
         hdi(delta, prob),
         rope,
         intro_hdi=hdi(intro, prob) if intro is not None else None,
+        intro_p_floor=p_above_floor(intro, rope) if intro is not None else None,
         converged=converged,
     )
+
+
+def p_above_floor(intro: np.ndarray, rope: float) -> float:
+    """P(Delta_intro > :data:`INTRO_FLOOR` x ``rope``), the share of draws above the floor."""
+    return float(np.mean(np.asarray(intro, dtype=float) > INTRO_FLOOR * rope))
 
 
 def _projected(
     draws: np.ndarray,
     extra_runs: int,
     current_runs: int,
-    prob: float,
     rng,
     size: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Preposterior simulation for one estimand: the future HDI's ``(low, high)``, per future.
+) -> tuple[np.ndarray, float]:
+    """Preposterior simulation for one estimand: the future posterior's mean per future, and sd.
 
     Normal approximation with the run as the unit of replication: with ``R`` runs the
     posterior sd is ``s``; after ``m`` more it is ``s_m = s * sqrt(R / (R + m))``. A
     "true" value is drawn from the current posterior, the new runs' estimate from
     ``Normal(true, s_new)`` with ``1/s_new^2 = 1/s_m^2 - 1/s^2``, and the updated posterior
     is ``Normal(mu_m, s_m)``. ``size`` futures are simulated, so that two estimands from
-    fits with different numbers of draws give intervals that pair up.
+    fits with different numbers of draws pair up.
     """
     mean, sd = float(np.mean(draws)), float(np.std(draws))
     if sd == 0:
-        return np.full(size, mean), np.full(size, mean)
+        return np.full(size, mean), 0.0
     sd_m = sd * np.sqrt(current_runs / (current_runs + extra_runs))
     sd_new = 1.0 / np.sqrt(1.0 / sd_m**2 - 1.0 / sd**2)
     truth = rng.choice(draws, size=size)
     estimate = rng.normal(truth, sd_new)
-    mu_m = sd_m**2 * (mean / sd**2 + estimate / sd_new**2)
-    z = _normal_quantile(prob)
-    return mu_m - z * sd_m, mu_m + z * sd_m
+    return sd_m**2 * (mean / sd**2 + estimate / sd_new**2), float(sd_m)
 
 
-def _normal_quantile(prob: float) -> float:
+def _normal_quantile(q: float) -> float:
     from scipy.stats import norm
 
-    return float(norm.ppf(0.5 + prob / 2))
+    return float(norm.ppf(q))
 
 
 def runs_needed(
@@ -234,14 +250,16 @@ def runs_needed(
     current_runs = max(int(current_runs), 1)
     rng = np.random.default_rng(seed)
     size = len(delta)
+    z_hdi = _normal_quantile(0.5 + prob / 2)
+    z_floor = _normal_quantile(INTRO_PROB)
     for extra in RUNS_GRID:
-        low, high = _projected(delta, extra, current_runs, prob, rng, size)
-        fluke = high < rope
-        real = low > rope
+        mu, sd = _projected(delta, extra, current_runs, rng, size)
+        fluke = mu + z_hdi * sd < rope
+        real = mu - z_hdi * sd > rope
         if intro is not None:
-            i_low, i_high = _projected(intro, extra, current_runs, prob, rng, size)
-            fluke = fluke | (i_high < rope)
-            real = real & (i_low > INTRO_FLOOR * rope)
+            i_mu, i_sd = _projected(intro, extra, current_runs, rng, size)
+            fluke = fluke | (i_mu + z_hdi * i_sd < rope)
+            real = real & (i_mu - z_floor * i_sd > INTRO_FLOOR * rope)
         if (fluke | real).mean() >= assurance:
             return extra
     return None

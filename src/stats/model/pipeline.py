@@ -308,7 +308,7 @@ def fit_study(
     -------
     DataFrame
         The verdicts (schemas.VERDICTS columns plus ``baseline, basis, intro_mean,
-        intro_low, intro_high, reason``), also written to ``verdicts.csv``.
+        intro_low, intro_high, intro_p_floor, reason``), also written to ``verdicts.csv``.
     """
     artifacts = config.Artifacts(Path(data_dir))
     spec = load_study(study)

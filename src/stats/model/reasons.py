@@ -11,8 +11,9 @@ row's numbers (:mod:`stats.report.reasons`) and fails on a code not described he
 has no ``runs_needed``.
 
 Placeholders: ``{hdi}`` (Delta's HDI), ``{intro}`` (the introspective share's HDI),
-``{rope}``, ``{floor}`` (:data:`stats.model.decision.INTRO_FLOOR` x ROPE), ``{prob}``
-(the HDI probability) and, for runs needed, ``{largest}`` (the largest design tried).
+``{rope}``, ``{floor}`` (:data:`stats.model.decision.INTRO_FLOOR` x ROPE), ``{p_floor}``
+(the row's posterior probability that the share exceeds the floor), ``{intro_prob}``
+(:data:`stats.model.decision.INTRO_PROB`), ``{prob}`` (the HDI probability) and, for runs needed, ``{largest}`` (the largest design tried).
 """
 
 from __future__ import annotations
@@ -110,23 +111,26 @@ REASONS: dict[str, Reason] = {
         ("real",),
         ("above",),
         "Delta above the ROPE; introspective share above {floor}",
-        "the {prob} HDI of Delta lies above the ROPE ±{rope} and the {prob} HDI of "
+        "the {prob} HDI of Delta lies above the ROPE ±{rope} and "
         + _SHARE
-        + " lies above {floor}",
+        + " exceeds {floor} with posterior probability at least {intro_prob}",
         "the {prob} HDI of Delta {hdi} lies entirely above the ROPE ±{rope}, and the "
         "introspective share, the part not explained by the greeting, the leak, guessability "
-        "and the line ({prob} HDI {intro}), lies above {floor}: context does not explain it",
+        "and the line ({prob} HDI {intro}), exceeds {floor} with probability {p_floor}: "
+        "context does not explain it",
     ),
     "intro_uncertain": Reason(
         ("inconclusive",),
         ("above",),
         "Delta above the ROPE; introspective share uncertain",
-        "the {prob} HDI of Delta lies above the ROPE ±{rope} but the {prob} HDI of "
+        "the {prob} HDI of Delta lies above the ROPE ±{rope} but "
         + _SHARE
-        + " reaches both below {floor} and above {rope}",
-        "the {prob} HDI of Delta {hdi} lies entirely above the ROPE ±{rope}, but the {prob} "
-        "HDI of the introspective share ({intro}) reaches both below {floor} and above "
-        "{rope}: the data cannot yet tell self-knowledge from context",
+        + " exceeds {floor} with probability below {intro_prob} while its {prob} HDI "
+        "reaches above {rope}",
+        "the {prob} HDI of Delta {hdi} lies entirely above the ROPE ±{rope}, but the "
+        "introspective share ({prob} HDI {intro}) exceeds {floor} with probability only "
+        "{p_floor} (below {intro_prob}) and may reach above {rope}: the data cannot yet "
+        "tell self-knowledge from context",
     ),
     "delta_overlaps_rope": Reason(
         ("inconclusive",),

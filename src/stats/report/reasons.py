@@ -13,9 +13,9 @@ from __future__ import annotations
 import pandas as pd
 
 from stats import config
-from stats.model.decision import INTRO_FLOOR, RUNS_GRID
+from stats.model.decision import INTRO_FLOOR, INTRO_PROB, RUNS_GRID
 from stats.model.reasons import REASONS, RUNS_NEEDED_REASONS, Reason
-from stats.report.text import DASH, fmt, interval
+from stats.report.text import DASH, fmt, interval, probability
 
 
 class UnknownReason(ValueError):
@@ -44,9 +44,14 @@ def reason_of(row: pd.Series) -> Reason:
 
 
 def rule_values(rope: float, prob: float | None = None) -> dict[str, str]:
-    """The rule's numbers as a page prints them: ``rope``, ``floor`` and ``prob``."""
+    """The rule's numbers as a page prints them: ``rope``, ``floor``, ``intro_prob``, ``prob``."""
     prob = config.CI_PROB if prob is None or pd.isna(prob) else float(prob)
-    return {"rope": fmt(rope), "floor": f"{INTRO_FLOOR * float(rope):g}", "prob": f"{prob:.0%}"}
+    return {
+        "rope": fmt(rope),
+        "floor": f"{INTRO_FLOOR * float(rope):g}",
+        "intro_prob": probability(INTRO_PROB),
+        "prob": f"{prob:.0%}",
+    }
 
 
 def reason_text(row: pd.Series) -> tuple[str, str]:
@@ -55,6 +60,7 @@ def reason_text(row: pd.Series) -> tuple[str, str]:
     values = rule_values(row["rope"], row.get("ci_prob")) | {
         "hdi": interval(row["hdi_low"], row["hdi_high"], signed=True),
         "intro": interval(row.get("intro_low"), row.get("intro_high"), signed=True),
+        "p_floor": probability(row.get("intro_p_floor")),
     }
     return reason.short.format(**values), reason.sentence.format(**values)
 

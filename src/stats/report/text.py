@@ -53,6 +53,13 @@ def p_value(value: object) -> str:
     return "< 0.001" if float(value) < 0.001 else f"{float(value):.3f}"
 
 
+def probability(value: object) -> str:
+    """A probability as a percentage, rounded down to 0.1% (so it never crosses a threshold)."""
+    if value is None or pd.isna(value):
+        return DASH
+    return f"{math.floor(float(value) * 1000 + 1e-9) / 10:.1f}%"
+
+
 def interval(low: object, high: object, digits: int = 2, signed: bool = False) -> str:
     """``[low, high]``."""
     return f"[{fmt(low, digits, signed)}, {fmt(high, digits, signed)}]"

@@ -8,7 +8,7 @@ and documented here):
 table                     columns
 ========================  ===================================================================
 ``verdicts``              schemas.VERDICTS + ``baseline, basis, intro_mean, intro_low,
-                          intro_high, reason, runs_needed_reason, ci_prob``
+                          intro_high, intro_p_floor, reason, runs_needed_reason, ci_prob``
 ``diagnostics``           ``fit, model, outcome, prior_scale, sampler, seconds, max_rhat,
                           min_ess_bulk, min_ess_tail, divergences, min_bfmi, pareto_k_max,
                           n_pareto_k_bad, converged`` + ``elpd_loo, failed, cached, n_cells,

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from stats.model.contrasts import Contrast
-from stats.model.decision import decide_draws, hdi, runs_needed
+from stats.model.decision import decide_draws, hdi, p_above_floor, runs_needed
 from stats.model.fit import Fit
 from stats.model.spec import REFERENCE_ARM
 
@@ -26,6 +26,7 @@ VERDICT_EXTRA = [
     "intro_mean",
     "intro_low",
     "intro_high",
+    "intro_p_floor",
     "reason",
     "runs_needed_reason",
     "ci_prob",
@@ -124,6 +125,7 @@ def verdict_rows(
                 "intro_mean": float(np.mean(share)) if share is not None else np.nan,
                 "intro_low": i_low,
                 "intro_high": i_high,
+                "intro_p_floor": p_above_floor(share, rope) if share is not None else np.nan,
                 "reason": decision.reason,
                 "runs_needed_reason": why,
                 "ci_prob": ci_prob,
