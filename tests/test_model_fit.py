@@ -280,14 +280,18 @@ def test_the_shrunk_dense_estimate_is_positive_definite_with_fewer_draws_than_pa
     assert shrunk(raw, 100 * p)[0, 1] == pytest.approx(raw[0, 1] * 100 / 101)
 
 
-def test_dense_mass_matrix_takes_fewer_steps_on_a_ridge():
-    """A strongly correlated Gaussian: the dense matrix adapts to the ridge, the diagonal cannot."""
+@pytest.mark.parametrize("backend", ["pymc", "nutpie"])
+def test_dense_mass_matrix_takes_fewer_steps_on_a_ridge(backend):
+    """A strongly correlated Gaussian: the dense matrix adapts to the ridge, the diagonal cannot.
+
+    nutpie's ``dense`` is its low-rank modified diagonal (``adaptation="low_rank"``).
+    """
     import pymc as pm
 
     cov = np.array([[1.0, 0.98], [0.98, 1.0]])
     with pm.Model() as model:
         pm.MvNormal("x", mu=np.zeros(2), cov=cov)
-    settings = sample.SamplerSettings(draws=300, tune=400, chains=2, seed=7, backend="pymc")
+    settings = sample.SamplerSettings(draws=300, tune=400, chains=2, seed=7, backend=backend)
     steps = {}
     for mass in ("dense", "diag"):
         idata = sample.Sampler(model, sample.with_settings(settings, mass_matrix=mass)).draw(

@@ -42,14 +42,16 @@ class SamplerSettings:
         Further attempts after a missed gate (see :func:`next_attempt`); 0 reports the
         first attempt as it is.
     mass_matrix : {"diag", "dense"}
-        Mass matrix that PyMC's NUTS adapts during tuning (nutpie adapts its own). Dense
-        follows the correlations between the group SDs and their effects: M1 on the
-        bundled study (78 parameters) takes 31 leapfrog steps per iteration against 63, and
-        the bundled study asks for it for M1 (``sampler.per_model`` in
-        ``analysis/study.yaml``). Its cost per step grows with the square of the number of
-        parameters, and its larger steps diverged more often in M2 (first attempts with a
-        divergence on the operating-characteristics designs, M2: 2 of 12 against 1 of 12),
-        so the default stays diagonal (``benchmarks/results/fit_breakdown.md``).
+        Mass matrix adapted during tuning. ``dense`` follows the correlations between the
+        group SDs and their effects: PyMC's NUTS adapts a full matrix (shrunk toward its
+        diagonal), nutpie its low-rank modified diagonal (``adaptation="low_rank"``). With
+        PyMC's NUTS, dense M1 on the bundled study (78 parameters) takes 31 leapfrog steps
+        per iteration against 63, but its cost per step grows with the square of the number
+        of parameters and its larger steps diverged more often in M2
+        (``benchmarks/results/fit_breakdown.md``). nutpie's low-rank adaptation took 10 times
+        as long per M1 fit (32 runs per word) and, as a retry, passed the gates as often as
+        the diagonal one (``benchmarks/results/retry_mass_matrix.md``). So the default, and
+        a retry, stay diagonal.
     """
 
     draws: int = config.DRAWS
@@ -134,6 +136,7 @@ class Sampler:
             compiled = self.compiled if not values else self.compiled.with_data(**values)
             return nutpie.sample(
                 compiled,
+                adaptation="low_rank" if settings.mass_matrix == "dense" else "diag",
                 draws=settings.draws,
                 tune=settings.tune,
                 chains=settings.chains,
