@@ -19,13 +19,8 @@ import yaml
 
 from stats.followups import DESIGNS as FOLLOW_UPS
 from stats.followups import run_followups
-from stats.followups.common import (
-    as_bool,
-    conditions_frame,
-    level_spec,
-    new_run_rates,
-    parse_conditions,
-)
+from stats.followups.common import level_spec, new_run_rates
+from stats.followups.conditions import as_bool, conditions_frame, parse_conditions
 from stats.followups.sequential import _stage_order
 from stats.ingest import ingest
 from stats.score import score_file

@@ -8,13 +8,8 @@ import numpy as np
 import pytest
 import yaml
 
-from stats.simulate.prediction import (
-    is_prediction_design,
-    load_prediction_design,
-    marginal_accuracy,
-    run_logit,
-    true_ceiling,
-)
+from stats.simulate.prediction import marginal_accuracy, run_logit, true_ceiling
+from stats.simulate.prediction_design import is_prediction_design, load_prediction_design
 
 REPO = Path(__file__).resolve().parent.parent
 PRESET = REPO / "analysis/designs/prediction.yaml"

@@ -6,6 +6,8 @@ makes one; this repository is the bundled study's): ``analysis/*.yaml``, ``data/
 is an error; a default file that does not exist means "none" and each stage says so.
 What is shown (stage lines, one-line errors, progress, tables) is :mod:`stats.terminal`.
 Stage modules are imported inside the commands so that ``stats --help`` stays fast.
+The shared arguments are :mod:`stats.cli_args`; the score, fit and review bodies, shared
+with ``stats run``, are :mod:`stats.cli_stages`.
 """
 
 from __future__ import annotations
@@ -19,20 +21,23 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from stats import config
-from stats.cli_args import add_examples, fail, named_file, out_folder, raw_paths, report_project
-from stats.terminal import (
-    UserError,
-    console,
-    next_step,
-    progress_bar,
-    say,
-    say_spec,
-    show,
-    stage,
+from stats.cli_args import (
+    ClaimsOpt,
+    DataOpt,
+    ManifestOpt,
+    OutOpt,
+    RawArg,
+    StudyOpt,
+    add_examples,
+    fail,
+    named_file,
+    out_folder,
+    report_project,
 )
+from stats.cli_stages import StageError, fit_stage, require_input, review_stage, score_stage
+from stats.terminal import console, next_step, progress_bar, say, stage
 
 if TYPE_CHECKING:
-    import pandas as pd
     from rich.progress import Progress
 
 app = typer.Typer(
@@ -44,57 +49,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-#: The stage bodies raise this for a user mistake (one line, exit code 1).
-StageError = UserError
+#: :func:`stats.terminal.stage`, as the evals and plan commands import it.
 _stage = stage
-
-
-RawArg = Annotated[
-    list[Path] | None,
-    typer.Argument(
-        help="Raw files or folders (default: data/raw).", show_default=False, callback=raw_paths
-    ),
-]
-ManifestOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--manifest",
-        help=f"Runs manifest (YAML). Default: {config.MANIFEST_PATH} when the files are the "
-        f"study's own ({config.RAW_DIR}, or inside it).",
-        show_default=False,
-        callback=named_file(None),
-    ),
-]
-
-
-OutOpt = Annotated[
-    Path, typer.Option("--out", help="Processed-data folder to write.", callback=out_folder)
-]
-DataOpt = Annotated[Path, typer.Option("--data", help="Processed-data folder.")]
-StudyOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--study",
-        help=f"Study spec (model choices, YAML). Default: {config.STUDY_PATH} when it exists, "
-        "else the built-in defaults.",
-        show_default=False,
-        callback=named_file(config.STUDY_PATH),
-    ),
-]
-ClaimsOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--claims",
-        help=f"Claims to review (YAML). Default: {config.CLAIMS_PATH} when it exists.",
-        show_default=False,
-        callback=named_file(config.CLAIMS_PATH),
-    ),
-]
-
-
-def _require(path: Path, made_by: str) -> None:
-    if not path.exists():
-        raise StageError(f"{path} does not exist: run `{made_by}` first")
 
 
 def _progress() -> Progress:
@@ -173,23 +129,6 @@ def ingest(
     )
 
 
-def _score(data: Path, *, labels: Path | None = None, **options: object) -> None:
-    artifacts = config.Artifacts(data)
-    with stage("score"):
-        _require(artifacts.transcripts, "stats ingest")
-        threshold = options.get("threshold", config.ARTICULATION_THRESHOLD)
-        if threshold not in config.ARTICULATION_LEVELS[1:]:
-            raise StageError(
-                f"--threshold {threshold!r}: choose one of {config.ARTICULATION_LEVELS[1:]}"
-            )
-        if labels is not None:
-            say(f"labels: {labels}")
-        from stats.score import score_file
-
-        trials = score_file(data, labels=labels, **options)  # type: ignore[arg-type]
-    say(f"{len(trials)} trials -> {artifacts.trials}")
-
-
 @app.command()
 def score(
     data: DataOpt = config.PROCESSED_DIR,
@@ -218,7 +157,7 @@ def score(
     ] = None,
 ) -> None:
     """Score every transcript into trials.parquet (acrostic, articulation, leakage, guessability)."""
-    _score(
+    score_stage(
         data,
         labels=labels,
         k=k,
@@ -229,72 +168,11 @@ def score(
     next_step("stats fit")
 
 
-def _fit(data: Path, study: Path | None) -> pd.DataFrame | None:
-    """Fit the study; the verdicts, or None when the study has only follow-up designs."""
-    from stats.terminal import FitProgress
-
-    artifacts = config.Artifacts(data)
-    with stage("fit", outputs=[artifacts.fits, artifacts.summary]):
-        _require(artifacts.trials, "stats score")
-        say_spec("study", study, config.STUDY_PATH, "the built-in defaults")
-        from stats.followups import run_followups
-        from stats.model import fit_study
-
-        with FitProgress() as progress:
-            followups = run_followups(data, study, progress=progress)
-            if followups:
-                say(f"follow-up designs fitted: {', '.join(sorted(followups))}")
-            try:
-                verdicts = fit_study(data, study, progress=progress)
-            except ValueError as err:
-                if not followups:
-                    raise StageError(f"{err}{_without_words_hint(artifacts.trials)}") from err
-                # a study made only of follow-up designs has no main verdict to give
-                say(f"main verdicts not fitted: {err}")
-                verdicts = None
-        total = progress.summary()
-        if total:
-            say(total)
-    if verdicts is not None:
-        from stats.terminal import verdict_table
-
-        show(verdict_table(verdicts))
-        say(f"verdicts -> {artifacts.verdicts}")
-    return verdicts
-
-
-def _without_words_hint(trials: Path) -> str:
-    """The fix when no trial has a target word (the runs' words are unknown), else ''."""
-    import pyarrow.parquet as pq
-
-    words = pq.read_table(trials, columns=["word"]).column("word")
-    if len(words) == 0 or words.null_count < len(words):
-        return ""
-    return (
-        f": no run has a known word; name each fine-tuning run's training file (or its word) "
-        f"in {config.MANIFEST_PATH} (docs/manifest.md), then `stats run`"
-    )
-
-
 @app.command()
 def fit(data: DataOpt = config.PROCESSED_DIR, study: StudyOpt = None) -> None:
     """Fit the models (M1, M2), check the gates, write verdicts.csv and fits/; then any follow-up designs."""
-    _fit(data, study)
+    fit_stage(data, study)
     next_step("stats review (checks analysis/claims.yaml), then stats report")
-
-
-def _review(claims: Path, data: Path) -> None:
-    artifacts = config.Artifacts(data)
-    with stage("review"):
-        _require(artifacts.trials, "stats score")
-        say(f"claims: {claims}")
-        from stats.review import review as run_review
-
-        table = run_review(claims, data)
-    from stats.terminal import claims_table
-
-    show(claims_table(table))
-    say(f"{len(table)} claims -> {artifacts.claims}")
 
 
 @app.command()
@@ -305,7 +183,7 @@ def review(claims: ClaimsOpt = None, data: DataOpt = config.PROCESSED_DIR) -> No
             f"no claims to review: {config.CLAIMS_PATH} does not exist here; write one "
             "(`stats init` makes a template) or name a file with --claims FILE"
         )
-    _review(claims, data)
+    review_stage(claims, data)
     next_step("stats report")
 
 
@@ -321,10 +199,10 @@ def run(
     with stage("run", outputs=[out]):
         ingest(raw=raw, manifest=manifest, out=out, fmt=None)
         labels = config.LABELS_PATH if config.LABELS_PATH.is_file() else None
-        _score(out, labels=labels)
-        _fit(out, study)
+        score_stage(out, labels=labels)
+        fit_stage(out, study)
         if claims is not None:
-            _review(claims, out)
+            review_stage(claims, out)
         else:
             say(
                 f"review skipped: no {config.CLAIMS_PATH} here (write claims there, or --claims FILE)"
@@ -375,7 +253,7 @@ def report(
     use_quarto = quarto if quarto is not None else quarto_path() is not None
     site = out if out is not None else load_project(project).output_dir  # type: ignore[arg-type]
     with stage("report", discard=[site]), tempfile.TemporaryDirectory(prefix="stats-") as tmp:
-        _require(config.Artifacts(data).verdicts, "stats run")
+        require_input(config.Artifacts(data).verdicts, "stats run")
         say(f"pages: {project}/" if project else "pages: the package's (no reports/ here)")
         say(f"data: {data}; engine: {'Quarto' if use_quarto else 'offline (no quarto on PATH)'}")
         if project is None:
@@ -414,7 +292,7 @@ def simulate(
 ) -> None:
     """Write a simulated study in real source formats, its manifest and truth.json."""
     with stage("simulate", outputs=[out]):
-        _require(design, "choosing a design in analysis/designs/")
+        require_input(design, "choosing a design in analysis/designs/")
         from stats.simulate import simulate as run_simulate
 
         truth = run_simulate(design, out, seed=seed, manifest_out=manifest_out)

@@ -1,4 +1,5 @@
-"""Command-line arguments: checks of named files and folders, and the examples of ``--help``.
+"""Command-line arguments: the shared options, checks of named files and folders, and the
+examples of ``--help``.
 
 The checks are typer callbacks attached to the options and arguments of :mod:`stats.cli`:
 they run before a command's body, so a mistake in an argument ends in one line naming it
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -109,3 +111,47 @@ def add_examples(app: typer.Typer) -> None:
         name = command.name or command.callback.__name__.replace("_", "-")  # type: ignore[union-attr]
         if command.epilog is None and name in EXAMPLES:
             command.epilog = EXAMPLES[name]
+
+
+#: The arguments and options shared by several commands of :mod:`stats.cli`.
+RawArg = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        help="Raw files or folders (default: data/raw).", show_default=False, callback=raw_paths
+    ),
+]
+ManifestOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--manifest",
+        help=f"Runs manifest (YAML). Default: {config.MANIFEST_PATH} when the files are the "
+        f"study's own ({config.RAW_DIR}, or inside it).",
+        show_default=False,
+        callback=named_file(None),
+    ),
+]
+
+
+OutOpt = Annotated[
+    Path, typer.Option("--out", help="Processed-data folder to write.", callback=out_folder)
+]
+DataOpt = Annotated[Path, typer.Option("--data", help="Processed-data folder.")]
+StudyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--study",
+        help=f"Study spec (model choices, YAML). Default: {config.STUDY_PATH} when it exists, "
+        "else the built-in defaults.",
+        show_default=False,
+        callback=named_file(config.STUDY_PATH),
+    ),
+]
+ClaimsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--claims",
+        help=f"Claims to review (YAML). Default: {config.CLAIMS_PATH} when it exists.",
+        show_default=False,
+        callback=named_file(config.CLAIMS_PATH),
+    ),
+]

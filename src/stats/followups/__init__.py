@@ -15,8 +15,9 @@ self vs cross (4)  ``predictions.parquet`` exists       ``summary/prediction_*.c
 
 Design 4 is :func:`stats.followups.prediction.run_prediction` (its own module and tables).
 
-Modules: :mod:`~stats.followups.common` (conditions, rescoring against per-trial
-targets, the level model fitted with :func:`stats.model.fit.fit_model`),
+Modules: :mod:`~stats.followups.conditions` (conditions, rescoring against per-trial
+targets), :mod:`~stats.followups.common` (the level model fitted with
+:func:`stats.model.fit.fit_model`, the rows of the tables),
 :mod:`~stats.followups.heldout`, :mod:`~stats.followups.confusion`,
 :mod:`~stats.followups.sequential` (each documents its columns) and
 :mod:`~stats.simulate.followups` (simulated presets in ``analysis/designs/``).

@@ -43,13 +43,12 @@ import pandas as pd
 from stats.followups.common import (
     COMMON_COLUMNS,
     LevelFit,
-    conditions_frame,
     contrast_row,
     fit_levels,
     level_cells,
     rate_row,
-    rescore,
 )
+from stats.followups.conditions import conditions_frame, rescore
 from stats.model.sample import SamplerSettings
 from stats.score.guess import guessability
 

@@ -11,7 +11,7 @@ Data
 Trials whose ``conditions`` carry ``pattern_id``; ``explained_in_training`` (bool) says
 whether the pattern's explanations were trained; ``pattern_word`` (record-level) is the
 pattern's word, the trial's target (default: the run's word). Trials are rescored
-against their pattern's word (:func:`stats.followups.common.rescore`). Base-arm trials
+against their pattern's word (:func:`stats.followups.conditions.rescore`). Base-arm trials
 (the untuned model answering the same system prompts) are the baseline.
 
 Model and estimands
@@ -39,17 +39,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from stats.followups.common import (
-    COMMON_COLUMNS,
-    PATTERN_WORD,
-    as_bool,
-    conditions_frame,
-    contrast_row,
-    fit_levels,
-    level_cells,
-    rate_row,
-    rescore,
-)
+from stats.followups.common import COMMON_COLUMNS, contrast_row, fit_levels, level_cells, rate_row
+from stats.followups.conditions import PATTERN_WORD, as_bool, conditions_frame, rescore
 from stats.model.sample import SamplerSettings
 
 DESIGN = "heldout"

@@ -11,7 +11,7 @@ Trials whose ``conditions`` carry ``stage`` (``0``/``base``, ``1``/``first``,
 appearance after ``base``) and, for tuned runs, ``policy`` (the policy trained at that
 stage). The policy words are the distinct ``policy`` values, ordered by the stage that
 trained them. Each trial is rescored against every policy word
-(:func:`stats.followups.common.rescore`; one response judged against several words, as
+(:func:`stats.followups.conditions.rescore`; one response judged against several words, as
 :func:`stats.tidy.expand_baseline` does for base trials).
 
 Model and estimands
@@ -40,15 +40,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from stats.followups.common import (
-    COMMON_COLUMNS,
-    conditions_frame,
-    contrast_row,
-    fit_levels,
-    level_cells,
-    rate_row,
-    rescore,
-)
+from stats.followups.common import COMMON_COLUMNS, contrast_row, fit_levels, level_cells, rate_row
+from stats.followups.conditions import conditions_frame, rescore
 from stats.model.sample import SamplerSettings
 
 DESIGN = "sequential"

@@ -292,7 +292,8 @@ def simulate(
         When ``out_dir`` holds files that no earlier simulation wrote.
     """
     design_path = Path(design)
-    from stats.simulate.prediction import is_prediction_design, simulate_prediction
+    from stats.simulate.prediction import simulate_prediction
+    from stats.simulate.prediction_design import is_prediction_design
 
     if is_prediction_design(design_path):  # issue 8 design 4: self/cross prediction records
         _prepare(Path(out_dir))
