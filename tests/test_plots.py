@@ -360,7 +360,11 @@ def test_claims_and_ppc_plot_structure() -> None:
         }
     )
     plot = plots.ppc_plot(ppc)
-    assert geoms(plot) == ["geom_pointrange", "geom_point"] and plot.facet.vars == ["panel"]
+    # geom_blank: every panel's rate axis starts at 0
+    assert geoms(plot) == ["geom_pointrange", "geom_point", "geom_blank"]
+    assert plot.facet.vars == ["panel"]
+    # each panel on its own rate scale: near-zero rates are not squeezed onto 0-1
+    assert plot.facet.free == {"x": True, "y": True}
 
 
 def test_builders_name_missing_columns() -> None:

@@ -327,3 +327,12 @@ def test_an_undecided_row_without_runs_needed_or_its_reason_fails_loudly(tmp_pat
     pd.DataFrame([again]).to_csv(tmp_path / "verdicts.csv", index=False)
     text = plain(report.verdict_sentences(report.open_data(tmp_path)).text)
     assert "Even 256 more runs per word (the largest design the fit stage tries)" in text
+
+
+def test_a_posterior_probability_is_printed_without_crossing_its_threshold() -> None:
+    from stats.report.text import probability
+
+    assert probability(0.9749) == "97.4%"  # not "97.5%": the rule's threshold is 97.5%
+    assert probability(0.975) == "97.5%"
+    assert probability(1.0) == "> 99.9%" and probability(0.0) == "< 0.1%"
+    assert probability(float("nan")) == "–"

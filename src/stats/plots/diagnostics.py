@@ -7,6 +7,7 @@ from plotnine import (
     aes,
     coord_cartesian,
     coord_flip,
+    expand_limits,
     facet_wrap,
     geom_hline,
     geom_line,
@@ -48,14 +49,17 @@ def ppc_plot(ppc: pd.DataFrame) -> ggplot:
             aes(y="rep_mean", ymin="rep_low", ymax="rep_high"), colour="#0072B2", size=0.3
         )
         + geom_point(aes(y="observed_rate"), shape="x", size=2.5, colour="black")
-        + facet_wrap("panel", scales="free_y")
-        + coord_flip(ylim=(0, 1))
+        # each panel on its own rate scale from 0: most rates are near 0, where a shared
+        # 0-1 axis hides whether the observed mark lies inside its interval
+        + facet_wrap("panel", scales="free", ncol=2)
+        + expand_limits(y=0)
+        + coord_flip()
         + labs(
             x="",
-            y="rate (blue: replicated 95% interval; x: observed)",
+            y="rate (blue: replicated 95% interval; x: observed; each panel its own scale)",
             title="Posterior predictive check: does the model reproduce the data?",
         )
-        + theme_stats((7.0, 6.0))
+        + theme_stats((7.0, 8.0))
     )
 
 

@@ -118,12 +118,12 @@ def ppc_figure(data: ReportData) -> object:
         cell=[
             f"{w} · {greeting_label(g)}" for w, g in zip(wg["word"], wg["greeting"], strict=True)
         ],
-        panel="by word: " + wg["arm"].astype(str),
+        panel=wg["arm"].astype(str) + ": by word",
     )
     ln = p[p["check"] == "line"]
     ln = ln.assign(
         cell=[f"line {int(x)}" for x in ln["line"]],
-        panel="hazard by line: " + ln["arm"].astype(str),
+        panel=ln["arm"].astype(str) + ": hazard by line",
     )
     frame = pd.concat([wg, ln], ignore_index=True)
     frame["cell"] = pd.Categorical(

@@ -54,10 +54,19 @@ def p_value(value: object) -> str:
 
 
 def probability(value: object) -> str:
-    """A probability as a percentage, rounded down to 0.1% (so it never crosses a threshold)."""
+    """A probability as a percentage, rounded down to 0.1% (so it never crosses a threshold).
+
+    A posterior probability of 1 or 0 (every draw, or none, on one side) is ``> 99.9%`` or
+    ``< 0.1%``: a finite number of draws cannot show certainty.
+    """
     if value is None or pd.isna(value):
         return DASH
-    return f"{math.floor(float(value) * 1000 + 1e-9) / 10:.1f}%"
+    value = float(value)
+    if value >= 1.0:
+        return "> 99.9%"
+    if value <= 0.0:
+        return "< 0.1%"
+    return f"{math.floor(value * 1000 + 1e-9) / 10:.1f}%"
 
 
 def interval(low: object, high: object, digits: int = 2, signed: bool = False) -> str:
