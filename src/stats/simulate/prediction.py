@@ -41,11 +41,10 @@ from stats.simulate.prediction_design import (
     PredictionDesign,
     load_prediction_design,
 )
+from stats.simulate.readme import README_FILE, TRUTH_FILE
 
 SELF_FILE = "prediction/self.jsonl"
 CROSS_FILE = "prediction/cross.csv"
-TRUTH_FILE = "truth.json"
-README_FILE = "README.md"
 MANIFEST_FILE = "runs.yaml"
 #: Cross records' column names (Looking Inward style) -> adapter targets.
 CROSS_COLUMNS = {
