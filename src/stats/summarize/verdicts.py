@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from stats.model.contrasts import Contrast
-from stats.model.decision import decide_draws, hdi, p_above_floor, runs_needed
+from stats.model.decision import decide, hdi, p_above_floor, runs_needed
 from stats.model.fit import Fit
 from stats.model.spec import REFERENCE_ARM
 
@@ -87,8 +87,16 @@ def verdict_rows(
     for c in contrasts:
         delta = c.delta
         share = intro.get((c.scope, c.word, c.greeting)) if uses_m2 else None
-        decision = decide_draws(delta, rope, intro=share, converged=health.converged, prob=ci_prob)
         low, high = hdi(delta, ci_prob)
+        i_low, i_high = hdi(share, ci_prob) if share is not None else (np.nan, np.nan)
+        p_floor = p_above_floor(share, rope) if share is not None else np.nan
+        decision = decide(
+            (low, high),
+            rope,
+            intro_hdi=(i_low, i_high) if share is not None else None,
+            intro_p_floor=p_floor if share is not None else None,
+            converged=health.converged,
+        )
         n_runs, n_trials, runs_per_word = _counts(cells, c.word, c.greeting)
         needed, why = None, None
         if decision.verdict == "not-converged":
@@ -100,7 +108,6 @@ def verdict_rows(
         else:
             needed = runs_needed(delta, runs_per_word, rope, intro=share, prob=ci_prob)
             why = "beyond_largest_design" if needed is None else None
-        i_low, i_high = hdi(share, ci_prob) if share is not None else (np.nan, np.nan)
         rows.append(
             {
                 "scope": c.scope,
@@ -125,7 +132,7 @@ def verdict_rows(
                 "intro_mean": float(np.mean(share)) if share is not None else np.nan,
                 "intro_low": i_low,
                 "intro_high": i_high,
-                "intro_p_floor": p_above_floor(share, rope) if share is not None else np.nan,
+                "intro_p_floor": p_floor,
                 "reason": decision.reason,
                 "runs_needed_reason": why,
                 "ci_prob": ci_prob,
