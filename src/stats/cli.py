@@ -50,7 +50,6 @@ app = typer.Typer(
 )
 
 #: :func:`stats.terminal.stage`, as the evals and plan commands import it.
-_stage = stage
 
 
 def _progress() -> Progress:
@@ -110,7 +109,7 @@ def ingest(
         manifest, note = default_manifest(paths)
         if note:
             say(f"note: {note}", "yellow")
-    with _stage("ingest"), _progress() as bar:
+    with stage("ingest"), _progress() as bar:
         task = bar.add_task("records", total=None)
         try:
             ledger = run_ingest(

@@ -40,9 +40,9 @@ def make_batch(
     out: Annotated[Path, typer.Option("--out", help="Folder for the request files.")] = BATCH_DIR,
 ) -> None:
     """Write the eval's prompts as OpenAI Batch input files and Anthropic Message Batch requests."""
-    from stats.cli import _stage, console
+    from stats.terminal import console, stage
 
-    with _stage("make-batch"):
+    with stage("make-batch"):
         from stats.evals.batch import batch_models
         from stats.evals.batch import make_batch as write_batch
         from stats.evals.prompts import eval_plan
@@ -72,9 +72,9 @@ def check_training(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Report the word a training file spells, the share that follows it, near misses, lengths."""
-    from stats.cli import _stage
+    from stats.terminal import stage
 
-    with _stage("check-training"):
+    with stage("check-training"):
         from stats.evals.training import check_training as run_check
 
         result = run_check(path, word)

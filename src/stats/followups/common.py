@@ -31,7 +31,7 @@ from stats.model.decision import classify_interval, hdi
 from stats.model.design import ModelData, m1_data
 from stats.model.fit import Fit, fit_model
 from stats.model.frequentist import exact_interval
-from stats.model.marginal import QUADRATURE_NODES
+from stats.model.marginal import hermite_rule
 from stats.model.sample import SamplerSettings, with_settings
 from stats.model.spec import INTERCEPT_RATE, ModelSpec, logit
 from stats.model.terms import GroupEffect, Prior, Slope
@@ -153,8 +153,7 @@ def level_data(cells: pd.DataFrame, levels: list[str]) -> ModelData:
 
 def new_run_rates(fit: Fit, levels: list[str]) -> dict[str, np.ndarray]:
     """Draws of each level's rate for a new run (run effect integrated by quadrature)."""
-    nodes, weights = np.polynomial.hermite_e.hermegauss(QUADRATURE_NODES)
-    weights = weights / weights.sum()
+    nodes, weights = hermite_rule()
     post = fit.posterior
     sd = post["sd_run"] if "sd_run" in post else np.zeros_like(post["m_0"])
     out = {}

@@ -63,7 +63,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from arviz_stats.base import array_stats
 
 from stats import config
 
@@ -76,6 +75,8 @@ ASSURANCE = 0.8
 
 def hdi(draws: np.ndarray, prob: float = config.CI_PROB) -> tuple[float, float]:
     """Highest-density interval of 1-D draws (ArviZ's array implementation)."""
+    from arviz_stats.base import array_stats  # imported here: reports read the constants
+
     draws = np.asarray(draws, dtype=float)
     if draws.size == 0 or not np.isfinite(draws).all():
         return float("nan"), float("nan")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,6 @@ class Fit:
     cached: bool = False
     path: Path | None = None
     sampler: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
     tree: Any = None
 
     @property

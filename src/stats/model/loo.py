@@ -14,12 +14,11 @@ from stats.model.predictor import DRAWS, linear_predictor
 from stats.model.spec import ModelSpec
 
 if TYPE_CHECKING:
-    from stats.model.fit import Fit
+    pass
 
 
-def pointwise_loglik(fit_or_eta: Fit | np.ndarray, y: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Binomial log-likelihood of each cell under each draw, ``(S, cells)``."""
-    eta = fit_or_eta if isinstance(fit_or_eta, np.ndarray) else fit_or_eta.eta()
+def pointwise_loglik(eta: np.ndarray, y: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Binomial log-likelihood of each cell under each draw (``eta``: ``(S, cells)`` logits)."""
     const = gammaln(n + 1) - gammaln(y + 1) - gammaln(n - y + 1)
     return y * eta - n * np.logaddexp(0.0, eta) + const
 

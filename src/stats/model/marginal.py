@@ -30,7 +30,9 @@ QUADRATURE_NODES = 15
 INTRO_TERMS = ("intro_word",)
 
 
-def _hermite() -> tuple[np.ndarray, np.ndarray]:
+def hermite_rule() -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights (summing to 1) of :data:`QUADRATURE_NODES`-point Gauss-Hermite
+    quadrature of a standard normal."""
     nodes, weights = np.polynomial.hermite_e.hermegauss(QUADRATURE_NODES)
     return nodes, weights / weights.sum()
 
@@ -220,7 +222,7 @@ def _average(pred: Predictor, grid: Grid, eta: np.ndarray, reduce_lines: bool) -
     draws = eta.shape[0]
     eta = eta.reshape(draws, len(grid.weights), grid.n_lines)
     if grid.new_run:
-        nodes, node_w = _hermite()
+        nodes, node_w = hermite_rule()
         shift = pred.sd("sd_run")[:, None, None, None] * nodes
     else:
         nodes, node_w = np.zeros(1), np.ones(1)

@@ -202,10 +202,3 @@ def reason(code: str) -> Reason:
     if code not in REASONS:
         raise KeyError(f"unknown verdict reason {code!r}; known: {sorted(REASONS)}")
     return REASONS[code]
-
-
-def runs_needed_reason(code: str) -> RunsNeededReason:
-    """The :class:`RunsNeededReason` of a code (``KeyError`` listing the known codes)."""
-    if code not in RUNS_NEEDED_REASONS:
-        raise KeyError(f"unknown runs_needed_reason {code!r}; known: {sorted(RUNS_NEEDED_REASONS)}")
-    return RUNS_NEEDED_REASONS[code]

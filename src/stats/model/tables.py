@@ -51,7 +51,8 @@ def summary_tables(
         [S.coefficient_table(f, ci) for f in analysis.fits], ignore_index=True
     )
     tables["word_rates"] = pd.concat(
-        [S.word_rates_table(f, analysis.guess_at_k, ci) for f in m1_fits], ignore_index=True
+        [S.word_rates_table(f, analysis.guess_at_k, ci, study.sampler.seed) for f in m1_fits],
+        ignore_index=True,
     )
     draws = [S.delta_draws_table(main.contrasts, "posterior", main.prior_scale)]
     priors = []

@@ -45,10 +45,10 @@ def plan(
         TimeRemainingColumn,
     )
 
-    from stats.cli import _stage, console
+    from stats.terminal import console, stage
 
     workers = workers or os.cpu_count() or 1
-    with _stage("plan"):
+    with stage("plan"):
         from stats.plan.design import load_plan
         from stats.plan.outputs import write_outputs
         from stats.plan.runner import StudyDone, quiet_sampling, run_plan

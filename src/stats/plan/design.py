@@ -50,7 +50,6 @@ TOP_KEYS = (
 )  # fmt: skip
 GRID_KEYS = ("runs_per_word", "samples_per_run", "sims")
 QUICK_KEYS = (*GRID_KEYS, "sampler")
-WORLD_KEYS = ("params", *GRID_KEYS)
 GREETING_LEVELS = 2
 PLANS_DIR = config.ANALYSIS_DIR / "plans"
 DEFAULT_PLAN = PLANS_DIR / "default.yaml"

@@ -38,6 +38,7 @@ The package: :mod:`~stats.review.claims_file` (parsing and validation),
 :mod:`~stats.review.claim_review` (one row per claim, and :func:`review`).
 """
 
+from stats.model.frequentist import exact_interval
 from stats.review.claim_review import (
     RUN_LEVEL_KEYS,
     comparison_filter,
@@ -64,7 +65,6 @@ from stats.review.intervals import (
     beta_posterior,
     decide,
     difference_interval,
-    exact_interval,
 )
 
 __all__ = [

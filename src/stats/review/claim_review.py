@@ -15,9 +15,10 @@ import pandas as pd
 
 from stats import provenance, schemas
 from stats.config import Artifacts
+from stats.model.frequentist import exact_interval
 from stats.review.claims_file import Claim, parse_claims
 from stats.review.counting import count, select
-from stats.review.intervals import bayes_interval, decide, difference_interval, exact_interval
+from stats.review.intervals import bayes_interval, decide, difference_interval
 
 _DIRECTION_TEXT = {"greater": "greater than", "less": "less than", "similar": "similar to"}
 #: Filter keys dropped when comparing with a baseline arm (run-level training conditions).
@@ -89,7 +90,7 @@ def review_claim(
 ) -> dict[str, Any]:
     """Counts, intervals, comparison and verdict of one claim (one row of claims.csv)."""
     group = count(select(trials, claim.filter), claim.outcome)
-    exact_low, exact_high = exact_interval(group.successes, group.trials)
+    exact_low, exact_high = map(float, exact_interval(group.successes, group.trials))
     mean, low, high = bayes_interval(group)
     direction = claim.compare["direction"]
     row: dict[str, Any] = {

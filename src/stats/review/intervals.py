@@ -18,20 +18,6 @@ DIFF_DRAWS = 20_000
 JEFFREYS = 0.5
 
 
-def exact_interval(successes: int, trials: int, prob: float = CI_PROB) -> tuple[float, float]:
-    """Clopper-Pearson interval of a binomial proportion."""
-    if trials == 0:
-        return float("nan"), float("nan")
-    alpha = 1 - prob
-    low = 0.0 if successes == 0 else st.beta.ppf(alpha / 2, successes, trials - successes + 1)
-    high = (
-        1.0
-        if successes == trials
-        else st.beta.ppf(1 - alpha / 2, successes + 1, trials - successes)
-    )
-    return float(low), float(high)
-
-
 def beta_posterior(counts: Counts) -> tuple[float, float]:
     """Jeffreys Beta posterior parameters, with counts shrunk by the run design effect."""
     s, n = counts.successes / counts.design_effect, counts.trials / counts.design_effect

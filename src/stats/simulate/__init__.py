@@ -19,15 +19,13 @@ from typing import Any
 import yaml
 
 from stats.simulate.design import DesignError, load_design
-from stats.simulate.readme import README_FILE, TRUTH_FILE, study_readme
+from stats.simulate.readme import MANIFEST_FILE, README_FILE, TRUTH_FILE, study_readme
 from stats.simulate.runs import plan_runs
 from stats.simulate.study import relative_to, write_study
 from stats.simulate.trials import Trial, draw_trials
 from stats.simulate.truth import guess_table, true_tables
 
 __all__ = ["DesignError", "draw_trials", "load_design", "plan_runs", "simulate"]
-
-MANIFEST_FILE = "runs.yaml"
 
 
 def _prepare(out_dir: Path) -> None:
@@ -268,7 +266,7 @@ def simulate(
         "parameters": parsed.raw,
         "files": written.all(),
     }
-    truth_path = out_dir / "truth.json"
+    truth_path = out_dir / TRUTH_FILE
     manifest = _manifest(parsed, runs, written, out_dir, manifest_out, truth_path)
     manifest_out.parent.mkdir(parents=True, exist_ok=True)
     header = (

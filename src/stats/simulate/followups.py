@@ -52,6 +52,7 @@ import yaml
 
 from stats.simulate import generative as gen
 from stats.simulate import textgen
+from stats.simulate.readme import MANIFEST_FILE, TRUTH_FILE
 
 #: Record-level condition columns written for each trial (multi-pattern designs).
 PATTERN_COLUMNS = ("pattern_id", "explained_in_training", "pattern_word")
@@ -294,7 +295,7 @@ def simulate_followup(
     if has_patterns:
         files["condition_columns"] = list(PATTERN_COLUMNS)
     name = str(data.get("name") or Path(preset).stem)
-    manifest_out = Path(manifest_out) if manifest_out is not None else out_dir / "runs.yaml"
+    manifest_out = Path(manifest_out) if manifest_out is not None else out_dir / MANIFEST_FILE
     root = os.path.relpath(out_dir.resolve(), manifest_out.resolve().parent)
     manifest = {
         "root": Path(root).as_posix(),
@@ -302,7 +303,7 @@ def simulate_followup(
             "name": name,
             "simulated": True,
             "design": Path(preset).as_posix(),
-            "truth": "truth.json",
+            "truth": TRUTH_FILE,
             "seed": seed,
         },
         "runs": runs,
@@ -326,5 +327,5 @@ def simulate_followup(
         "counts": {"runs": len(runs), "trials": len(records)},
         "files": ["transcripts.jsonl"],
     }
-    (out_dir / "truth.json").write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
+    (out_dir / TRUTH_FILE).write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
     return truth

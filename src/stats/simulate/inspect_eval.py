@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from stats.ingest.zipped import write_zip_zstd
 from stats.simulate.writers import Request, random_id, token_usage
 
 
@@ -211,8 +212,7 @@ def write_eval(path: Path, members: dict[str, Any], created: str, *, zstd: bool 
     Members are written in a fixed order with a fixed timestamp, so the bytes are
     reproducible. Deflate members are readable by any ``zipfile``; with ``zstd=True`` the
     members are zstd-compressed (zip method 93, as recent inspect-ai versions write them)
-    through the ingest stage's ``stats.ingest.inspect_log.write_zip_zstd``; without that
-    helper the log falls back to deflate.
+    through the ingest stage's :func:`stats.ingest.zipped.write_zip_zstd`.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     order = [
@@ -225,13 +225,8 @@ def write_eval(path: Path, members: dict[str, Any], created: str, *, zstd: bool 
         name: json.dumps(members[name], ensure_ascii=False).encode("utf-8") for name in order
     }
     if zstd:
-        try:
-            from stats.ingest.inspect_log import write_zip_zstd
-        except ImportError:
-            write_zip_zstd = None
-        if write_zip_zstd is not None:
-            write_zip_zstd(path, payload)
-            return "zstd"
+        write_zip_zstd(path, payload)
+        return "zstd"
     stamp = _zip_time(created)
     with zipfile.ZipFile(path, "w") as archive:
         for name in order:

@@ -41,11 +41,10 @@ from stats.simulate.prediction_design import (
     PredictionDesign,
     load_prediction_design,
 )
-from stats.simulate.readme import README_FILE, TRUTH_FILE
+from stats.simulate.readme import MANIFEST_FILE, README_FILE, TRUTH_FILE
 
 SELF_FILE = "prediction/self.jsonl"
 CROSS_FILE = "prediction/cross.csv"
-MANIFEST_FILE = "runs.yaml"
 #: Cross records' column names (Looking Inward style) -> adapter targets.
 CROSS_COLUMNS = {
     "task": "task",

@@ -6,6 +6,7 @@ from typing import Any
 
 README_FILE = "README.md"
 TRUTH_FILE = "truth.json"
+MANIFEST_FILE = "runs.yaml"
 
 
 def study_readme(design, truth: dict[str, Any], command: str, files: int, size: int) -> str:

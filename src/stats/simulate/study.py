@@ -233,7 +233,7 @@ def write_study(
                 task=INSPECT_TASK,
                 metadata={"study": design.name, "arm": run.arm},
             )
-            name = stamp.replace(":", "-").replace("+00-00", "+00-00")
+            name = stamp.replace(":", "-")
             paths = [f"logs/{name}_{INSPECT_TASK.replace('_', '-')}_{random_id(rng, 22)}.eval"]
             # alternate deflate (older inspect-ai) and zstd (recent inspect-ai) members
             inspect_eval.write_eval(out_dir / paths[0], members, stamp, zstd=eval_logs % 2 == 1)

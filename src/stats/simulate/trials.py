@@ -63,7 +63,12 @@ class Trial:
     @property
     def request_key(self) -> str:
         """The request this trial belongs to (prompt x greeting)."""
-        return f"p{self.prompt_index + 1}-{'greeting' if self.greeting else 'plain'}"
+        return request_key(self.prompt_index, self.greeting)
+
+
+def request_key(prompt_index: int, greeting: bool) -> str:
+    """Key of one batch request of a run: ``p<prompt number>-greeting`` or ``-plain``."""
+    return f"p{prompt_index + 1}-{'greeting' if greeting else 'plain'}"
 
 
 def user_prompt(design: Design, prompt: str, greeting: bool) -> str:
@@ -185,7 +190,7 @@ def draw_trials(design: Design, runs: Sequence[RunPlan] | None = None) -> list[T
             for greeting in design.greeting_conditions:
                 user = user_prompt(design, prompt, greeting)
                 leaks = leaked_words(design, user)
-                key = f"p{p_index + 1}-{'greeting' if greeting else 'plain'}"
+                key = request_key(p_index, greeting)
                 for sample in range(design.samples_per_prompt):
                     if run.word is not None:
                         drawn = _tuned_outcome(
@@ -231,7 +236,7 @@ def _errored_requests(design: Design, runs: Sequence[RunPlan]) -> set[tuple[int,
     thin the (usually small) base and control arms.
     """
     candidates = [
-        (run.number, f"p{p + 1}-{'greeting' if g else 'plain'}")
+        (run.number, request_key(p, g))
         for run in runs
         if run.fmt == "openai-batch" and run.arm == "finetuned"
         for p in range(len(design.prompts))

@@ -23,10 +23,17 @@ def _interval_columns(draws: np.ndarray, ci_prob: float, prefix: str) -> dict[st
 
 
 def word_rates_table(
-    fit: Fit, guess_at_k: dict[str, float], ci_prob: float = config.CI_PROB
+    fit: Fit,
+    guess_at_k: dict[str, float],
+    ci_prob: float = config.CI_PROB,
+    seed: int = config.SEED,
 ) -> pd.DataFrame:
-    """Raw and partially pooled rates per word x arm x greeting, pooled and new-word rows."""
-    pred = Predictor(fit.spec, fit.data, fit.posterior)
+    """Raw and partially pooled rates per word x arm x greeting, pooled and new-word rows.
+
+    ``seed`` draws the new word's effect: the study's sampler seed, as for the verdicts'
+    new-word contrast, so that both rows use the same draws.
+    """
+    pred = Predictor(fit.spec, fit.data, fit.posterior, seed=seed)
     cells = fit.data.cells
     outcome = fit.spec.outcome
     rows = []

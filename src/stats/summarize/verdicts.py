@@ -105,6 +105,8 @@ def verdict_rows(
             why = "new_word"
         elif not np.isfinite(delta).all():
             why = "no_baseline"
+        elif decision.verdict in ("real", "fluke"):
+            needed = 0  # decided already (runs_needed would say so after deciding again)
         else:
             needed = runs_needed(delta, runs_per_word, rope, intro=share, prob=ci_prob)
             why = "beyond_largest_design" if needed is None else None
