@@ -545,3 +545,17 @@ def test_bundled_study_is_reproducible_from_its_design(tmp_path, monkeypatch):
     assert 2000 <= truth["counts"]["trials"] <= 4000
     assert 40 <= truth["counts"]["runs"] <= 80
     assert sum(p.stat().st_size for p in raw.rglob("*") if p.is_file()) < 3_000_000
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [(None, "design file not found"), ("words: [HELLO\n  bad: : yaml", "not valid YAML")],
+)
+def test_simulate_names_a_missing_or_broken_design_file(tmp_path, text, message):
+    """Before any generator is chosen: a DesignError naming the file, not a YAML traceback."""
+    design = tmp_path / "design.yaml"
+    if text is not None:
+        design.write_text(text)
+    with pytest.raises(DesignError, match=rf"design\.yaml: {message}"):
+        simulate(design, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

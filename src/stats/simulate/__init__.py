@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from stats.simulate.design import DesignError, load_design
+from stats.simulate.design import DesignError, load_design, parse_design, read_design_file
 from stats.simulate.readme import MANIFEST_FILE, README_FILE, TRUTH_FILE, study_readme
 from stats.simulate.runs import plan_runs
 from stats.simulate.study import relative_to, write_study
@@ -186,18 +186,19 @@ def simulate(
         When ``out_dir`` holds files that no earlier simulation wrote.
     """
     design_path = Path(design)
+    raw = read_design_file(design_path)  # one read; a missing or broken file is a DesignError
     from stats.simulate.prediction import simulate_prediction
     from stats.simulate.prediction_design import is_prediction_design
 
-    if is_prediction_design(design_path):  # issue 8 design 4: self/cross prediction records
+    if is_prediction_design(raw):  # issue 8 design 4: self/cross prediction records
         _prepare(Path(out_dir))
         return simulate_prediction(design_path, Path(out_dir), seed, manifest_out)
     from stats.simulate.followups import is_followup_design, simulate_followup
 
-    if is_followup_design(design_path):  # issue 8 designs 1-3: held-out, confusion, sequential
+    if is_followup_design(raw):  # issue 8 designs 1-3: held-out, confusion, sequential
         _prepare(Path(out_dir))
         return simulate_followup(design_path, Path(out_dir), seed, manifest_out)
-    parsed = load_design(design_path)
+    parsed = parse_design(raw, design_path)
     if seed is not None:
         parsed = dataclasses.replace(parsed, seed=int(seed))
     out_dir = Path(out_dir)

@@ -241,10 +241,15 @@ def load_design(path: Path) -> Design:
         When the file is missing, is not YAML, or fails validation.
     """
     path = Path(path)
+    return parse_design(read_design_file(path), path)
+
+
+def read_design_file(path: Path) -> Any:
+    """The parsed YAML of a design file of any kind (``DesignError`` when missing or not YAML)."""
+    path = Path(path)
     if not path.is_file():
         raise DesignError(f"{path}: design file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise DesignError(f"{path}: not valid YAML: {err}") from err
-    return parse_design(data, path)

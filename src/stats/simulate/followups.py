@@ -147,13 +147,9 @@ def _units(group: dict[str, Any]) -> list[dict[str, Any]]:
     return units
 
 
-def is_followup_design(path: Path) -> bool:
-    """Whether a design file is a follow-up preset (a top-level ``followup:`` key)."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return False
-    return isinstance(data, dict) and "followup" in data
+def is_followup_design(design: dict) -> bool:
+    """Whether a parsed design is a follow-up preset (a top-level ``followup:`` key)."""
+    return isinstance(design, dict) and "followup" in design
 
 
 def simulate_followup(

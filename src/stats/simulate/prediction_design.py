@@ -49,19 +49,21 @@ class PredictionDesign:
     cross_base_model: str
 
 
-def is_prediction_design(path: Path) -> bool:
-    """Whether a design file asks for this generator (``design: self-cross-prediction``).
+def is_prediction_design(design: Path | dict) -> bool:
+    """Whether a design asks for this generator (``design: self-cross-prediction``).
 
     Parameters
     ----------
-    path : Path
-        A YAML design file.
+    design : Path or dict
+        A YAML design file, or its parsed content.
 
     Returns
     -------
     bool
     """
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    from stats.simulate.design import read_design_file
+
+    raw = design if isinstance(design, dict) else read_design_file(design)
     return isinstance(raw, dict) and raw.get("design") == DESIGN_KEY
 
 
